@@ -1,0 +1,116 @@
+"""Baselines that embed the same data in a plane (PCA, UMAP) and the metrics every method is judged by.
+
+Metrics, for any method that maps images to codes and (maybe) back:
+
+- test reconstruction MSE: mean squared error per pixel between the test images and their reconstructions;
+- latent kNN accuracy: a 5-nearest-neighbour classifier fitted on the training codes predicts the test
+  codes' labels; the share it gets right says how well the plane separates the classes.
+
+PCA and UMAP are used through their scikit-learn-style estimators; :class:`Embedding` wraps a fitted one
+with the flattening to and from image shape, so every method answers ``transform(images)`` and
+``inverse_transform(codes)`` alike.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.decomposition import PCA
+from sklearn.neighbors import KNeighborsClassifier
+
+from aelab.data import Dataset
+from aelab.latent import encode_images, reconstruct
+from aelab.models import Autoencoder
+
+KNN_K = 5
+
+
+@dataclass(frozen=True)
+class Metrics:
+    """How well one method does on a dataset's test split."""
+
+    method: str
+    test_mse: float
+    knn_accuracy: float
+    fit_seconds: float | None = None
+
+    def to_dict(self) -> dict[str, float | str | None]:
+        return {"method": self.method, "test_mse": self.test_mse, "knn_accuracy": self.knn_accuracy,
+                "fit_seconds": self.fit_seconds}
+
+
+def reconstruction_mse(images: np.ndarray, reconstructions: np.ndarray) -> float:
+    """Mean squared error per pixel between two arrays of the same shape."""
+    return float(np.mean((np.asarray(images, np.float64) - np.asarray(reconstructions, np.float64)) ** 2))
+
+
+def knn_accuracy(
+    train_codes: np.ndarray, train_labels: np.ndarray, test_codes: np.ndarray, test_labels: np.ndarray, k: int = KNN_K
+) -> float:
+    """Share of test codes whose k nearest training codes vote for their true label."""
+    classifier = KNeighborsClassifier(n_neighbors=min(k, len(train_codes))).fit(train_codes, train_labels)
+    return float(classifier.score(test_codes, test_labels))
+
+
+class Embedding:
+    """A fitted scikit-learn-style reducer (PCA, UMAP) applied to images of one shape.
+
+    transform: images (N, C, H, W) -> codes (N, k); inverse_transform: codes (N, k) -> images in [0, 1].
+    """
+
+    def __init__(self, name: str, reducer: object, image_shape: tuple[int, int, int], fit_seconds: float) -> None:
+        self.name = name
+        self.reducer = reducer
+        self.image_shape = image_shape
+        self.fit_seconds = fit_seconds
+
+    def transform(self, images: np.ndarray) -> np.ndarray:
+        return np.asarray(self.reducer.transform(images.reshape(len(images), -1)), dtype=np.float32)
+
+    def inverse_transform(self, codes: np.ndarray) -> np.ndarray:
+        flat = np.asarray(self.reducer.inverse_transform(np.asarray(codes, dtype=np.float32)), dtype=np.float32)
+        return np.clip(flat, 0.0, 1.0).reshape(len(codes), *self.image_shape)
+
+
+def fit_pca(dataset: Dataset, n_components: int = 2, seed: int = 0) -> Embedding:
+    """PCA fitted on the training split."""
+    start = time.perf_counter()
+    pca = PCA(n_components=n_components, random_state=seed).fit(dataset.train_images.reshape(len(dataset.train_idx), -1))
+    return Embedding(f"PCA({n_components})", pca, dataset.image_shape, time.perf_counter() - start)
+
+
+def fit_umap(dataset: Dataset, n_components: int = 2, n_neighbors: int = 15, min_dist: float = 0.1, seed: int = 0) -> Embedding:
+    """UMAP (umap-learn) fitted on the training split; slow to import and fit the first time (numba)."""
+    import umap  # deferred: importing umap compiles numba code, seconds we only pay when asked
+
+    start = time.perf_counter()
+    reducer = umap.UMAP(n_components=n_components, n_neighbors=n_neighbors, min_dist=min_dist, random_state=seed)
+    reducer.fit(dataset.train_images.reshape(len(dataset.train_idx), -1))
+    return Embedding("UMAP", reducer, dataset.image_shape, time.perf_counter() - start)
+
+
+def evaluate_embedding(embedding: Embedding, dataset: Dataset, reconstruct_limit: int | None = None) -> Metrics:
+    """Metrics of a fitted PCA/UMAP embedding on the test split.
+
+    UMAP's inverse_transform is slow (tens of ms a point); ``reconstruct_limit`` caps how many test images
+    its MSE is measured on (the first ones of the split; None measures all).
+    """
+    train_codes = embedding.transform(dataset.train_images)
+    test_codes = embedding.transform(dataset.test_images)
+    accuracy = knn_accuracy(train_codes, dataset.train_labels, test_codes, dataset.test_labels)
+    count = len(test_codes) if reconstruct_limit is None else min(reconstruct_limit, len(test_codes))
+    mse = reconstruction_mse(dataset.test_images[:count], embedding.inverse_transform(test_codes[:count]))
+    return Metrics(embedding.name, mse, accuracy, embedding.fit_seconds)
+
+
+def evaluate_model(model: Autoencoder, dataset: Dataset, name: str | None = None, fit_seconds: float | None = None) -> Metrics:
+    """Test reconstruction MSE and 5-NN accuracy of the model's codes on the dataset's split."""
+    test_images = dataset.test_images
+    mse = reconstruction_mse(test_images, reconstruct(model, test_images))
+    accuracy = knn_accuracy(
+        encode_images(model, dataset.train_images), dataset.train_labels,
+        encode_images(model, test_images), dataset.test_labels,
+    )
+    return Metrics(name or model.kind, mse, accuracy, fit_seconds)

@@ -1,0 +1,271 @@
+"""Checkpoints: safetensors weights with aelab's JSON header in the file's metadata. Nothing is unpickled.
+
+One ``.safetensors`` file holds a model: its tensors, and under the metadata key ``"aelab"`` a JSON header
+with the format version, the model config (which rebuilds the modules), the dataset name, image shape,
+label names, a training summary, metrics, the latent bounds of the training codes, and the SHA-256 of the
+weights. Loading checks, in this order and before any model is built: the size, that the file is not a
+pickle, the safetensors header, our header's fields and values, then every tensor's name, shape, dtype and
+finiteness against the model the config describes, and the weights' hash. Any failure raises
+BadCheckpoint saying what is wrong. Saving writes a temporary file beside the target, flushes it to disk
+and renames it over the target, so a crash mid-save never leaves a partial checkpoint under the name.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import struct
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load as load_tensors
+from safetensors.torch import save as save_tensors
+
+from aelab.errors import AelabError, BadCheckpoint
+from aelab.models import Autoencoder, ModelConfig, build_model
+
+FORMAT = "aelab-checkpoint"
+FORMAT_VERSION = 1
+MAX_BYTES = 64 * 1024 * 1024
+MAX_HEADER_BYTES = 1024 * 1024
+MAX_LABELS = 1000
+REQUIRED_FIELDS = {
+    "format": str,
+    "format_version": int,
+    "model": dict,
+    "dataset": str,
+    "image_shape": list,
+    "label_names": list,
+    "training": dict,
+    "metrics": dict,
+    "latent_bounds": list,
+    "weights_sha256": str,
+}
+
+
+@dataclass
+class Checkpoint:
+    """A loaded model and the header it came with."""
+
+    model: Autoencoder
+    header: dict
+
+    @property
+    def kind(self) -> str:
+        return self.model.kind
+
+    @property
+    def dataset(self) -> str:
+        return self.header["dataset"]
+
+    @property
+    def label_names(self) -> list[str]:
+        return list(self.header["label_names"])
+
+    @property
+    def metrics(self) -> dict[str, float]:
+        return dict(self.header["metrics"])
+
+    @property
+    def training(self) -> dict:
+        return dict(self.header["training"])
+
+    @property
+    def latent_bounds(self) -> np.ndarray:
+        """(d, 2): [low, high] per latent dimension."""
+        return np.asarray(self.header["latent_bounds"], dtype=np.float64)
+
+
+def weights_hash(tensors: dict[str, torch.Tensor]) -> str:
+    """SHA-256 over the tensors' names and bytes, in name order (independent of file layout)."""
+    digest = hashlib.sha256()
+    for name in sorted(tensors):
+        digest.update(name.encode())
+        digest.update(tensors[name].detach().cpu().contiguous().numpy().tobytes())
+    return digest.hexdigest()
+
+
+def make_header(
+    model: Autoencoder,
+    *,
+    dataset: str,
+    label_names: list[str] | tuple[str, ...],
+    latent_bounds: np.ndarray,
+    training: dict | None = None,
+    metrics: dict | None = None,
+) -> dict:
+    """The JSON header for ``model`` (weights hash included)."""
+    state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+    return {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "model": model.config.to_dict(),
+        "dataset": dataset,
+        "image_shape": list(model.config.image_shape),
+        "label_names": [str(s) for s in label_names],
+        "training": dict(training or {}),
+        "metrics": {k: float(v) for k, v in (metrics or {}).items()},
+        "latent_bounds": np.asarray(latent_bounds, dtype=np.float64).tolist(),
+        "weights_sha256": weights_hash(state),
+    }
+
+
+def checkpoint_bytes(model: Autoencoder, **header_fields: object) -> bytes:
+    """The checkpoint file's bytes (for a download button); fields as for :func:`make_header`."""
+    header = make_header(model, **header_fields)  # type: ignore[arg-type]
+    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    return save_tensors(state, metadata={"aelab": json.dumps(header)})
+
+
+def save_checkpoint(path: str | os.PathLike, model: Autoencoder, **header_fields: object) -> Path:
+    """Write the checkpoint atomically to ``path`` (a temp file in the same folder, fsync, rename)."""
+    path = Path(path)
+    data = checkpoint_bytes(model, **header_fields)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temp_name, path)
+    except BaseException:
+        Path(temp_name).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def load_checkpoint(source: str | os.PathLike | bytes) -> Checkpoint:
+    """Read and validate a checkpoint from a path or from bytes (an upload); raise BadCheckpoint if wrong."""
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        data = bytes(source)
+    else:
+        path = Path(source)
+        if not path.is_file():
+            raise BadCheckpoint(f"no checkpoint file at {path}")
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            raise BadCheckpoint(f"{path.name} is {size / 2**20:.1f} MB; checkpoints are limited to {MAX_BYTES // 2**20} MB")
+        data = path.read_bytes()
+    header = read_header(data)
+    config = _config_from(header)
+    needed = sum(t.numel() * t.element_size() for t in expected_state(config).values())
+    if needed > len(data):
+        raise BadCheckpoint(
+            f"the header describes a model with {needed} bytes of weights but the file has only {len(data)} bytes"
+        )
+    try:
+        tensors = load_tensors(data)
+    except (SafetensorError, ValueError, RuntimeError) as error:
+        raise BadCheckpoint(f"the weights in this checkpoint are damaged: {error}") from None
+    _check_tensors(expected_state(config), tensors)
+    model = build_model(config)
+    if weights_hash(tensors) != header["weights_sha256"]:
+        raise BadCheckpoint("the weights do not match the hash in the checkpoint's header (the file was altered or damaged)")
+    model.load_state_dict(tensors, strict=True)
+    return Checkpoint(model.eval(), header)
+
+
+def read_header(data: bytes) -> dict:
+    """aelab's header from checkpoint bytes, every field checked; tensors are not read."""
+    if len(data) == 0:
+        raise BadCheckpoint("the file is empty")
+    if len(data) > MAX_BYTES:
+        raise BadCheckpoint(f"the file is {len(data) / 2**20:.1f} MB; checkpoints are limited to {MAX_BYTES // 2**20} MB")
+    if len(data) < 8:
+        raise BadCheckpoint(f"the file is only {len(data)} bytes: too short to be a safetensors checkpoint")
+    (header_length,) = struct.unpack("<Q", data[:8])
+    if header_length > MAX_HEADER_BYTES or 8 + header_length > len(data):
+        # a pickle starts b"\x80<protocol>", a torch.save zip b"PK": both read as absurd header lengths
+        if data[:1] == b"\x80" or data[:2] == b"PK":
+            raise BadCheckpoint(
+                "this looks like a PyTorch pickle (.pt/.pth); aelab never unpickles files, because unpickling can "
+                "run arbitrary code. Use an aelab checkpoint (.safetensors), e.g. from `aelab train --out model.safetensors`"
+            )
+        raise BadCheckpoint(
+            f"not a safetensors checkpoint, or a truncated one: its header claims {header_length} bytes "
+            f"but the file has {len(data) - 8} after the length field"
+        )
+    try:
+        outer = json.loads(data[8 : 8 + header_length].decode("utf-8"))
+        header = json.loads(outer["__metadata__"]["aelab"])
+    except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError):
+        raise BadCheckpoint("not an aelab checkpoint: the safetensors header has no readable 'aelab' metadata") from None
+    _check_header(header)
+    return header
+
+
+def _check_header(header: object) -> None:
+    if not isinstance(header, dict):
+        raise BadCheckpoint("the aelab header is not a JSON object")
+    missing = [name for name in REQUIRED_FIELDS if name not in header]
+    if missing:
+        raise BadCheckpoint(f"the checkpoint header lacks: {', '.join(missing)}")
+    extra = sorted(set(header) - set(REQUIRED_FIELDS))
+    if extra:
+        raise BadCheckpoint(f"the checkpoint header has unknown fields: {', '.join(extra)}")
+    for name, kind in REQUIRED_FIELDS.items():
+        if not isinstance(header[name], kind) or isinstance(header[name], bool):
+            raise BadCheckpoint(f"header field {name!r} should be a {kind.__name__}; got {type(header[name]).__name__}")
+    if header["format"] != FORMAT:
+        raise BadCheckpoint(f"not an aelab checkpoint (format {header['format']!r})")
+    if not 1 <= header["format_version"] <= FORMAT_VERSION:
+        raise BadCheckpoint(
+            f"checkpoint format version {header['format_version']} is not supported by this aelab "
+            f"(it reads versions 1 to {FORMAT_VERSION}); upgrade aelab"
+        )
+    labels = header["label_names"]
+    if len(labels) > MAX_LABELS or not all(isinstance(s, str) and len(s) <= 200 for s in labels):
+        raise BadCheckpoint(f"label_names must be at most {MAX_LABELS} strings of at most 200 characters")
+    bounds = header["latent_bounds"]
+    try:
+        bounds_array = np.asarray(bounds, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise BadCheckpoint("latent_bounds must be a list of [low, high] pairs") from None
+    latent_dim = header["model"].get("latent_dim")
+    if bounds_array.shape != (latent_dim, 2) or not np.isfinite(bounds_array).all():
+        raise BadCheckpoint(f"latent_bounds must be {latent_dim} finite [low, high] pairs; got shape {bounds_array.shape}")
+    for name, value in header["metrics"].items():
+        if not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise BadCheckpoint(f"metric {name!r} is not a finite number")
+
+
+def _config_from(header: dict) -> ModelConfig:
+    try:
+        config = ModelConfig.from_dict(header["model"])
+        config.validate()
+    except (TypeError, ValueError, AelabError) as error:
+        raise BadCheckpoint(f"the checkpoint's model config is invalid: {error}") from None
+    if list(config.image_shape) != header["image_shape"]:
+        raise BadCheckpoint(f"image_shape {header['image_shape']} disagrees with the model config's {list(config.image_shape)}")
+    return config
+
+
+def expected_state(config: ModelConfig) -> dict[str, torch.Tensor]:
+    """The state dict the config's model has, built on the meta device: shapes and dtypes, no memory."""
+    with torch.device("meta"):
+        return build_model(config).state_dict()
+
+
+def _check_tensors(expected: dict[str, torch.Tensor], tensors: dict[str, torch.Tensor]) -> None:
+    missing = sorted(set(expected) - set(tensors))
+    extra = sorted(set(tensors) - set(expected))
+    if missing or extra:
+        raise BadCheckpoint(
+            "the weights do not fit the model the header describes: "
+            + "; ".join(filter(None, [missing and f"missing {', '.join(missing[:5])}", extra and f"unexpected {', '.join(extra[:5])}"]))
+        )
+    for name, want in expected.items():
+        got = tensors[name]
+        if got.shape != want.shape or got.dtype != want.dtype:
+            raise BadCheckpoint(
+                f"tensor {name!r} is {got.dtype} {tuple(got.shape)} but the header's model needs {want.dtype} {tuple(want.shape)}"
+            )
+        if got.is_floating_point() and not torch.isfinite(got).all():
+            raise BadCheckpoint(f"tensor {name!r} contains NaN or infinite values")

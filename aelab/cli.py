@@ -1,0 +1,205 @@
+"""The ``aelab`` command: train, eval, sample, pretrain, info. Thin over the library, with progress bars.
+
+Every expected failure (a bad flag, a missing or hostile file, a diverging run) ends with one line on
+stderr, ``aelab: error: ...``, and exit status 2; no traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from aelab.errors import AelabError
+
+EXIT_ERROR = 2
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number ≥ 1; got {text}")
+    return value
+
+
+def _parser() -> argparse.ArgumentParser:
+    from aelab.data import dataset_names
+    from aelab.models import KINDS
+
+    parser = argparse.ArgumentParser(prog="aelab", description="Autoencoder latent-space lab.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    train = commands.add_parser("train", help="train a model and save its checkpoint")
+    train.add_argument("--dataset", default="mnist5k", choices=dataset_names())
+    train.add_argument("--model", default="vae", choices=KINDS, help="model kind")
+    train.add_argument("--epochs", type=_positive_int, default=30)
+    train.add_argument("--latent-dim", type=_positive_int, default=2)
+    train.add_argument("--batch-size", type=_positive_int, default=128)
+    train.add_argument("--lr", type=float, default=1e-3, help="learning rate")
+    train.add_argument("--beta", type=float, default=1.0, help="KL weight (vae)")
+    train.add_argument("--noise", type=float, default=0.3, help="input noise std (dae)")
+    train.add_argument("--hidden", type=_positive_int, nargs="+", default=None, help="MLP widths, image side first")
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    train.add_argument("--out", type=Path, required=True, help="checkpoint to write (.safetensors)")
+
+    evaluate = commands.add_parser("eval", help="test MSE and kNN accuracy of a checkpoint beside PCA(2)")
+    evaluate.add_argument("checkpoint", type=Path)
+    evaluate.add_argument("--dataset", default=None, help="defaults to the checkpoint's dataset")
+
+    sample = commands.add_parser("sample", help="generate new images and save them as a PNG grid")
+    sample.add_argument("checkpoint", type=Path)
+    sample.add_argument("-n", type=_positive_int, default=64, help="how many images")
+    sample.add_argument("--seed", type=int, default=0)
+    sample.add_argument("--scale", type=_positive_int, default=2, help="pixels per image pixel in the PNG")
+    sample.add_argument("--out", type=Path, required=True)
+
+    pretrain = commands.add_parser("pretrain", help="rebuild the shipped checkpoints in pretrained/")
+    pretrain.add_argument("--out-dir", type=Path, default=None)
+    pretrain.add_argument("--only", nargs="+", default=None, help="recipe names, e.g. mnist5k-vae")
+
+    info = commands.add_parser("info", help="print a checkpoint's header")
+    info.add_argument("checkpoint", type=Path)
+    return parser
+
+
+def _progress_bar(total: int, description: str):
+    """A tqdm bar over epochs and the on_epoch callback that advances it with the latest losses."""
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, desc=description, unit="epoch", dynamic_ncols=True)
+
+    def on_epoch(report) -> None:
+        bar.set_postfix({f"test_{k}": f"{v:.4g}" for k, v in report.test.items()}, refresh=False)
+        bar.update(1)
+
+    return bar, on_epoch
+
+
+def _train_recipe(dataset_name: str, model_config, train_config, description: str):
+    from aelab.data import load_dataset
+    from aelab.recipes import train_model
+
+    dataset = load_dataset(dataset_name)
+    bar, on_epoch = _progress_bar(train_config.epochs, description)
+    try:
+        return dataset, train_model(dataset, model_config, train_config, on_epoch=on_epoch)
+    finally:
+        bar.close()
+
+
+def cmd_train(args: argparse.Namespace) -> None:
+    from aelab.models import ModelConfig
+    from aelab.train import TrainConfig
+
+    model_config = ModelConfig(kind=args.model, latent_dim=args.latent_dim, beta=args.beta, noise=args.noise, seed=args.seed)
+    if args.hidden:
+        model_config.hidden = tuple(args.hidden)
+    train_config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed, device=args.device)
+    train_config.validate()
+    _, trained = _train_recipe(args.dataset, model_config, train_config, f"{args.dataset}-{args.model}")
+    path = trained.save(args.out)
+    m = trained.metrics
+    print(f"saved {path}  test MSE {m.test_mse:.4f}  5-NN accuracy {m.knn_accuracy:.3f}  ({trained.history.seconds:.1f} s)")
+
+
+def _table(rows: list[list[str]], header: list[str]) -> str:
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    line = lambda cells: "  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()  # noqa: E731
+    return "\n".join([line(header), line(["-" * w for w in widths]), *map(line, rows)])
+
+
+def cmd_eval(args: argparse.Namespace) -> None:
+    from aelab.baselines import evaluate_embedding, evaluate_model, fit_pca
+    from aelab.checkpoint import load_checkpoint
+    from aelab.data import load_dataset
+    from aelab.errors import UnsupportedFile
+
+    checkpoint = load_checkpoint(args.checkpoint)
+    dataset = load_dataset(args.dataset or checkpoint.dataset)
+    if dataset.image_shape != tuple(checkpoint.header["image_shape"]):
+        raise UnsupportedFile(
+            f"the model takes images shaped {tuple(checkpoint.header['image_shape'])}, "
+            f"but {dataset.name} has {dataset.image_shape}"
+        )
+    rows = []
+    for metrics in (evaluate_model(checkpoint.model, dataset, name=f"{checkpoint.kind} ({args.checkpoint.name})"),
+                    evaluate_embedding(fit_pca(dataset), dataset)):
+        rows.append([metrics.method, f"{metrics.test_mse:.4f}", f"{metrics.knn_accuracy:.3f}"])
+    print(f"{dataset.title}: {len(dataset.train_idx)} train / {len(dataset.test_idx)} test")
+    print(_table(rows, ["method", "test MSE", "5-NN accuracy"]))
+
+
+def cmd_sample(args: argparse.Namespace) -> None:
+    from aelab.checkpoint import load_checkpoint
+    from aelab.data import load_dataset
+    from aelab.imaging import png_bytes, tile
+    from aelab.latent import encode_images, generate, samples_from_prior
+
+    checkpoint = load_checkpoint(args.checkpoint)
+    if args.n > 4096:
+        raise AelabError(f"-n is limited to 4096 images; got {args.n}")
+    train_codes = None
+    if not samples_from_prior(checkpoint.model):
+        train_codes = encode_images(checkpoint.model, load_dataset(checkpoint.dataset).train_images)
+    _, images = generate(checkpoint.model, args.n, seed=args.seed, train_codes=train_codes)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_bytes(png_bytes(tile(images), scale=args.scale))
+    print(f"wrote {args.n} samples to {args.out}")
+
+
+def cmd_pretrain(args: argparse.Namespace) -> None:
+    from aelab.baselines import evaluate_embedding, fit_pca
+    from aelab.checkpoint import load_checkpoint
+    from aelab.data import load_dataset
+    from aelab.recipes import PRETRAINED, PRETRAINED_DIR
+
+    recipes = [r for r in PRETRAINED if not args.only or r.name in args.only]
+    unknown = set(args.only or []) - {r.name for r in PRETRAINED}
+    if unknown:
+        raise AelabError(f"unknown recipe {', '.join(sorted(unknown))}; choose from {', '.join(r.name for r in PRETRAINED)}")
+    out_dir = args.out_dir or PRETRAINED_DIR
+    rows = []
+    for recipe in recipes:
+        target = out_dir / recipe.path.name
+        before = load_checkpoint(target).header["weights_sha256"] if target.is_file() else None
+        dataset, trained = _train_recipe(recipe.dataset, recipe.model, recipe.train, recipe.name)
+        trained.save(target)
+        after = load_checkpoint(target).header["weights_sha256"]
+        same = "new" if before is None else ("same weights" if before == after else "weights changed")
+        m = trained.metrics
+        rows.append([recipe.name, f"{m.test_mse:.4f}", f"{m.knn_accuracy:.3f}", f"{trained.history.seconds:.0f}", after[:12], same])
+    for name in sorted({r.dataset for r in recipes}):
+        dataset = load_dataset(name)
+        m = evaluate_embedding(fit_pca(dataset), dataset)
+        rows.append([f"{name} PCA(2)", f"{m.test_mse:.4f}", f"{m.knn_accuracy:.3f}", f"{m.fit_seconds:.1f}", "", ""])
+    print(_table(rows, ["checkpoint", "test MSE", "5-NN accuracy", "seconds", "weights sha256", "vs before"]))
+
+
+def cmd_info(args: argparse.Namespace) -> None:
+    import json
+
+    from aelab.checkpoint import load_checkpoint
+
+    print(json.dumps(load_checkpoint(args.checkpoint).header, indent=2, ensure_ascii=False))
+
+
+COMMANDS = {"train": cmd_train, "eval": cmd_eval, "sample": cmd_sample, "pretrain": cmd_pretrain, "info": cmd_info}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        COMMANDS[args.command](args)
+    except (AelabError, ValueError, OSError) as error:
+        print(f"aelab: error: {error}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("aelab: interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

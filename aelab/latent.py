@@ -1,0 +1,167 @@
+"""Work in the latent plane: encode, bounds, decode points and grids, interpolate, sample, find neighbours.
+
+Arrays in and out are numpy: codes (N, d) float32, images (N, C, H, W) float32 in [0, 1]. Models run in
+eval mode under ``torch.no_grad`` on whatever device their parameters are on.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from sklearn.mixture import GaussianMixture
+
+from aelab.models import Autoencoder
+
+
+def _device(model: Autoencoder) -> torch.device:
+    return next(model.parameters()).device
+
+
+@torch.no_grad()
+def encode_images(model: Autoencoder, images: np.ndarray | torch.Tensor, batch_size: int = 1024) -> np.ndarray:
+    """images (N, C, H, W) -> codes (N, d) float32, in batches (eval mode; the model's mode is restored)."""
+    was_training = model.training
+    model.eval()
+    x = torch.as_tensor(np.array(images, dtype=np.float32)).to(_device(model))  # a copy: datasets are read-only
+    codes = [model.encode(x[i : i + batch_size]) for i in range(0, len(x), batch_size)]
+    model.train(was_training)
+    return torch.cat(codes).cpu().numpy()
+
+
+@torch.no_grad()
+def decode_codes(model: Autoencoder, codes: np.ndarray, batch_size: int = 1024) -> np.ndarray:
+    """codes (N, d) -> images (N, C, H, W) in [0, 1]."""
+    was_training = model.training
+    model.eval()
+    z = torch.as_tensor(np.asarray(codes, dtype=np.float32)).to(_device(model))
+    images = [model.decode(z[i : i + batch_size]) for i in range(0, len(z), batch_size)]
+    model.train(was_training)
+    return torch.cat(images).cpu().numpy()
+
+
+def reconstruct(model: Autoencoder, images: np.ndarray) -> np.ndarray:
+    """ψ(φ(x)) for images (N, C, H, W)."""
+    return decode_codes(model, encode_images(model, images))
+
+
+def decode_point(model: Autoencoder, z: np.ndarray | list[float]) -> np.ndarray:
+    """One code (d,) -> one image (C, H, W)."""
+    return decode_codes(model, np.asarray(z, dtype=np.float32)[None])[0]
+
+
+def plane_bounds(codes: np.ndarray, percentile: float = 0.5, pad: float = 0.1) -> np.ndarray:
+    """Robust box around the codes: (d, 2) of [low, high] per dimension.
+
+    Takes the ``percentile``-th and (100 − percentile)-th percentiles (so a few outliers do not shrink the
+    cloud to a dot), then pads each side by ``pad`` times the range. A degenerate dimension gets width 2.
+    """
+    low, high = np.percentile(codes, [percentile, 100 - percentile], axis=0)
+    width = high - low
+    width = np.where(width > 1e-6, width, 2.0)
+    centre = (low + high) / 2
+    half = width * (0.5 + pad)
+    return np.stack([centre - half, centre + half], axis=1).astype(np.float64)
+
+
+def grid_codes(bounds: np.ndarray, n: int, dims: tuple[int, int] = (0, 1), base: np.ndarray | None = None) -> np.ndarray:
+    """Codes of an n×n grid over ``bounds[dims]``, shaped (n, n, d), row 0 at the top (highest y).
+
+    Other dimensions take ``base`` (default 0). Cell centres are used, so the grid tiles the box exactly.
+    """
+    bounds = np.asarray(bounds, dtype=np.float64)
+    d = bounds.shape[0]
+    base = np.zeros(d) if base is None else np.asarray(base, dtype=np.float64)
+    (x0, x1), (y0, y1) = bounds[dims[0]], bounds[dims[1]]
+    xs = x0 + (np.arange(n) + 0.5) * (x1 - x0) / n
+    ys = y1 - (np.arange(n) + 0.5) * (y1 - y0) / n
+    codes = np.tile(base, (n, n, 1))
+    codes[:, :, dims[0]] = xs[None, :]
+    codes[:, :, dims[1]] = ys[:, None]
+    return codes.astype(np.float32)
+
+
+def decode_grid(
+    model: Autoencoder, bounds: np.ndarray, n: int, dims: tuple[int, int] = (0, 1), base: np.ndarray | None = None
+) -> np.ndarray:
+    """Decoded images of :func:`grid_codes` in one batched forward: (n, n, C, H, W), row 0 at the top."""
+    codes = grid_codes(bounds, n, dims, base)
+    images = decode_codes(model, codes.reshape(n * n, -1))
+    return images.reshape(n, n, *images.shape[1:])
+
+
+def interpolate(
+    model: Autoencoder, z0: np.ndarray, z1: np.ndarray, steps: int = 10
+) -> tuple[np.ndarray, np.ndarray]:
+    """Straight line from z0 to z1 (both (d,)) in ``steps`` points: (codes (steps, d), images (steps, C, H, W))."""
+    t = np.linspace(0.0, 1.0, steps)[:, None]
+    codes = ((1 - t) * np.asarray(z0, dtype=np.float64) + t * np.asarray(z1, dtype=np.float64)).astype(np.float32)
+    return codes, decode_codes(model, codes)
+
+
+def nearest(codes: np.ndarray, z: np.ndarray, k: int = 8) -> tuple[np.ndarray, np.ndarray]:
+    """Indices and Euclidean distances of the k codes nearest to z, closest first."""
+    distances = np.linalg.norm(codes - np.asarray(z, dtype=codes.dtype), axis=1)
+    k = min(k, len(codes))
+    index = np.argpartition(distances, k - 1)[:k]
+    index = index[np.argsort(distances[index], kind="stable")]
+    return index, distances[index]
+
+
+# --- samplers: where new codes come from ----------------------------------------------------------------
+
+
+class PriorSampler:
+    """The VAE's prior N(0, I) over ``dim`` dimensions; nothing to fit."""
+
+    def __init__(self, dim: int) -> None:
+        self.dim = dim
+
+    def fit(self, codes: np.ndarray | None = None) -> PriorSampler:
+        return self
+
+    def sample(self, n: int, seed: int = 0) -> np.ndarray:
+        return np.random.default_rng(seed).standard_normal((n, self.dim)).astype(np.float32)
+
+
+class MixtureSampler:
+    """A Gaussian mixture fitted to the training codes (scikit-learn), for kinds with no prior."""
+
+    def __init__(self, n_components: int = 10, seed: int = 0) -> None:
+        self.n_components = n_components
+        self.seed = seed
+
+    def fit(self, codes: np.ndarray) -> MixtureSampler:
+        components = max(1, min(self.n_components, len(codes) // 5))
+        self.mixture_ = GaussianMixture(components, covariance_type="full", random_state=self.seed).fit(codes)
+        return self
+
+    def sample(self, n: int, seed: int = 0) -> np.ndarray:
+        """n codes drawn from the fitted mixture; pure (the fitted object is never changed)."""
+        rng = np.random.default_rng(seed)
+        mixture = self.mixture_
+        component = rng.choice(len(mixture.weights_), size=n, p=mixture.weights_ / mixture.weights_.sum())
+        scale = np.linalg.cholesky(mixture.covariances_)  # (K, d, d)
+        eps = rng.standard_normal((n, mixture.means_.shape[1]))
+        return (mixture.means_[component] + np.einsum("nij,nj->ni", scale[component], eps)).astype(np.float32)
+
+
+def samples_from_prior(model: Autoencoder) -> bool:
+    """True when the model has a prior to sample (VAE); otherwise sampling needs its training codes."""
+    return model.kind == "vae"
+
+
+def sampler_for(model: Autoencoder, train_codes: np.ndarray | None = None) -> PriorSampler | MixtureSampler:
+    """A fitted sampler: the prior for a VAE, a mixture over ``train_codes`` (N, d) for every other kind."""
+    if samples_from_prior(model):
+        return PriorSampler(model.config.latent_dim)
+    if train_codes is None:
+        raise ValueError(f"sampling a {model.kind} model needs its training codes to fit a density")
+    return MixtureSampler().fit(train_codes)
+
+
+def generate(
+    model: Autoencoder, n: int, seed: int = 0, train_codes: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """n new images from the model's sampler: (codes (n, d), images (n, C, H, W))."""
+    codes = sampler_for(model, train_codes).sample(n, seed)
+    return codes, decode_codes(model, codes)

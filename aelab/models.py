@@ -1,0 +1,303 @@
+"""The autoencoder family behind one interface.
+
+Every model maps images x: (B, C, H, W) in [0, 1] to codes z: (B, d) and back:
+
+- ``encode(x) -> z``: the code (for a VAE, the posterior mean);
+- ``decode(z) -> x̂``: an image batch in [0, 1] (a sigmoid output);
+- ``loss(x, generator=None) -> dict[str, Tensor]``: named scalar terms, batch means; ``"loss"`` is what the
+  trainer minimises and ``"mse"`` is the mean squared reconstruction error per pixel, reported by every kind
+  so that kinds can be compared.
+
+Kinds: ``ae`` (MLP), ``conv`` (convolutional), ``vae`` (variational, MLP, β-weighted KL), ``dae``
+(denoising MLP: trained on inputs with Gaussian noise, reconstructs the clean image). A
+:class:`ModelConfig` rebuilds any of them; :func:`build_model` is the only constructor callers need.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, fields
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from aelab.errors import UnknownName
+
+KINDS = ("ae", "conv", "vae", "dae")
+KIND_TITLES = {
+    "ae": "Autoencoder (MLP)",
+    "conv": "Convolutional autoencoder",
+    "vae": "Variational autoencoder",
+    "dae": "Denoising autoencoder",
+}
+
+
+@dataclass
+class ModelConfig:
+    """Everything needed to rebuild a model's modules (weights come from a checkpoint or training).
+
+    image_shape: (C, H, W). hidden: MLP layer widths from the image side towards the code.
+    channels: conv feature maps per stride-2 stage. beta: KL weight (vae). noise: std of the Gaussian noise
+    added to inputs during training (dae). seed: initialises the weights.
+    """
+
+    kind: str = "ae"
+    image_shape: tuple[int, int, int] = (1, 28, 28)
+    latent_dim: int = 2
+    hidden: tuple[int, ...] = (512, 256)
+    channels: tuple[int, ...] = (32, 64)
+    beta: float = 1.0
+    noise: float = 0.3
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        self.image_shape = tuple(int(s) for s in self.image_shape)  # type: ignore[assignment]
+        self.hidden = tuple(int(s) for s in self.hidden)
+        self.channels = tuple(int(s) for s in self.channels)
+
+    def to_dict(self) -> dict:
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+
+    @classmethod
+    def from_dict(cls, values: dict) -> ModelConfig:
+        """Rebuild from :meth:`to_dict` output; unknown or missing keys raise ValueError."""
+        names = {f.name for f in fields(cls)}
+        unknown = set(values) - names
+        if unknown:
+            raise ValueError(f"unknown model config fields: {', '.join(sorted(unknown))}")
+        missing = {"kind", "image_shape", "latent_dim"} - set(values)
+        if missing:
+            raise ValueError(f"model config lacks: {', '.join(sorted(missing))}")
+        return cls(**values)
+
+    def validate(self) -> None:
+        """Raise ValueError for a config that is unknown or absurd (checked before allocating anything)."""
+        if self.kind not in MODEL_CLASSES:
+            raise UnknownName(f"unknown model kind {self.kind!r}; choose one of: {', '.join(MODEL_CLASSES)}")
+        c, h, w = self.image_shape
+        if c not in (1, 3) or not (2 <= h <= 256 and 2 <= w <= 256):
+            raise ValueError(f"image_shape must be (1 or 3, 2..256, 2..256); got {self.image_shape}")
+        if not 1 <= self.latent_dim <= 64:
+            raise ValueError(f"latent_dim must be between 1 and 64; got {self.latent_dim}")
+        if not self.hidden or any(not 1 <= n <= 4096 for n in self.hidden):
+            raise ValueError(f"hidden widths must be 1..4096; got {self.hidden}")
+        if not self.channels or len(self.channels) > 5 or any(not 1 <= n <= 512 for n in self.channels):
+            raise ValueError(f"channels must be 1 to 5 widths of 1..512; got {self.channels}")
+        if not (math.isfinite(self.beta) and 0 <= self.beta <= 1000):
+            raise ValueError(f"beta must be between 0 and 1000; got {self.beta}")
+        if not (math.isfinite(self.noise) and 0 <= self.noise <= 5):
+            raise ValueError(f"noise must be between 0 and 5; got {self.noise}")
+
+
+# --- blocks -------------------------------------------------------------------------------------------
+
+
+def mlp(widths: list[int]) -> nn.Sequential:
+    """Linear layers between consecutive widths with ReLU between them (none after the last)."""
+    layers: list[nn.Module] = []
+    for i, (a, b) in enumerate(zip(widths[:-1], widths[1:])):
+        layers.append(nn.Linear(a, b))
+        if i < len(widths) - 2:
+            layers.append(nn.ReLU())
+    return nn.Sequential(*layers)
+
+
+class MLPDecoder(nn.Module):
+    """z: (B, d) -> images (B, C, H, W) in [0, 1] through the reversed hidden widths."""
+
+    def __init__(self, config: ModelConfig) -> None:
+        super().__init__()
+        self.image_shape = config.image_shape
+        self.net = mlp([config.latent_dim, *reversed(config.hidden), math.prod(config.image_shape)])
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return torch.sigmoid(self.net(z)).view(-1, *self.image_shape)
+
+
+def _conv_sizes(side: int, stages: int) -> list[int]:
+    """Feature-map side after each stride-2, padding-1, 3×3 convolution: ceil(side / 2) per stage."""
+    sizes = [side]
+    for _ in range(stages):
+        sizes.append((sizes[-1] + 1) // 2)
+    return sizes
+
+
+class ConvEncoder(nn.Module):
+    """(B, C, H, W) -> (B, out): stride-2 3×3 convolutions, then an MLP head."""
+
+    def __init__(self, config: ModelConfig, out: int) -> None:
+        super().__init__()
+        c, h, w = config.image_shape
+        layers: list[nn.Module] = []
+        for a, b in zip((c, *config.channels[:-1]), config.channels):
+            layers += [nn.Conv2d(a, b, 3, stride=2, padding=1), nn.ReLU()]
+        self.features = nn.Sequential(*layers, nn.Flatten())
+        fh, fw = _conv_sizes(h, len(config.channels))[-1], _conv_sizes(w, len(config.channels))[-1]
+        self.head = mlp([config.channels[-1] * fh * fw, config.hidden[-1], out])
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.features(x))
+
+
+class ConvDecoder(nn.Module):
+    """(B, d) -> (B, C, H, W) in [0, 1]: an MLP to a small feature map, then stride-2 transposed convolutions.
+
+    Each transposed convolution doubles the side; the result is cropped to (H, W) for sides that are not
+    a multiple of 2**stages.
+    """
+
+    def __init__(self, config: ModelConfig) -> None:
+        super().__init__()
+        c, h, w = config.image_shape
+        stages = len(config.channels)
+        self.fh, self.fw = _conv_sizes(h, stages)[-1], _conv_sizes(w, stages)[-1]
+        self.image_shape = config.image_shape
+        widths = list(reversed(config.channels))
+        self.head = nn.Sequential(
+            mlp([config.latent_dim, config.hidden[-1], widths[0] * self.fh * self.fw]), nn.ReLU()
+        )
+        layers: list[nn.Module] = []
+        for i, (a, b) in enumerate(zip(widths, (*widths[1:], c))):
+            layers.append(nn.ConvTranspose2d(a, b, 4, stride=2, padding=1))
+            if i < stages - 1:
+                layers.append(nn.ReLU())
+        self.upsample = nn.Sequential(*layers)
+        self.channels0 = widths[0]
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        c, h, w = self.image_shape
+        x = self.head(z).view(-1, self.channels0, self.fh, self.fw)
+        return torch.sigmoid(self.upsample(x)[:, :, :h, :w])
+
+
+# --- models -------------------------------------------------------------------------------------------
+
+
+class Autoencoder(nn.Module):
+    """Plain autoencoder with MLP encoder φ and decoder ψ; loss = ‖x − ψ(φ(x))‖² per pixel."""
+
+    def __init__(self, config: ModelConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.encoder = self.build_encoder(config)
+        self.decoder = self.build_decoder(config)
+
+    def build_encoder(self, config: ModelConfig) -> nn.Module:
+        return nn.Sequential(nn.Flatten(), mlp([math.prod(config.image_shape), *config.hidden, config.latent_dim]))
+
+    def build_decoder(self, config: ModelConfig) -> nn.Module:
+        return MLPDecoder(config)
+
+    @property
+    def kind(self) -> str:
+        return self.config.kind
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        """x: (B, C, H, W) -> z: (B, d)."""
+        return self.encoder(x)
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        """z: (B, d) -> x̂: (B, C, H, W) in [0, 1]."""
+        return self.decoder(z)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.decode(self.encode(x))
+
+    def loss(self, x: torch.Tensor, generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
+        mse = F.mse_loss(self(x), x)
+        return {"loss": mse, "mse": mse}
+
+
+class ConvAutoencoder(Autoencoder):
+    """Autoencoder with convolutional encoder and transposed-convolution decoder."""
+
+    def build_encoder(self, config: ModelConfig) -> nn.Module:
+        return ConvEncoder(config, config.latent_dim)
+
+    def build_decoder(self, config: ModelConfig) -> nn.Module:
+        return ConvDecoder(config)
+
+
+class VariationalAutoencoder(Autoencoder):
+    """VAE: q(z|x) = N(μ(x), σ²(x)), prior N(0, I), Bernoulli likelihood.
+
+    loss = recon + β·kl per image, where recon is the binary cross-entropy summed over pixels and kl is
+    KL(q(z|x) ‖ N(0, I)); both are reported. ``encode`` returns μ, so the plane shows posterior means.
+    """
+
+    def build_encoder(self, config: ModelConfig) -> nn.Module:
+        # one head gives μ and log σ² side by side
+        return nn.Sequential(nn.Flatten(), mlp([math.prod(config.image_shape), *config.hidden, 2 * config.latent_dim]))
+
+    def posterior(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(μ, log σ²), each (B, d)."""
+        mu, logvar = self.encoder(x).chunk(2, dim=1)
+        return mu, logvar.clamp(-30.0, 20.0)
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        return self.posterior(x)[0]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.decode(self.encode(x))
+
+    def loss(self, x: torch.Tensor, generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
+        mu, logvar = self.posterior(x)
+        eps = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
+        z = mu + eps * torch.exp(0.5 * logvar)
+        logits = self.decoder.net(z)  # logits, so the BCE is computed stably
+        x_flat = x.flatten(1)
+        recon = F.binary_cross_entropy_with_logits(logits, x_flat, reduction="sum") / x.shape[0]
+        kl = -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp()) / x.shape[0]
+        with torch.no_grad():
+            mse = F.mse_loss(torch.sigmoid(logits), x_flat)
+        return {"loss": recon + self.config.beta * kl, "recon": recon, "kl": kl, "mse": mse}
+
+
+def corrupt(x: torch.Tensor, noise: float, generator: torch.Generator | None = None) -> torch.Tensor:
+    """x plus Gaussian noise of standard deviation ``noise``, clipped back to [0, 1]."""
+    eps = torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
+    return (x + noise * eps).clamp(0.0, 1.0)
+
+
+class DenoisingAutoencoder(Autoencoder):
+    """MLP autoencoder trained to map a noisy input back to its clean image.
+
+    In training mode the input is corrupted (:func:`corrupt` with ``config.noise``) and the target is the
+    clean image; in eval mode the loss is the plain reconstruction error, comparable with other kinds.
+    """
+
+    def loss(self, x: torch.Tensor, generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
+        source = corrupt(x, self.config.noise, generator) if self.training else x
+        mse = F.mse_loss(self(source), x)
+        return {"loss": mse, "mse": mse}
+
+
+MODEL_CLASSES: dict[str, type[Autoencoder]] = {
+    "ae": Autoencoder,
+    "conv": ConvAutoencoder,
+    "vae": VariationalAutoencoder,
+    "dae": DenoisingAutoencoder,
+}
+
+
+def register_model(kind: str, cls: type[Autoencoder], title: str) -> None:
+    """Add a model kind (later issues plug new kinds in here without touching callers)."""
+    MODEL_CLASSES[kind] = cls
+    KIND_TITLES[kind] = title
+
+
+def build_model(config: ModelConfig) -> Autoencoder:
+    """A fresh model for ``config``, its weights initialised from ``config.seed`` (same seed, same weights).
+
+    The global RNG is left as it was, so building a model in one thread never disturbs another.
+    """
+    config.validate()
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(config.seed)
+        model = MODEL_CLASSES[config.kind](config)
+    return model.eval()
+
+
+def count_parameters(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())

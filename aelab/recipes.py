@@ -1,0 +1,119 @@
+"""Train, evaluate, package: the one workflow the CLI, ``aelab pretrain`` and the app's Train page share.
+
+:func:`train_model` builds a model for a dataset, fits it, measures it (test MSE, 5-NN accuracy of its
+codes) and returns everything a checkpoint header needs. :data:`PRETRAINED` lists the recipes behind the
+shipped checkpoints in ``pretrained/``; ``aelab pretrain`` replays them.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+
+from aelab.baselines import Metrics, evaluate_model
+from aelab.checkpoint import Checkpoint, checkpoint_bytes, make_header, save_checkpoint
+from aelab.data import Dataset
+from aelab.latent import encode_images, plane_bounds
+from aelab.models import Autoencoder, ModelConfig, build_model
+from aelab.train import EpochReport, History, TrainConfig, fit
+
+PRETRAINED_DIR = Path(__file__).resolve().parent.parent / "pretrained"
+
+
+@dataclass
+class TrainedModel:
+    """A fitted model with what its checkpoint records."""
+
+    model: Autoencoder
+    dataset: str
+    label_names: tuple[str, ...]
+    history: History
+    train_config: TrainConfig
+    metrics: Metrics
+    latent_bounds: np.ndarray  # (d, 2)
+
+    def header_fields(self) -> dict:
+        return {
+            "dataset": self.dataset,
+            "label_names": list(self.label_names),
+            "latent_bounds": self.latent_bounds,
+            "training": {
+                "epochs": self.history.epochs,
+                "stopped_early": self.history.stopped,
+                "seconds": round(self.history.seconds, 2),
+                "device": self.history.device,
+                "config": self.train_config.to_dict(),
+                "final_train_loss": self.history.train[-1] if self.history.train else {},
+                "final_test_loss": self.history.test[-1] if self.history.test else {},
+            },
+            "metrics": {"test_mse": self.metrics.test_mse, "knn_accuracy": self.metrics.knn_accuracy},
+        }
+
+    def save(self, path: str | Path) -> Path:
+        return save_checkpoint(path, self.model, **self.header_fields())
+
+    def to_bytes(self) -> bytes:
+        return checkpoint_bytes(self.model, **self.header_fields())
+
+    def as_checkpoint(self) -> Checkpoint:
+        """The in-memory equivalent of saving and loading this model (no file involved)."""
+        return Checkpoint(self.model, make_header(self.model, **self.header_fields()))
+
+
+def train_model(
+    dataset: Dataset,
+    model_config: ModelConfig,
+    train_config: TrainConfig,
+    on_epoch: Callable[[EpochReport], None] | None = None,
+    stop: threading.Event | None = None,
+) -> TrainedModel:
+    """Build a model for ``dataset``'s image shape, fit it, and measure it on the test split.
+
+    ``model_config.image_shape`` is taken from the dataset. Raises TrainingDiverged (weights restored) if
+    the loss becomes NaN; a stopped run still returns a usable, measured model.
+    """
+    config = replace(model_config, image_shape=dataset.image_shape)
+    model = build_model(config)
+    history = fit(model, dataset, train_config, on_epoch=on_epoch, stop=stop)
+    metrics = evaluate_model(model, dataset, fit_seconds=history.seconds)
+    bounds = plane_bounds(encode_images(model, dataset.train_images))
+    return TrainedModel(model, dataset.name, dataset.label_names, history, train_config, metrics, bounds)
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """How one shipped checkpoint is made: ``pretrained/<name>.safetensors``."""
+
+    dataset: str
+    model: ModelConfig
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+    @property
+    def name(self) -> str:
+        return f"{self.dataset}-{self.model.kind}"
+
+    @property
+    def path(self) -> Path:
+        return PRETRAINED_DIR / f"{self.name}.safetensors"
+
+
+_MNIST = dict(hidden=(512, 256), channels=(32, 64))
+_DIGITS = dict(hidden=(128, 64), channels=(16, 32))
+
+PRETRAINED: tuple[Recipe, ...] = (
+    Recipe("mnist5k", ModelConfig(kind="vae", beta=1.0, **_MNIST), TrainConfig(epochs=60, batch_size=128, lr=1e-3)),
+    Recipe("mnist5k", ModelConfig(kind="ae", **_MNIST), TrainConfig(epochs=60, batch_size=128, lr=1e-3)),
+    Recipe("mnist5k", ModelConfig(kind="conv", **_MNIST), TrainConfig(epochs=60, batch_size=128, lr=1e-3)),
+    Recipe("mnist5k", ModelConfig(kind="dae", noise=0.3, **_MNIST), TrainConfig(epochs=60, batch_size=128, lr=1e-3)),
+    Recipe("digits", ModelConfig(kind="ae", **_DIGITS), TrainConfig(epochs=200, batch_size=64, lr=1e-3)),
+    Recipe("digits", ModelConfig(kind="vae", **_DIGITS), TrainConfig(epochs=200, batch_size=64, lr=1e-3)),
+)
+
+
+def pretrained_paths(directory: Path = PRETRAINED_DIR) -> list[Path]:
+    """Shipped checkpoints present on disk, in recipe order (the default model first)."""
+    return [directory / recipe.path.name for recipe in PRETRAINED if (directory / recipe.path.name).is_file()]

@@ -1,0 +1,204 @@
+"""Training: ``fit(model, dataset, config, on_epoch=...)``.
+
+Seeded and reproducible on the CPU (same seed, same weights), on CUDA when present; whole-tensor batches
+from shuffled indices (no per-sample Python); progress leaves through a callback so the CLI draws a tqdm
+bar and the app a Streamlit progress bar from the same loop; a stop flag ends training after the current
+batch; a NaN or infinite loss stops training, restores the last good weights and raises TrainingDiverged.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import torch
+
+from aelab.data import Dataset
+from aelab.errors import TrainingDiverged
+from aelab.latent import encode_images
+from aelab.models import Autoencoder
+
+
+# A test loss this many times the untrained model's counts as divergence even while it is still finite.
+EXPLODE_FACTOR = 1000.0
+
+
+@dataclass
+class TrainConfig:
+    """How to train. ``device``: "auto" (CUDA when present), "cpu" or "cuda"."""
+
+    epochs: int = 30
+    batch_size: int = 128
+    lr: float = 1e-3
+    weight_decay: float = 0.0
+    schedule: str = "cosine"  # "cosine": the learning rate anneals to 0 over the epochs; "constant"
+    seed: int = 0
+    device: str = "auto"
+
+    def validate(self) -> None:
+        if not 1 <= self.epochs <= 10_000:
+            raise ValueError(f"epochs must be between 1 and 10000; got {self.epochs}")
+        if not 1 <= self.batch_size <= 65_536:
+            raise ValueError(f"batch size must be between 1 and 65536; got {self.batch_size}")
+        if not (math.isfinite(self.lr) and self.lr > 0):
+            raise ValueError(f"learning rate must be a positive number; got {self.lr}")
+        if not (math.isfinite(self.weight_decay) and 0 <= self.weight_decay <= 1):
+            raise ValueError(f"weight decay must be in [0, 1]; got {self.weight_decay}")
+        if self.schedule not in ("cosine", "constant"):
+            raise ValueError(f"schedule must be cosine or constant; got {self.schedule!r}")
+        if self.device not in ("auto", "cpu", "cuda"):
+            raise ValueError(f"device must be auto, cpu or cuda; got {self.device!r}")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class EpochReport:
+    """What the callback gets after each epoch. ``train``/``test``: loss terms averaged over samples."""
+
+    epoch: int  # 1-based
+    epochs: int
+    train: dict[str, float]
+    test: dict[str, float]
+    elapsed: float  # seconds since fit started
+    test_codes: Callable[[], np.ndarray]  # (N_test, d), computed only when called
+
+    @property
+    def seconds_left(self) -> float:
+        return self.elapsed / self.epoch * (self.epochs - self.epoch)
+
+
+@dataclass
+class History:
+    """Loss terms per finished epoch, and how the run ended."""
+
+    train: list[dict[str, float]] = field(default_factory=list)
+    test: list[dict[str, float]] = field(default_factory=list)
+    seconds: float = 0.0
+    stopped: bool = False
+    device: str = "cpu"
+
+    @property
+    def epochs(self) -> int:
+        return len(self.train)
+
+
+def resolve_device(name: str = "auto") -> torch.device:
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    return torch.device(name)
+
+
+@torch.no_grad()
+def evaluate(
+    model: Autoencoder, images: torch.Tensor, batch_size: int = 1024, generator: torch.Generator | None = None
+) -> dict[str, float]:
+    """Loss terms of ``model.loss`` in eval mode, averaged over all of ``images`` (B, C, H, W)."""
+    was_training = model.training
+    model.eval()
+    totals: dict[str, torch.Tensor] = {}
+    for start in range(0, len(images), batch_size):
+        batch = images[start : start + batch_size]
+        for name, value in model.loss(batch, generator).items():
+            totals[name] = totals.get(name, 0) + value.detach() * len(batch)
+    model.train(was_training)
+    return {name: float(total) / len(images) for name, total in totals.items()}
+
+
+def fit(
+    model: Autoencoder,
+    dataset: Dataset,
+    config: TrainConfig,
+    on_epoch: Callable[[EpochReport], None] | None = None,
+    stop: threading.Event | None = None,
+) -> History:
+    """Train ``model`` in place on ``dataset``'s training split; evaluate on its test split each epoch.
+
+    Returns the History. If ``stop`` is set, training ends after the current batch (the epoch is then
+    not reported) and ``History.stopped`` is True. On a NaN or infinite loss the weights of the last
+    finished epoch (or the initial ones) are restored and TrainingDiverged is raised, carrying the history.
+    """
+    config.validate()
+    device = resolve_device(config.device)
+    model.to(device)
+    generator = torch.Generator(device=device).manual_seed(config.seed)
+    shuffle_generator = torch.Generator().manual_seed(config.seed)
+    train_x = torch.from_numpy(np.array(dataset.train_images)).to(device)
+    test_x = torch.from_numpy(np.array(dataset.test_images)).to(device)
+    optimiser = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    batches_per_epoch = math.ceil(len(dataset.train_idx) / config.batch_size)
+    scheduler = (
+        torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, T_max=config.epochs * batches_per_epoch)
+        if config.schedule == "cosine"
+        else None
+    )
+    history = History(device=str(device))
+    last_good = copy.deepcopy(model.state_dict())
+    initial_loss = evaluate(model, test_x, generator=generator)["loss"]
+    n = len(train_x)
+    start = time.perf_counter()
+
+    for epoch in range(1, config.epochs + 1):
+        model.train()
+        order = torch.randperm(n, generator=shuffle_generator).to(device)
+        sums: dict[str, torch.Tensor] = {}
+        for first in range(0, n, config.batch_size):
+            batch = train_x[order[first : first + config.batch_size]]
+            terms = model.loss(batch, generator)
+            loss = terms["loss"]
+            if not torch.isfinite(loss):
+                model.load_state_dict(last_good)
+                model.eval()
+                history.seconds = time.perf_counter() - start
+                restored = f"the end of epoch {epoch - 1}" if epoch > 1 else "their initial values"
+                raise TrainingDiverged(
+                    f"training diverged: the loss became {float(loss.detach())} in epoch {epoch}; the weights were "
+                    f"restored to {restored}. Try a smaller learning rate (it was {config.lr:g}).",
+                    history,
+                )
+            optimiser.zero_grad(set_to_none=True)
+            loss.backward()
+            optimiser.step()
+            if scheduler is not None:
+                scheduler.step()
+            for name, value in terms.items():
+                sums[name] = sums.get(name, 0) + value.detach() * len(batch)
+            if stop is not None and stop.is_set():
+                history.stopped = True
+                break
+        if history.stopped:
+            break
+        train_terms = {name: float(total) / n for name, total in sums.items()}
+        test_terms = evaluate(model, test_x, generator=generator)
+        exploded = test_terms["loss"] > EXPLODE_FACTOR * max(initial_loss, 1e-8)
+        if exploded or not all(math.isfinite(v) for v in (*train_terms.values(), *test_terms.values())):
+            model.load_state_dict(last_good)
+            model.eval()
+            history.seconds = time.perf_counter() - start
+            what = f"grew to {test_terms['loss']:.3g}, over {EXPLODE_FACTOR:g}× its starting value," if exploded else "became non-finite"
+            restored = f"the end of epoch {epoch - 1}" if epoch > 1 else "their initial values"
+            raise TrainingDiverged(
+                f"training diverged: the test loss {what} in epoch {epoch}; the weights were restored to {restored}. "
+                f"Try a smaller learning rate (it was {config.lr:g}).",
+                history,
+            )
+        last_good = copy.deepcopy(model.state_dict())
+        history.train.append(train_terms)
+        history.test.append(test_terms)
+        history.seconds = time.perf_counter() - start
+        if on_epoch is not None:
+            on_epoch(
+                EpochReport(
+                    epoch, config.epochs, train_terms, test_terms, history.seconds,
+                    lambda: encode_images(model, test_x),
+                )
+            )
+    model.eval()
+    history.seconds = time.perf_counter() - start
+    return history

@@ -1,0 +1,77 @@
+"""The aelab command end to end on tiny data: a registered tiny dataset stands in for MNIST."""
+
+from __future__ import annotations
+
+import pickle
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from aelab import cli
+from aelab.data import Source, register_source
+from synthetic import tiny_dataset
+
+register_source(Source("blobs8", "Blobs 8×8", lambda: tiny_dataset(), "tiny generated test set"))
+
+
+def run(*args: str) -> int:
+    return cli.main(list(args))
+
+
+def test_train_eval_sample_info_end_to_end(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "m.safetensors"
+    assert run("train", "--dataset", "blobs8", "--model", "vae", "--epochs", "3", "--hidden", "16", "--out", str(out)) == 0
+    assert out.is_file() and "test MSE" in capsys.readouterr().out
+
+    assert run("eval", str(out)) == 0
+    table = capsys.readouterr().out
+    assert "PCA(2)" in table and "vae (m.safetensors)" in table and "5-NN accuracy" in table
+
+    png = tmp_path / "grid.png"
+    assert run("sample", str(out), "-n", "9", "--scale", "3", "--out", str(png)) == 0
+    assert Image.open(png).size == ((3 * (8 + 1) + 1) * 3,) * 2  # 3×3 tiles of 8 px with 1 px gaps, scaled ×3
+
+    assert run("info", str(out)) == 0
+    assert '"kind": "vae"' in capsys.readouterr().out
+
+
+def test_sample_from_a_non_vae_fits_a_density(tmp_path: Path) -> None:
+    out = tmp_path / "ae.safetensors"
+    assert run("train", "--dataset", "blobs8", "--model", "ae", "--epochs", "2", "--hidden", "16", "--out", str(out)) == 0
+    assert run("sample", str(out), "-n", "4", "--out", str(tmp_path / "s.png")) == 0
+
+
+def test_a_bad_checkpoint_ends_in_one_line_and_exit_2(tmp_path: Path, capsys) -> None:
+    evil = tmp_path / "evil.pt"
+    evil.write_bytes(pickle.dumps({"a": 1}))
+    assert run("eval", str(evil)) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("aelab: error:") and "never unpickles" in err and "\n" not in err
+
+
+def test_missing_file_and_bad_values_end_cleanly(tmp_path: Path, capsys) -> None:
+    assert run("sample", str(tmp_path / "none.safetensors"), "--out", str(tmp_path / "x.png")) == 2
+    assert "no checkpoint file" in capsys.readouterr().err
+    assert run("train", "--dataset", "blobs8", "--lr", "nan", "--out", str(tmp_path / "x.safetensors")) == 2
+    assert "learning rate" in capsys.readouterr().err
+    assert not (tmp_path / "x.safetensors").exists()
+
+
+def test_bad_flags_exit_2_with_usage_not_a_traceback(capsys) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        run("train", "--dataset", "nope", "--out", "x")
+    assert exit_info.value.code == 2
+    assert "invalid choice" in capsys.readouterr().err
+
+
+def test_pretrain_rejects_unknown_recipes(capsys) -> None:
+    assert run("pretrain", "--only", "nope-ae") == 2
+    assert "unknown recipe" in capsys.readouterr().err
+
+
+def test_the_console_script_is_installed() -> None:
+    result = subprocess.run([sys.executable, "-m", "aelab.cli", "--help"], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0 and "pretrain" in result.stdout

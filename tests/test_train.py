@@ -1,0 +1,105 @@
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+import torch
+
+from aelab.errors import TrainingDiverged
+from aelab.models import KINDS, ModelConfig, build_model
+from aelab.train import TrainConfig, evaluate, fit
+
+SMALL = dict(hidden=(32, 16), channels=(4, 8))
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_training_lowers_the_test_loss(tiny, kind: str) -> None:
+    model = build_model(ModelConfig(kind=kind, image_shape=tiny.image_shape, **SMALL))
+    before = evaluate(model, torch.from_numpy(np.array(tiny.test_images)))["mse"]
+    history = fit(model, tiny, TrainConfig(epochs=20, batch_size=32, lr=3e-3))
+    assert history.epochs == 20 and not history.stopped
+    assert history.test[-1]["mse"] < 0.7 * before
+    assert history.test[-1]["loss"] < history.test[0]["loss"]
+
+
+def test_same_seed_gives_identical_weights(tiny) -> None:
+    def train(seed: int) -> dict[str, torch.Tensor]:
+        model = build_model(ModelConfig(kind="vae", image_shape=tiny.image_shape, seed=seed, **SMALL))
+        fit(model, tiny, TrainConfig(epochs=3, batch_size=32, seed=seed))
+        return model.state_dict()
+
+    a, b, c = train(0), train(0), train(1)
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert not all(torch.equal(a[k], c[k]) for k in a)
+
+
+def test_callback_gets_losses_time_and_test_codes(tiny) -> None:
+    reports = []
+    model = build_model(ModelConfig(kind="ae", image_shape=tiny.image_shape, latent_dim=2, **SMALL))
+    fit(model, tiny, TrainConfig(epochs=3, batch_size=64), on_epoch=reports.append)
+    assert [r.epoch for r in reports] == [1, 2, 3]
+    assert all(r.epochs == 3 and r.elapsed > 0 for r in reports)
+    assert reports[-1].seconds_left == 0
+    assert "mse" in reports[0].train and "mse" in reports[0].test
+    codes = reports[-1].test_codes()
+    assert codes.shape == (len(tiny.test_idx), 2)
+
+
+def test_stop_flag_ends_training_after_the_current_batch(tiny) -> None:
+    stop = threading.Event()
+    batches = []
+    model = build_model(ModelConfig(kind="ae", image_shape=tiny.image_shape, **SMALL))
+    original_loss = model.loss
+
+    def counting_loss(x, generator=None):
+        batches.append(len(x))
+        if len(batches) == 2:
+            stop.set()
+        return original_loss(x, generator)
+
+    model.loss = counting_loss  # type: ignore[method-assign]
+    history = fit(model, tiny, TrainConfig(epochs=50, batch_size=16), stop=stop)
+    assert history.stopped and history.epochs == 0 and len(batches) == 2
+    assert all(torch.isfinite(p).all() for p in model.parameters())
+    assert not model.training
+
+
+def test_nan_guard_stops_and_restores_last_good_weights(tiny) -> None:
+    model = build_model(ModelConfig(kind="ae", image_shape=tiny.image_shape, **SMALL))
+    fit(model, tiny, TrainConfig(epochs=2, batch_size=32))
+    good = {k: v.clone() for k, v in model.state_dict().items()}
+    with pytest.raises(TrainingDiverged, match="smaller learning rate") as caught:
+        fit(model, tiny, TrainConfig(epochs=5, batch_size=32, lr=1e30, schedule="constant"))
+    assert caught.value.history.epochs == 0  # it diverged in its first epoch, so the last good weights are the start
+    assert all(torch.equal(good[k], v) for k, v in model.state_dict().items())
+
+
+def test_an_exploding_but_finite_loss_also_counts_as_divergence(tiny) -> None:
+    model = build_model(ModelConfig(kind="vae", image_shape=tiny.image_shape, **SMALL))
+    snapshots = [{k: v.clone() for k, v in model.state_dict().items()}]
+    keep = lambda report: snapshots.append({k: v.clone() for k, v in model.state_dict().items()})  # noqa: E731
+    with pytest.raises(TrainingDiverged, match="over 1000× its starting value") as caught:
+        fit(model, tiny, TrainConfig(epochs=30, batch_size=32, lr=100, schedule="constant"), on_epoch=keep)
+    assert len(snapshots) == caught.value.history.epochs + 1
+    assert all(torch.equal(snapshots[-1][k], v) for k, v in model.state_dict().items())
+
+
+def test_nan_input_is_caught_as_divergence(tiny) -> None:
+    model = build_model(ModelConfig(kind="ae", image_shape=tiny.image_shape, **SMALL))
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    model.loss = lambda x, generator=None: {"loss": torch.tensor(float("nan")), "mse": torch.tensor(0.0)}  # type: ignore[method-assign]
+    with pytest.raises(TrainingDiverged, match="nan"):
+        fit(model, tiny, TrainConfig(epochs=1))
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
+
+
+@pytest.mark.parametrize(
+    "changes, message",
+    [({"epochs": 0}, "epochs"), ({"lr": float("nan")}, "learning rate"), ({"lr": -1.0}, "learning rate"), ({"batch_size": 0}, "batch size"),
+     ({"device": "tpu"}, "device")],
+)
+def test_bad_train_config_is_refused(tiny, changes: dict, message: str) -> None:
+    model = build_model(ModelConfig(kind="ae", image_shape=tiny.image_shape, **SMALL))
+    with pytest.raises(ValueError, match=message):
+        fit(model, tiny, TrainConfig(**changes))
