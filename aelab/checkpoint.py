@@ -134,6 +134,7 @@ def save_checkpoint(path: str | os.PathLike, model: Autoencoder, **header_fields
             file.write(data)
             file.flush()
             os.fsync(file.fileno())
+        os.chmod(temp_name, 0o644)  # mkstemp makes files private; a checkpoint is an ordinary, shareable file
         os.replace(temp_name, path)
     except BaseException:
         Path(temp_name).unlink(missing_ok=True)

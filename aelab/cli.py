@@ -153,7 +153,7 @@ def cmd_pretrain(args: argparse.Namespace) -> None:
     from aelab.baselines import evaluate_embedding, fit_pca
     from aelab.checkpoint import load_checkpoint
     from aelab.data import load_dataset
-    from aelab.recipes import PRETRAINED, PRETRAINED_DIR
+    from aelab.recipes import PRETRAINED, PRETRAINED_DIR, write_manifest
 
     recipes = [r for r in PRETRAINED if not args.only or r.name in args.only]
     unknown = set(args.only or []) - {r.name for r in PRETRAINED}
@@ -170,6 +170,7 @@ def cmd_pretrain(args: argparse.Namespace) -> None:
         same = "new" if before is None else ("same weights" if before == after else "weights changed")
         m = trained.metrics
         rows.append([recipe.name, f"{m.test_mse:.4f}", f"{m.knn_accuracy:.3f}", f"{trained.history.seconds:.0f}", after[:12], same])
+    write_manifest(out_dir)
     for name in sorted({r.dataset for r in recipes}):
         dataset = load_dataset(name)
         m = evaluate_embedding(fit_pca(dataset), dataset)

@@ -24,12 +24,13 @@ from torch import nn
 
 from aelab.errors import UnknownName
 
-KINDS = ("ae", "conv", "vae", "dae")
+KINDS = ("ae", "conv", "vae", "dae", "umap-ae")
 KIND_TITLES = {
     "ae": "Autoencoder (MLP)",
     "conv": "Convolutional autoencoder",
     "vae": "Variational autoencoder",
     "dae": "Denoising autoencoder",
+    "umap-ae": "UMAP-structured autoencoder",
 }
 
 
@@ -39,7 +40,8 @@ class ModelConfig:
 
     image_shape: (C, H, W). hidden: MLP layer widths from the image side towards the code.
     channels: conv feature maps per stride-2 stage. beta: KL weight (vae). noise: std of the Gaussian noise
-    added to inputs during training (dae). seed: initialises the weights.
+    added to inputs during training (dae). umap_weight, n_neighbors, min_dist: the UMAP structure term's
+    weight and its graph and curve parameters (umap-ae). seed: initialises the weights.
     """
 
     kind: str = "ae"
@@ -49,6 +51,9 @@ class ModelConfig:
     channels: tuple[int, ...] = (32, 64)
     beta: float = 1.0
     noise: float = 0.3
+    umap_weight: float = 0.01
+    n_neighbors: int = 15
+    min_dist: float = 0.1
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -88,6 +93,12 @@ class ModelConfig:
             raise ValueError(f"beta must be between 0 and 1000; got {self.beta}")
         if not (math.isfinite(self.noise) and 0 <= self.noise <= 5):
             raise ValueError(f"noise must be between 0 and 5; got {self.noise}")
+        if not (math.isfinite(self.umap_weight) and 0 <= self.umap_weight <= 100):
+            raise ValueError(f"umap_weight must be between 0 and 100; got {self.umap_weight}")
+        if not 2 <= self.n_neighbors <= 200:
+            raise ValueError(f"n_neighbors must be between 2 and 200; got {self.n_neighbors}")
+        if not (math.isfinite(self.min_dist) and 0 <= self.min_dist <= 1):
+            raise ValueError(f"min_dist must be between 0 and 1; got {self.min_dist}")
 
 
 # --- blocks -------------------------------------------------------------------------------------------
@@ -204,6 +215,12 @@ class Autoencoder(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.decode(self.encode(x))
 
+    def prepare(self, train_images: torch.Tensor) -> None:
+        """Learn what the loss needs from the whole training set before training (most kinds: nothing)."""
+
+    def release(self) -> None:
+        """Drop what ``prepare`` kept once training ends (it is not part of the model's weights)."""
+
     def loss(self, x: torch.Tensor, generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
         mse = F.mse_loss(self(x), x)
         return {"loss": mse, "mse": mse}
@@ -273,11 +290,69 @@ class DenoisingAutoencoder(Autoencoder):
         return {"loss": mse, "mse": mse}
 
 
+class UMAPAutoencoder(Autoencoder):
+    """An MLP autoencoder whose codes also keep UMAP's neighbour structure (parametric UMAP with a decoder).
+
+    ``prepare`` builds UMAP's fuzzy neighbour graph of the training images (umap-learn's
+    fuzzy_simplicial_set) and its curve q(d) = 1 / (1 + a·d^(2b)) for ``min_dist``. Each training step adds
+    to the reconstruction error ``umap_weight`` times UMAP's cross-entropy on a batch of graph edges drawn
+    by weight: neighbours are pulled together (−log q) and, with the tails shuffled as negative samples,
+    non-neighbours pushed apart (−log(1 − q)). After training, the encoder alone maps new data: nothing is
+    refitted for test images, and the graph is not part of the checkpoint.
+    """
+
+    edge_batch = 512  # edges per step for the structure term
+    negatives = 5  # negative samples per edge
+
+    def prepare(self, train_images: torch.Tensor) -> None:
+        from umap.umap_ import find_ab_params, fuzzy_simplicial_set  # deferred: imports numba
+
+        import numpy as np
+
+        flat = train_images.flatten(1).cpu().numpy()
+        graph, _, _ = fuzzy_simplicial_set(
+            flat, self.config.n_neighbors, np.random.RandomState(self.config.seed), "euclidean"
+        )
+        graph = graph.tocoo()
+        device = train_images.device
+        self._train_images = train_images
+        self._heads = torch.as_tensor(graph.row, dtype=torch.long, device=device)
+        self._tails = torch.as_tensor(graph.col, dtype=torch.long, device=device)
+        self._edge_weights = torch.as_tensor(graph.data, dtype=torch.float32, device=device)
+        self._a, self._b = (float(v) for v in find_ab_params(1.0, self.config.min_dist))
+
+    def release(self) -> None:
+        for name in ("_train_images", "_heads", "_tails", "_edge_weights"):
+            self.__dict__.pop(name, None)
+
+    def structure_loss(self, generator: torch.Generator | None = None) -> torch.Tensor:
+        """UMAP's cross-entropy between the graph and the codes, on edges sampled by weight."""
+        edges = torch.multinomial(self._edge_weights, self.edge_batch, replacement=True, generator=generator)
+        heads = self.encode(self._train_images[self._heads[edges]])
+        tails = self.encode(self._train_images[self._tails[edges]])
+        near = self._q((heads - tails).pow(2).sum(1))
+        shuffle = torch.randint(0, len(tails), (len(heads) * self.negatives,), generator=generator, device=tails.device)
+        far = self._q((heads.repeat(self.negatives, 1) - tails[shuffle]).pow(2).sum(1))
+        eps = 1e-4
+        return -torch.log(near + eps).mean() - self.negatives * torch.log(1 - far + eps).mean()
+
+    def _q(self, squared_distance: torch.Tensor) -> torch.Tensor:
+        return 1.0 / (1.0 + self._a * squared_distance.clamp_min(1e-12).pow(self._b))
+
+    def loss(self, x: torch.Tensor, generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
+        mse = F.mse_loss(self(x), x)
+        if not self.training or not hasattr(self, "_heads"):
+            return {"loss": mse, "mse": mse}
+        structure = self.structure_loss(generator)
+        return {"loss": mse + self.config.umap_weight * structure, "mse": mse, "umap": structure}
+
+
 MODEL_CLASSES: dict[str, type[Autoencoder]] = {
     "ae": Autoencoder,
     "conv": ConvAutoencoder,
     "vae": VariationalAutoencoder,
     "dae": DenoisingAutoencoder,
+    "umap-ae": UMAPAutoencoder,
 }
 
 

@@ -7,6 +7,7 @@ shipped checkpoints in ``pretrained/``; ``aelab pretrain`` replays them.
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -15,7 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from aelab.baselines import Metrics, evaluate_model
-from aelab.checkpoint import Checkpoint, checkpoint_bytes, make_header, save_checkpoint
+from aelab.checkpoint import Checkpoint, checkpoint_bytes, load_checkpoint, make_header, save_checkpoint
+from aelab.errors import BadCheckpoint
 from aelab.data import Dataset
 from aelab.latent import encode_images, plane_bounds
 from aelab.models import Autoencoder, ModelConfig, build_model
@@ -117,3 +119,40 @@ PRETRAINED: tuple[Recipe, ...] = (
 def pretrained_paths(directory: Path = PRETRAINED_DIR) -> list[Path]:
     """Shipped checkpoints present on disk, in recipe order (the default model first)."""
     return [directory / recipe.path.name for recipe in PRETRAINED if (directory / recipe.path.name).is_file()]
+
+
+MANIFEST = "SHA256SUMS"
+
+
+def file_sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def write_manifest(directory: Path = PRETRAINED_DIR) -> Path:
+    """Record the SHA-256 of every shipped checkpoint in ``directory/SHA256SUMS`` (sha256sum's format)."""
+    lines = [f"{file_sha256(path)}  {path.name}\n" for path in pretrained_paths(directory)]
+    manifest = directory / MANIFEST
+    manifest.write_text("".join(lines))
+    return manifest
+
+
+def load_pretrained(name: str, directory: Path = PRETRAINED_DIR) -> Checkpoint:
+    """The shipped checkpoint ``name`` (e.g. "mnist5k-vae"), verified against SHA256SUMS before it is read.
+
+    Shipped files are the one thing aelab trusts; the manifest makes sure what is on disk is what was
+    shipped (not damaged, not swapped). Raises BadCheckpoint otherwise.
+    """
+    path = directory / f"{name}.safetensors"
+    manifest = directory / MANIFEST
+    expected = {}
+    if manifest.is_file():
+        for line in manifest.read_text().splitlines():
+            digest, _, filename = line.partition("  ")
+            expected[filename.strip()] = digest.strip()
+    if path.name not in expected:
+        raise BadCheckpoint(f"{path.name} is not listed in {manifest}; rebuild with `aelab pretrain`")
+    if not path.is_file():
+        raise BadCheckpoint(f"the shipped checkpoint {path} is missing; rebuild with `aelab pretrain`")
+    if file_sha256(path) != expected[path.name]:
+        raise BadCheckpoint(f"{path.name} does not match its SHA-256 in {MANIFEST}: the file was changed or damaged")
+    return load_checkpoint(path)

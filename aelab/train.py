@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 from aelab.data import Dataset
 from aelab.errors import TrainingDiverged
@@ -37,6 +38,7 @@ class TrainConfig:
     lr: float = 1e-3
     weight_decay: float = 0.0
     schedule: str = "cosine"  # "cosine": the learning rate anneals to 0 over the epochs; "constant"
+    shift: float = 0.0  # augmentation: training images move by up to this many pixels each way (0: off)
     seed: int = 0
     device: str = "auto"
 
@@ -49,6 +51,8 @@ class TrainConfig:
             raise ValueError(f"learning rate must be a positive number; got {self.lr}")
         if not (math.isfinite(self.weight_decay) and 0 <= self.weight_decay <= 1):
             raise ValueError(f"weight decay must be in [0, 1]; got {self.weight_decay}")
+        if not (math.isfinite(self.shift) and 0 <= self.shift <= 8):
+            raise ValueError(f"shift must be between 0 and 8 pixels; got {self.shift}")
         if self.schedule not in ("cosine", "constant"):
             raise ValueError(f"schedule must be cosine or constant; got {self.schedule!r}")
         if self.device not in ("auto", "cpu", "cuda"):
@@ -111,6 +115,22 @@ def evaluate(
     return {name: float(total) / len(images) for name, total in totals.items()}
 
 
+def random_shift(images: torch.Tensor, pixels: float, generator: torch.Generator | None = None) -> torch.Tensor:
+    """Each image (B, C, H, W) translated by its own random offset of up to ``pixels`` along each axis.
+
+    One batched ``grid_sample`` (bilinear, zeros outside): a little translation is the cheapest way to
+    make a 2-D autoencoder generalise from a few thousand images.
+    """
+    n, _, h, w = images.shape
+    offsets = (torch.rand(n, 2, generator=generator, device=images.device) * 2 - 1) * pixels
+    theta = torch.zeros(n, 2, 3, device=images.device, dtype=images.dtype)
+    theta[:, 0, 0] = theta[:, 1, 1] = 1.0
+    theta[:, 0, 2] = offsets[:, 0] * 2 / w  # affine_grid works in [-1, 1] units
+    theta[:, 1, 2] = offsets[:, 1] * 2 / h
+    grid = F.affine_grid(theta, list(images.shape), align_corners=False)
+    return F.grid_sample(images, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+
+
 def fit(
     model: Autoencoder,
     dataset: Dataset,
@@ -131,74 +151,80 @@ def fit(
     shuffle_generator = torch.Generator().manual_seed(config.seed)
     train_x = torch.from_numpy(np.array(dataset.train_images)).to(device)
     test_x = torch.from_numpy(np.array(dataset.test_images)).to(device)
-    optimiser = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-    batches_per_epoch = math.ceil(len(dataset.train_idx) / config.batch_size)
-    scheduler = (
-        torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, T_max=config.epochs * batches_per_epoch)
-        if config.schedule == "cosine"
-        else None
-    )
-    history = History(device=str(device))
-    last_good = copy.deepcopy(model.state_dict())
-    initial_loss = evaluate(model, test_x, generator=generator)["loss"]
-    n = len(train_x)
-    start = time.perf_counter()
+    model.prepare(train_x)
+    try:
+        optimiser = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+        batches_per_epoch = math.ceil(len(dataset.train_idx) / config.batch_size)
+        scheduler = (
+            torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, T_max=config.epochs * batches_per_epoch)
+            if config.schedule == "cosine"
+            else None
+        )
+        history = History(device=str(device))
+        last_good = copy.deepcopy(model.state_dict())
+        initial_loss = evaluate(model, test_x, generator=generator)["loss"]
+        n = len(train_x)
+        start = time.perf_counter()
 
-    for epoch in range(1, config.epochs + 1):
-        model.train()
-        order = torch.randperm(n, generator=shuffle_generator).to(device)
-        sums: dict[str, torch.Tensor] = {}
-        for first in range(0, n, config.batch_size):
-            batch = train_x[order[first : first + config.batch_size]]
-            terms = model.loss(batch, generator)
-            loss = terms["loss"]
-            if not torch.isfinite(loss):
+        for epoch in range(1, config.epochs + 1):
+            model.train()
+            order = torch.randperm(n, generator=shuffle_generator).to(device)
+            sums: dict[str, torch.Tensor] = {}
+            for first in range(0, n, config.batch_size):
+                batch = train_x[order[first : first + config.batch_size]]
+                if config.shift > 0:
+                    batch = random_shift(batch, config.shift, generator)
+                terms = model.loss(batch, generator)
+                loss = terms["loss"]
+                if not torch.isfinite(loss):
+                    model.load_state_dict(last_good)
+                    model.eval()
+                    history.seconds = time.perf_counter() - start
+                    restored = f"the end of epoch {epoch - 1}" if epoch > 1 else "their initial values"
+                    raise TrainingDiverged(
+                        f"training diverged: the loss became {float(loss.detach())} in epoch {epoch}; the weights were "
+                        f"restored to {restored}. Try a smaller learning rate (it was {config.lr:g}).",
+                        history,
+                    )
+                optimiser.zero_grad(set_to_none=True)
+                loss.backward()
+                optimiser.step()
+                if scheduler is not None:
+                    scheduler.step()
+                for name, value in terms.items():
+                    sums[name] = sums.get(name, 0) + value.detach() * len(batch)
+                if stop is not None and stop.is_set():
+                    history.stopped = True
+                    break
+            if history.stopped:
+                break
+            train_terms = {name: float(total) / n for name, total in sums.items()}
+            test_terms = evaluate(model, test_x, generator=generator)
+            exploded = test_terms["loss"] > EXPLODE_FACTOR * max(initial_loss, 1e-8)
+            if exploded or not all(math.isfinite(v) for v in (*train_terms.values(), *test_terms.values())):
                 model.load_state_dict(last_good)
                 model.eval()
                 history.seconds = time.perf_counter() - start
+                what = f"grew to {test_terms['loss']:.3g}, over {EXPLODE_FACTOR:g}× its starting value," if exploded else "became non-finite"
                 restored = f"the end of epoch {epoch - 1}" if epoch > 1 else "their initial values"
                 raise TrainingDiverged(
-                    f"training diverged: the loss became {float(loss.detach())} in epoch {epoch}; the weights were "
-                    f"restored to {restored}. Try a smaller learning rate (it was {config.lr:g}).",
+                    f"training diverged: the test loss {what} in epoch {epoch}; the weights were restored to {restored}. "
+                    f"Try a smaller learning rate (it was {config.lr:g}).",
                     history,
                 )
-            optimiser.zero_grad(set_to_none=True)
-            loss.backward()
-            optimiser.step()
-            if scheduler is not None:
-                scheduler.step()
-            for name, value in terms.items():
-                sums[name] = sums.get(name, 0) + value.detach() * len(batch)
-            if stop is not None and stop.is_set():
-                history.stopped = True
-                break
-        if history.stopped:
-            break
-        train_terms = {name: float(total) / n for name, total in sums.items()}
-        test_terms = evaluate(model, test_x, generator=generator)
-        exploded = test_terms["loss"] > EXPLODE_FACTOR * max(initial_loss, 1e-8)
-        if exploded or not all(math.isfinite(v) for v in (*train_terms.values(), *test_terms.values())):
-            model.load_state_dict(last_good)
-            model.eval()
+            last_good = copy.deepcopy(model.state_dict())
+            history.train.append(train_terms)
+            history.test.append(test_terms)
             history.seconds = time.perf_counter() - start
-            what = f"grew to {test_terms['loss']:.3g}, over {EXPLODE_FACTOR:g}× its starting value," if exploded else "became non-finite"
-            restored = f"the end of epoch {epoch - 1}" if epoch > 1 else "their initial values"
-            raise TrainingDiverged(
-                f"training diverged: the test loss {what} in epoch {epoch}; the weights were restored to {restored}. "
-                f"Try a smaller learning rate (it was {config.lr:g}).",
-                history,
-            )
-        last_good = copy.deepcopy(model.state_dict())
-        history.train.append(train_terms)
-        history.test.append(test_terms)
-        history.seconds = time.perf_counter() - start
-        if on_epoch is not None:
-            on_epoch(
-                EpochReport(
-                    epoch, config.epochs, train_terms, test_terms, history.seconds,
-                    lambda: encode_images(model, test_x),
+            if on_epoch is not None:
+                on_epoch(
+                    EpochReport(
+                        epoch, config.epochs, train_terms, test_terms, history.seconds,
+                        lambda: encode_images(model, test_x),
+                    )
                 )
-            )
+    finally:
+        model.release()
     model.eval()
     history.seconds = time.perf_counter() - start
     return history

@@ -8,7 +8,7 @@ import torch
 
 from aelab.errors import TrainingDiverged
 from aelab.models import KINDS, ModelConfig, build_model
-from aelab.train import TrainConfig, evaluate, fit
+from aelab.train import TrainConfig, evaluate, fit, random_shift
 
 SMALL = dict(hidden=(32, 16), channels=(4, 8))
 
@@ -94,9 +94,33 @@ def test_nan_input_is_caught_as_divergence(tiny) -> None:
     assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
 
 
+def test_random_shift_moves_each_image_by_at_most_the_given_pixels() -> None:
+    image = torch.zeros(1, 1, 9, 9)
+    image[0, 0, 4, 4] = 1.0
+    shifted = random_shift(image.repeat(200, 1, 1, 1), 2.0, torch.Generator().manual_seed(0))
+    assert shifted.shape == (200, 1, 9, 9)
+    rows, cols = torch.meshgrid(torch.arange(9.0), torch.arange(9.0), indexing="ij")
+    mass = shifted.sum((1, 2, 3))
+    centre_x = (shifted[:, 0] * cols).sum((1, 2)) / mass
+    centre_y = (shifted[:, 0] * rows).sum((1, 2)) / mass
+    assert (centre_x - 4).abs().max() <= 2.0 + 1e-4 and (centre_y - 4).abs().max() <= 2.0 + 1e-4
+    assert (centre_x - 4).abs().max() > 1.0  # really moved, in both directions
+    assert (centre_x - 4).min() < 0 < (centre_x - 4).max()
+
+
+def test_shift_augmentation_trains_and_stays_reproducible(tiny) -> None:
+    def train() -> dict[str, torch.Tensor]:
+        model = build_model(ModelConfig(kind="ae", image_shape=tiny.image_shape, **SMALL))
+        fit(model, tiny, TrainConfig(epochs=2, batch_size=32, shift=1.0))
+        return model.state_dict()
+
+    a, b = train(), train()
+    assert all(torch.equal(a[k], b[k]) for k in a)
+
+
 @pytest.mark.parametrize(
     "changes, message",
-    [({"epochs": 0}, "epochs"), ({"lr": float("nan")}, "learning rate"), ({"lr": -1.0}, "learning rate"), ({"batch_size": 0}, "batch size"),
+    [({"shift": -1.0}, "shift"), ({"epochs": 0}, "epochs"), ({"lr": float("nan")}, "learning rate"), ({"lr": -1.0}, "learning rate"), ({"batch_size": 0}, "batch size"),
      ({"device": "tpu"}, "device")],
 )
 def test_bad_train_config_is_refused(tiny, changes: dict, message: str) -> None:
