@@ -1,0 +1,162 @@
+"""The latent plane's pure helpers (no browser): colours, payloads, click parsing, the plotly.js URL.
+
+The browser behaviour (clicks, marker, bytes on the websocket) is tested in tests/browser/test_plane.py.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+from plotly.colors import qualitative
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from aelab.ui import plane
+from aelab.ui.plane import (
+    LABEL_COLORS,
+    decode_array,
+    encode_array,
+    label_colors,
+    marker_payload,
+    parse_click,
+    plane_payload,
+    plotly_js_url,
+)
+
+BOUNDS = np.array([[-2.0, 2.0], [-1.0, 3.0]])
+
+
+def _payload(points: np.ndarray, labels: np.ndarray, names: list[str], **kwargs: object) -> dict:
+    return plane_payload(points, labels, names, kwargs.pop("bounds", BOUNDS), key="p", plotly_url="/x.js", **kwargs)
+
+
+def test_label_colors_start_with_plotly_and_stay_distinct() -> None:
+    assert LABEL_COLORS[:10] == list(qualitative.Plotly)
+    assert len(set(LABEL_COLORS)) == len(LABEL_COLORS) > 10
+    assert label_colors(3) == LABEL_COLORS[:3]
+    many = label_colors(len(LABEL_COLORS) + 2)
+    assert many[-2:] == LABEL_COLORS[:2]  # cycled, never an IndexError
+
+
+@pytest.mark.parametrize("dtype", ["f4", "i4"])
+def test_encode_array_round_trips(dtype: str) -> None:
+    values = np.array([0, 1.5, -3, 1e6]) if dtype == "f4" else np.array([0, 7, 4999, 2**31 - 1])
+    encoded = encode_array(values, dtype)
+    assert encoded["dtype"] == dtype
+    np.testing.assert_array_equal(decode_array(encoded), values.astype(dtype))
+
+
+def test_encode_array_refuses_other_dtypes() -> None:
+    with pytest.raises(ValueError, match="dtype"):
+        encode_array(np.zeros(2), "f8")
+
+
+def test_payload_has_one_trace_per_label_with_its_points_and_indexes() -> None:
+    rng = np.random.default_rng(0)
+    points = rng.normal(size=(50, 2))
+    labels = rng.integers(0, 3, size=50)
+    payload = _payload(points, labels, ["a", "b", "c", "empty"])
+
+    assert [t["name"] for t in payload["traces"]] == ["a", "b", "c", "empty"]
+    assert [t["color"] for t in payload["traces"]] == LABEL_COLORS[:4]
+    for label, trace in enumerate(payload["traces"]):
+        index = decode_array(trace["index"])
+        np.testing.assert_array_equal(index, np.nonzero(labels == label)[0])
+        np.testing.assert_array_equal(decode_array(trace["x"]), points[index, 0].astype(np.float32))
+        np.testing.assert_array_equal(decode_array(trace["y"]), points[index, 1].astype(np.float32))
+    assert decode_array(payload["traces"][3]["x"]).size == 0
+    assert payload["bounds"] == BOUNDS.tolist()
+
+
+def test_payload_is_identical_for_identical_inputs() -> None:
+    # Streamlit replaces an unchanged element by a short reference only if its JSON is byte-identical.
+    points, labels = np.arange(10.0).reshape(5, 2), np.array([0, 1, 0, 1, 1])
+    first = json.dumps(_payload(points, labels, ["a", "b"]))
+    assert json.dumps(_payload(points.copy(), labels.copy(), ["a", "b"])) == first
+
+
+def test_payload_view_changes_with_bounds_only() -> None:
+    points, labels = np.zeros((2, 2)), np.array([0, 1])
+    view = _payload(points, labels, ["a", "b"])["view"]
+    assert _payload(points, labels, ["a", "b"], background="data:image/png;base64,AAAA")["view"] == view
+    assert _payload(points, labels, ["a", "b"], bounds=BOUNDS * 2)["view"] != view
+
+
+def test_payload_stays_small_for_5000_points() -> None:
+    points = np.random.default_rng(0).normal(size=(5000, 2))
+    payload = _payload(points, np.arange(5000) % 10, [str(i) for i in range(10)])
+    assert len(json.dumps(payload)) < 90_000  # 12 bytes a point, base64
+
+
+@pytest.mark.parametrize(
+    ("points", "labels", "bounds", "background", "message"),
+    [
+        (np.zeros((4, 3)), np.zeros(4, int), BOUNDS, None, r"points must be shaped \(N, 2\); got \(4, 3\)"),
+        (np.zeros((4, 2)), np.zeros(3, int), BOUNDS, None, r"labels must be shaped \(4,\)"),
+        (np.zeros((2, 2)), np.array([0, 2]), BOUNDS, None, r"labels must lie in 0..1"),
+        (np.zeros((2, 2)), np.array([0.0, 1.0]), BOUNDS, None, "labels must be integers"),
+        (np.zeros((2, 2)), np.array([0, 1]), np.array([[1, 0], [0, 1]]), None, "min < max"),
+        (np.zeros((2, 2)), np.array([0, 1]), np.array([[0, np.nan], [0, 1]]), None, "finite"),
+        (np.zeros((2, 2)), np.array([0, 1]), np.zeros(4), None, "bounds must be"),
+        (np.zeros((2, 2)), np.array([0, 1]), BOUNDS, "https://example.com/a.png", "data URL"),
+    ],
+)
+def test_payload_refuses_malformed_inputs(
+    points: np.ndarray, labels: np.ndarray, bounds: np.ndarray, background: str | None, message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        _payload(points, labels, ["a", "b"], bounds=bounds, background=background)
+
+
+def test_marker_payload() -> None:
+    assert marker_payload("p", None) == {"key": "p", "selected": None}
+    assert marker_payload("p", (np.float32(1.5), 2)) == {"key": "p", "selected": [1.5, 2.0]}
+    with pytest.raises(ValueError, match="finite"):
+        marker_payload("p", (float("nan"), 0.0))
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ({"x": 1.25, "y": -3, "n": 17}, (1.25, -3.0)),
+        (None, None),
+        ({"x": 1.0}, None),
+        ({"x": "left", "y": 0}, None),
+        ({"x": float("inf"), "y": 0}, None),
+        ([1.0, 2.0], None),
+    ],
+)
+def test_parse_click(value: object, expected: tuple[float, float] | None) -> None:
+    assert parse_click(value) == expected
+
+
+def test_plotly_js_is_served_from_the_python_package_under_the_base_path() -> None:
+    assert (plane.PLOTLY_JS_DIR / plane.PLOTLY_JS_FILE).is_file()
+    assert plotly_js_url("", "aelab.ui.plane.plotlyjs").startswith("/component/aelab.ui.plane.plotlyjs/plotly.min.js?v=")
+    assert plotly_js_url("/lab/", "n").startswith("/lab/component/n/plotly.min.js?v=")
+
+
+def test_javascript_loads_nothing_from_the_network() -> None:
+    for js in (plane._PLANE_JS, plane._MARKER_JS):
+        assert "http" not in js and "cdn" not in js.lower()
+
+
+def test_latent_plane_returns_the_click_set_through_session_state() -> None:
+    # The recipe for page tests: AppTest cannot click, but it can set the component's state.
+    def page() -> None:
+        import numpy as np
+        import streamlit as st
+
+        from aelab.ui.plane import latent_plane
+
+        clicked = latent_plane(
+            np.array([[0.0, 0.0], [1.0, 1.0]]), np.array([0, 1]), ["a", "b"], np.array([[-2, 2], [-2, 2]]), key="plane"
+        )
+        st.write(repr(clicked))
+
+    app = AppTest.from_function(page).run()
+    assert not app.exception and app.markdown[0].value == "None"
+    app.session_state["plane"] = {"click": {"x": 0.5, "y": -1.25, "n": 1}}
+    app.run()
+    assert not app.exception and app.markdown[0].value == "(0.5, -1.25)"
