@@ -6,8 +6,11 @@ eval mode under ``torch.no_grad`` on whatever device their parameters are on.
 
 from __future__ import annotations
 
+from typing import Protocol
+
 import numpy as np
 import torch
+from sklearn.decomposition import PCA
 from sklearn.mixture import GaussianMixture
 
 from aelab.models import Autoencoder
@@ -22,7 +25,10 @@ def encode_images(model: Autoencoder, images: np.ndarray | torch.Tensor, batch_s
     """images (N, C, H, W) -> codes (N, d) float32, in batches (eval mode; the model's mode is restored)."""
     was_training = model.training
     model.eval()
-    x = torch.as_tensor(np.array(images, dtype=np.float32)).to(_device(model))  # a copy: datasets are read-only
+    if isinstance(images, torch.Tensor):
+        x = images.to(_device(model), torch.float32)
+    else:  # a copy: datasets are read-only, and torch warns about tensors over read-only memory
+        x = torch.as_tensor(np.array(images, dtype=np.float32)).to(_device(model))
     codes = [model.encode(x[i : i + batch_size]) for i in range(0, len(x), batch_size)]
     model.train(was_training)
     return torch.cat(codes).cpu().numpy()
@@ -105,6 +111,65 @@ def nearest(codes: np.ndarray, z: np.ndarray, k: int = 8) -> tuple[np.ndarray, n
     index = np.argpartition(distances, k - 1)[:k]
     index = index[np.argsort(distances[index], kind="stable")]
     return index, distances[index]
+
+
+# --- codes of any dimension on a plane and back ----------------------------------------------------------
+
+
+class PlaneMap(Protocol):
+    """codes (N, d) <-> plane points (N, 2)."""
+
+    def to_plane(self, codes: np.ndarray) -> np.ndarray: ...
+
+    def to_latent(self, points: np.ndarray) -> np.ndarray: ...
+
+
+class IdentityMap:
+    """d = 2: the plane is the latent space."""
+
+    def to_plane(self, codes: np.ndarray) -> np.ndarray:
+        return np.asarray(codes, dtype=np.float32)
+
+    def to_latent(self, points: np.ndarray) -> np.ndarray:
+        return np.asarray(points, dtype=np.float32)
+
+
+class LineMap:
+    """d = 1: codes along x, y = 0."""
+
+    def to_plane(self, codes: np.ndarray) -> np.ndarray:
+        codes = np.asarray(codes, dtype=np.float32)
+        return np.concatenate([codes, np.zeros_like(codes)], axis=1)
+
+    def to_latent(self, points: np.ndarray) -> np.ndarray:
+        return np.asarray(points, dtype=np.float32)[:, :1]
+
+
+class ReducerMap:
+    """d > 2: a fitted scikit-learn-style reducer (PCA, UMAP) with transform and inverse_transform."""
+
+    def __init__(self, reducer: object) -> None:
+        self.reducer = reducer
+
+    def to_plane(self, codes: np.ndarray) -> np.ndarray:
+        return np.asarray(self.reducer.transform(np.asarray(codes, dtype=np.float32)), dtype=np.float32)
+
+    def to_latent(self, points: np.ndarray) -> np.ndarray:
+        return np.asarray(self.reducer.inverse_transform(np.asarray(points, dtype=np.float32)), dtype=np.float32)
+
+
+def fit_plane_map(codes: np.ndarray, method: str = "pca", seed: int = 0) -> PlaneMap:
+    """The map for codes (N, d): identity for d = 2, a line for d = 1, a fitted PCA or UMAP for d > 2."""
+    d = codes.shape[1]
+    if d == 2:
+        return IdentityMap()
+    if d == 1:
+        return LineMap()
+    if method == "umap":
+        import umap  # deferred: importing umap compiles numba code
+
+        return ReducerMap(umap.UMAP(n_components=2, random_state=seed).fit(codes))
+    return ReducerMap(PCA(n_components=2, random_state=seed).fit(codes))
 
 
 # --- samplers: where new codes come from ----------------------------------------------------------------

@@ -10,6 +10,7 @@ from aelab.latent import (
     decode_grid,
     decode_point,
     encode_images,
+    fit_plane_map,
     generate,
     grid_codes,
     interpolate,
@@ -111,3 +112,20 @@ def test_generate_returns_codes_and_images(trained_ae, tiny) -> None:
     codes, images = generate(trained_ae.model, 6, seed=2, train_codes=encode_images(trained_ae.model, tiny.images))
     assert codes.shape == (6, 2) and images.shape == (6, 1, 8, 8)
     assert images.min() >= 0 and images.max() <= 1
+
+
+def test_plane_maps_go_back_and_forth() -> None:
+    rng = np.random.default_rng(0)
+    codes3 = (rng.normal(size=(200, 3)) * [3.0, 1.0, 0.2]).astype(np.float32)
+    pca = fit_plane_map(codes3, "pca")
+    points = pca.to_plane(codes3)
+    assert points.shape == (200, 2)
+    # Back to the latent space and down again lands on the same plane point (PCA's inverse is a section).
+    np.testing.assert_allclose(pca.to_plane(pca.to_latent(points[:5])), points[:5], atol=1e-4)
+    assert pca.to_latent(points[:5]).shape == (5, 3)
+
+    codes2 = codes3[:, :2]
+    np.testing.assert_array_equal(fit_plane_map(codes2).to_plane(codes2), codes2)
+    line = fit_plane_map(codes3[:, :1])
+    assert line.to_plane(codes3[:, :1]).shape == (200, 2)
+    np.testing.assert_array_equal(line.to_latent(line.to_plane(codes3[:, :1])), codes3[:, :1])

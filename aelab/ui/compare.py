@@ -1,0 +1,201 @@
+"""The Compare page: the same test images placed in a plane by PCA, by the autoencoder and by UMAP.
+
+Three planes side by side, coloured alike; a click in any of them decodes that point through the method's
+own way back to pixels (PCA's linear inverse, the decoder ψ, UMAP's interpolating inverse). Below, one
+table of the shared metrics (:mod:`aelab.baselines`): test reconstruction MSE, 5-NN accuracy of the codes,
+fit time. Everything expensive is cached: fits and metrics per dataset, model metrics per model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from aelab.baselines import Metrics, evaluate_embedding, evaluate_model
+from aelab.checkpoint import Checkpoint
+from aelab.imaging import png_bytes
+from aelab.latent import decode_point, plane_bounds
+from aelab.ui import cache
+from aelab.ui.i18n import register, t
+from aelab.ui.plane import latent_plane
+from aelab.ui.state import ModelEntry, require_model
+
+register(
+    {
+        "compare.title": ("PCA, autoencoder and UMAP side by side", "PCA、自编码器与 UMAP 并排比较"),
+        "compare.intro": (
+            "The same test images of {dataset}, placed in a plane by three methods; the colours are the classes. "
+            "Click anywhere in a plane to decode that point with the method's own way back to an image.",
+            "{dataset} 的同一批测试图像，分别由三种方法放到平面上；颜色表示类别。"
+            "点击平面上任意位置，用该方法自己的逆映射把这个点还原成图像。",
+        ),
+        "compare.pca": ("PCA (2 components)", "PCA（2 个主成分）"),
+        "compare.pca_note": (
+            "Linear: the best 2-D linear projection; its inverse maps a point back onto a plane of images.",
+            "线性：最优的二维线性投影；其逆映射把点映回图像空间中的一个平面。",
+        ),
+        "compare.model": ("Autoencoder", "自编码器"),
+        "compare.model_note": (
+            "{title}. Non-linear, learned: the encoder φ places the images and the decoder ψ draws any point.",
+            "{title}。非线性、可学习：编码器 φ 放置图像，解码器 ψ 可以画出任意一点。",
+        ),
+        "compare.model_dims": (
+            "The model has {d} latent dimensions: the plane shows the first two, and a click decodes with the others at 0.",
+            "该模型有 {d} 个潜在维度：平面显示前两维，点击解码时其余维度取 0。",
+        ),
+        "compare.umap": ("UMAP", "UMAP"),
+        "compare.umap_note": (
+            "Non-linear, neighbour-preserving; its inverse interpolates between training images and is slow.",
+            "非线性，保持近邻关系；其逆映射在训练图像之间插值，速度较慢。",
+        ),
+        "compare.fitting_umap": (
+            "Fitting UMAP on the training split (the first time also compiles numba code: up to a minute)…",
+            "正在训练集上拟合 UMAP（首次还需编译 numba 代码：最多约一分钟）…",
+        ),
+        "compare.embedding_umap": ("Placing the test images with UMAP…", "正在用 UMAP 放置测试图像…"),
+        "compare.decoding_umap": (
+            "Decoding with UMAP's inverse (it interpolates between training images: a few seconds)…",
+            "正在用 UMAP 的逆映射解码（在训练图像之间插值：需要几秒钟）…",
+        ),
+        "compare.click_hint": ("Click in the plane to decode a point.", "点击平面以解码一个点。"),
+        "compare.decoded": ("Decoded at ({x:.2f}, {y:.2f})", "在 ({x:.2f}, {y:.2f}) 处解码"),
+        "compare.metrics": ("Metrics on the test split", "测试集上的指标"),
+        "compare.computing": ("Measuring each method on the test split…", "正在测试集上评估各方法…"),
+        "compare.metrics_note": (
+            "Reconstruction MSE: mean squared error per pixel between test images and their reconstructions "
+            "(UMAP: the first {n} test images, its inverse is slow). 5-NN accuracy: share of test codes whose 5 "
+            "nearest training codes vote for the right class. Fit time: seconds to fit or train (for the "
+            "autoencoder, as recorded in its checkpoint).",
+            "重建 MSE：测试图像与其重建之间每个像素的均方误差（UMAP 只用前 {n} 张测试图像，因其逆映射很慢）。"
+            "5-近邻准确率：测试编码的 5 个最近训练编码投票给正确类别的比例。拟合时间：拟合或训练所用秒数"
+            "（自编码器取其检查点中记录的值）。",
+        ),
+        "metrics.method": ("Method", "方法"),
+        "metrics.mse": ("Test reconstruction MSE", "测试重建 MSE"),
+        "metrics.knn": ("5-NN accuracy", "5-近邻准确率"),
+        "metrics.fit": ("Fit time (s)", "拟合时间（秒）"),
+    }
+)
+
+# UMAP's inverse_transform takes tens to hundreds of ms an image: its MSE is measured on this many test images.
+UMAP_RECONSTRUCT_LIMIT = 50
+METHODS = ("pca", "model", "umap")
+PLANE_HEIGHT = 400
+
+
+def _embedding(dataset_name: str, method: str):
+    return cache.pca(dataset_name, 2) if method == "pca" else cache.umap(dataset_name)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def embedding_metrics(dataset_name: str, method: str) -> Metrics:
+    """Metrics of PCA(2) (``method="pca"``) or UMAP (``"umap"``) on the dataset's test split."""
+    limit = UMAP_RECONSTRUCT_LIMIT if method == "umap" else None
+    return evaluate_embedding(_embedding(dataset_name, method), cache.dataset(dataset_name), reconstruct_limit=limit)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def model_metrics(entry_id: str, _checkpoint: Checkpoint, dataset_name: str) -> Metrics:
+    """Metrics of a model on the dataset's test split, keyed by its entry id; fit time from its header."""
+    seconds = _checkpoint.training.get("seconds")
+    return evaluate_model(_checkpoint.model, cache.dataset(dataset_name), fit_seconds=seconds)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def embedding_test_codes(dataset_name: str, method: str) -> np.ndarray:
+    """(N_test, 2) codes of the dataset's test images under PCA(2) or UMAP."""
+    return _embedding(dataset_name, method).transform(cache.dataset(dataset_name).test_images)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def embedding_decode(dataset_name: str, method: str, x: float, y: float) -> np.ndarray:
+    """The image (C, H, W) that PCA's or UMAP's inverse map gives the point (x, y)."""
+    return _embedding(dataset_name, method).inverse_transform(np.array([[x, y]], dtype=np.float32))[0]
+
+
+def metrics_table(rows: Sequence[Metrics]) -> pd.DataFrame:
+    """Metrics as a table with translated column names, one row per method."""
+    return pd.DataFrame(
+        {
+            t("metrics.method"): [m.method for m in rows],
+            t("metrics.mse"): [round(m.test_mse, 5) for m in rows],
+            t("metrics.knn"): [f"{m.knn_accuracy:.1%}" for m in rows],
+            t("metrics.fit"): [None if m.fit_seconds is None else round(m.fit_seconds, 2) for m in rows],
+        }
+    )
+
+
+def _picture(image: np.ndarray, caption: str) -> None:
+    scale = max(1, 140 // image.shape[-2])
+    st.image(png_bytes(image, scale), caption=caption)
+
+
+@st.fragment
+def _plane_column(method: str, dataset_name: str, entry: ModelEntry | None) -> None:
+    """One method's plane and the image decoded at its last click; a click reruns only this column."""
+    dataset = cache.dataset(dataset_name)
+    if method == "model":
+        codes = cache.codes(entry.id, entry.checkpoint, dataset_name)[dataset.test_idx]
+        key = f"compare.plane.model.{entry.id}"
+    else:
+        if method == "umap":
+            with st.spinner(t("compare.embedding_umap"), show_time=True):
+                codes = embedding_test_codes(dataset_name, method)
+        else:
+            codes = embedding_test_codes(dataset_name, method)
+        key = f"compare.plane.{method}.{dataset_name}"
+    bounds = plane_bounds(codes[:, :2])
+    clicked = latent_plane(codes[:, :2], dataset.test_labels, dataset.label_names, bounds, key=key, height=PLANE_HEIGHT)
+    if clicked is None:
+        st.caption(t("compare.click_hint"))
+        return
+    x, y = clicked
+    caption = t("compare.decoded", x=x, y=y)
+    if method == "model":
+        z = np.zeros(codes.shape[1], dtype=np.float32)
+        z[:2] = (x, y)
+        _picture(decode_point(entry.checkpoint.model, z), caption)
+    elif method == "umap":
+        with st.spinner(t("compare.decoding_umap"), show_time=True):
+            _picture(embedding_decode(dataset_name, method, x, y), caption)
+    else:
+        _picture(embedding_decode(dataset_name, method, x, y), caption)
+
+
+def render() -> None:
+    """The Compare page."""
+    now = require_model()
+    dataset, entry = now.dataset, now.entry
+    st.header(t("compare.title"))
+    st.caption(t("compare.intro", dataset=dataset.title))
+    columns = st.columns(3, gap="medium")
+    titles = {
+        "pca": (t("compare.pca"), t("compare.pca_note")),
+        "model": (t("compare.model"), t("compare.model_note", title=entry.title)),
+        "umap": (t("compare.umap"), t("compare.umap_note")),
+    }
+    for column, method in zip(columns, METHODS):
+        with column:
+            title, note = titles[method]
+            st.subheader(title)
+            st.caption(note)
+            if method == "model" and entry.checkpoint.model.config.latent_dim > 2:
+                st.caption(t("compare.model_dims", d=entry.checkpoint.model.config.latent_dim))
+            if method == "umap":
+                with st.spinner(t("compare.fitting_umap"), show_time=True):
+                    cache.umap(dataset.name)
+            _plane_column(method, dataset.name, entry if method == "model" else None)
+    st.subheader(t("compare.metrics"))
+    with st.spinner(t("compare.computing"), show_time=True):
+        rows = [
+            replace(embedding_metrics(dataset.name, "pca"), method=t("compare.pca")),
+            replace(model_metrics(entry.id, entry.checkpoint, dataset.name), method=entry.title),
+            replace(embedding_metrics(dataset.name, "umap"), method=t("compare.umap")),
+        ]
+    st.dataframe(metrics_table(rows), hide_index=True)
+    st.caption(t("compare.metrics_note", n=UMAP_RECONSTRUCT_LIMIT))
+

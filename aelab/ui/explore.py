@@ -1,0 +1,497 @@
+"""Explore: the latent plane of the sidebar's model, and what can be decoded from it.
+
+The page opens on the shipped VAE for MNIST-5k. A click anywhere on the plane (or a slider) picks a code z;
+the decoder ψ turns it into an image at once. Below: the real samples whose codes lie nearest to z, the
+manifold of decoded images over the plane, interpolation between two codes, new samples, and
+reconstructions ψ(φ(x)) of dataset images.
+
+Reruns: the plane, the decoded view and the sliders share one fragment (a click or a slider reruns only
+that); every section below is a fragment of its own. The plane's payload depends only on the model, the
+projection and the background, so a click re-sends only the marker. Codes of latent dimension d ≠ 2 are
+drawn through a :class:`PlaneMap` (PCA or UMAP of the codes for d > 2), and the sliders cover all d.
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import streamlit as st
+
+from aelab.data import Dataset
+from aelab.imaging import grid_image, png_bytes, tile
+from aelab.baselines import reconstruction_mse
+from aelab.latent import (
+    decode_codes,
+    decode_point,
+    generate,
+    grid_codes,
+    interpolate,
+    PlaneMap,
+    fit_plane_map,
+    nearest,
+    plane_bounds,
+    reconstruct,
+    samples_from_prior,
+)
+from aelab.ui import cache
+from aelab.ui.i18n import register, t
+from aelab.ui.plane import latent_plane, parse_click
+from aelab.ui.state import ModelEntry, dataset_title, require_model
+
+register(
+    {
+        "explore.title": ("Explore the latent space", "探索潜在空间"),
+        "explore.intro": (
+            "**{model}** · {dataset}. Each dot is the code z = φ(x) of one image, coloured by its label. "
+            "Click anywhere on the plane, or move the sliders, to decode that point: x̂ = ψ(z).",
+            "**{model}** · {dataset}。每个点是一张图像的编码 z = φ(x)，颜色表示标签。"
+            "点击平面上任意位置或拖动滑块，即可解码该点：x̂ = ψ(z)。",
+        ),
+        "explore.encoding": ("Encoding the dataset…", "正在编码数据集…"),
+        "explore.projection": ("Plane shows", "平面显示"),
+        "explore.projection_pca": ("PCA of the codes", "编码的 PCA"),
+        "explore.projection_umap": ("UMAP of the codes (slow)", "编码的 UMAP（较慢）"),
+        "explore.projection_note": (
+            "The codes have {d} dimensions; the plane shows a 2-D projection of them. "
+            "A click decodes the projection's inverse of that spot; the sliders set all {d} dimensions.",
+            "编码有 {d} 个维度；平面显示其二维投影。点击会解码该位置经投影逆变换得到的编码；滑块可设置全部 {d} 个维度。",
+        ),
+        "explore.line_note": (
+            "The codes have 1 dimension: the plane spreads them along z₁ (the vertical axis means nothing).",
+            "编码只有 1 个维度：平面沿 z₁ 展开（纵轴无意义）。",
+        ),
+        "explore.fitting_umap": ("Fitting UMAP to the codes (first time only)…", "正在对编码拟合 UMAP（仅首次）…"),
+        "explore.background": ("Manifold as background", "以流形为背景"),
+        "explore.background_help": (
+            "Draw the decoded grid (see Manifold below) under the points.",
+            "在点的下方绘制解码网格（见下方“流形”）。",
+        ),
+        "explore.decoded": ("Decoded image x̂ = ψ(z)", "解码图像 x̂ = ψ(z)"),
+        "explore.point": ("z = ({values})", "z = ({values})"),
+        "explore.nearest": ("Nearest real samples", "最近的真实样本"),
+        "explore.nearest_help": (
+            "The {k} images whose codes φ(x) are closest to z, closest first; under each, its label and its "
+            "Euclidean distance ‖φ(x) − z‖ in the latent space.",
+            "编码 φ(x) 与 z 最接近的 {k} 张图像，由近到远；每张图下方为其标签及潜在空间中的欧氏距离 ‖φ(x) − z‖。",
+        ),
+        "explore.nearest_caption": ("{label} · {distance:.2f}", "{label} · {distance:.2f}"),
+        "explore.grid": ("Manifold", "流形"),
+        "explore.grid_help": (
+            "ψ decoded on an n × n grid over the plane's bounds; top-left is (min z₁, max z₂).",
+            "在平面范围内的 n × n 网格上用 ψ 解码；左上角为 (最小 z₁, 最大 z₂)。",
+        ),
+        "explore.grid_size": ("Grid size n", "网格大小 n"),
+        "explore.interpolation": ("Interpolation", "插值"),
+        "explore.interpolation_help": (
+            "ψ((1 − t)·A + t·B) for t from 0 to 1: a straight line between two codes.",
+            "t 从 0 到 1 时的 ψ((1 − t)·A + t·B)：两个编码之间的直线。",
+        ),
+        "explore.set_a": ("A = current point", "A = 当前点"),
+        "explore.set_b": ("B = current point", "B = 当前点"),
+        "explore.steps": ("Steps", "步数"),
+        "explore.ends": ("A = ({a}) · B = ({b})", "A = ({a}) · B = ({b})"),
+        "explore.generate": ("Generate", "生成"),
+        "explore.generate_prior": (
+            "New codes drawn from the VAE's prior z ~ N(0, I), then decoded.",
+            "从 VAE 的先验 z ~ N(0, I) 中抽取新编码，再解码。",
+        ),
+        "explore.generate_mixture": (
+            "This model has no prior: new codes are drawn from a Gaussian mixture fitted to its training codes, "
+            "then decoded.",
+            "该模型没有先验：新编码从拟合其训练编码的高斯混合模型中抽取，再解码。",
+        ),
+        "explore.count": ("How many", "数量"),
+        "explore.resample": ("New sample", "重新采样"),
+        "explore.download": ("Download PNG", "下载 PNG"),
+        "explore.seed": ("{n} samples · seed {seed}", "{n} 个样本 · 随机种子 {seed}"),
+        "explore.reconstruction": ("Reconstruction", "重建"),
+        "explore.reconstruction_help": (
+            "An image x of the dataset, its reconstruction ψ(φ(x)) and the absolute difference.",
+            "数据集中的一张图像 x、其重建 ψ(φ(x)) 以及两者的绝对差。",
+        ),
+        "explore.index": ("Sample index", "样本编号"),
+        "explore.random": ("Random sample", "随机样本"),
+        "explore.original": ("x (label {label}, {split})", "x（标签 {label}，{split}）"),
+        "explore.split_train": ("training split", "训练集"),
+        "explore.split_test": ("test split", "测试集"),
+        "explore.reconstructed": ("ψ(φ(x))", "ψ(φ(x))"),
+        "explore.difference": ("|x − ψ(φ(x))|", "|x − ψ(φ(x))|"),
+        "explore.mse": ("MSE per pixel: {mse:.4f}", "每像素 MSE：{mse:.4f}"),
+    }
+)
+
+STATE_KEY = "aelab.explore"
+PLANE_KEY = "explore.plane"
+GRID_SIZE_KEY = "explore.grid_size"
+BACKGROUND_KEY = "explore.background"
+PROJECTION_KEY = "explore.projection"
+INDEX_KEY = "explore.index"
+STEPS_KEY = "explore.steps"
+COUNT_KEY = "explore.count"
+
+DECODED_WIDTH = 280  # CSS pixels of the large decoded image
+NEAREST_K = 8
+SLIDER_STEPS = 200  # about this many slider steps across a dimension's range
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _plane_map(entry_id: str, dataset_name: str, method: str, _codes: np.ndarray) -> PlaneMap:
+    # Shared between sessions: only transform / inverse_transform are called on it, which do not change it.
+    return fit_plane_map(_codes, method)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _plane_points(entry_id: str, dataset_name: str, method: str, _codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Plane points (N, 2) of the codes and the plane's bounds (2, 2)."""
+    points = _plane_map(entry_id, dataset_name, method, _codes).to_plane(_codes)
+    bounds = plane_bounds(points)
+    if _codes.shape[1] == 1:
+        bounds[1] = (-1.0, 1.0)
+    return points, bounds
+
+
+# --- per-session state -------------------------------------------------------------------------------------
+
+
+@dataclass
+class ExploreState:
+    """The chosen code and the interpolation ends, for one model (reset when the model changes). All (d,)."""
+
+    entry_id: str
+    point: np.ndarray
+    a: np.ndarray
+    b: np.ndarray
+    generate_seed: int = 0
+    seen_click: object = None  # the plane's last click already applied (the component keeps its last click)
+    background_size: int | None = None  # the grid size drawn under the plane, None without a background
+
+
+def _default_ends(codes: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Codes of the first samples of the first two labels present (a visible walk between two classes)."""
+    present = np.unique(labels)
+    first = int(np.argmax(labels == present[0]))
+    second = int(np.argmax(labels == present[min(1, len(present) - 1)]))
+    return codes[first].copy(), codes[second].copy()
+
+
+def _state(entry: ModelEntry, codes: np.ndarray, labels: np.ndarray) -> ExploreState:
+    state = st.session_state.get(STATE_KEY)
+    if not isinstance(state, ExploreState) or state.entry_id != entry.id:
+        a, b = _default_ends(codes, labels)
+        state = ExploreState(entry.id, codes[0].astype(np.float64).copy(), a, b)  # start on sample 0's code
+        state.seen_click = _last_click()  # a click made on another model's plane is not a choice for this one
+        st.session_state[STATE_KEY] = state
+    return state
+
+
+@dataclass(frozen=True)
+class SliderSpec:
+    """Range and step of the slider for one latent dimension, on a round grid of ``step``."""
+
+    low: float
+    high: float
+    step: float
+
+    @property
+    def decimals(self) -> int:
+        return max(0, -math.floor(math.log10(self.step) + 1e-9))
+
+    def snap(self, value: float) -> float:
+        """The nearest slider value to ``value`` (clipped to the range)."""
+        return round(min(max(round(value / self.step) * self.step, self.low), self.high), self.decimals)
+
+
+def slider_specs(codes: np.ndarray) -> list[SliderSpec]:
+    """One slider per latent dimension over the codes' robust bounds, with a 1-2-5 step of ~1/200 of the range."""
+    specs = []
+    for low, high in plane_bounds(codes):
+        raw = (high - low) / SLIDER_STEPS
+        power = 10.0 ** math.floor(math.log10(raw))
+        step = next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
+        specs.append(SliderSpec(math.floor(low / step) * step, math.ceil(high / step) * step, step))
+    return [SliderSpec(round(s.low, s.decimals), round(s.high, s.decimals), s.step) for s in specs]
+
+
+def _slider_key(entry_id: str, i: int) -> str:
+    return f"explore.z{i}.{entry_id}"
+
+
+def _set_sliders(entry_id: str, point: np.ndarray, specs: list[SliderSpec]) -> None:
+    for i, spec in enumerate(specs):
+        st.session_state[_slider_key(entry_id, i)] = spec.snap(float(point[i]))
+
+
+def _last_click() -> object:
+    """The plane's last click as the component stores it ({"x", "y", "n"}), or None."""
+    value = st.session_state.get(PLANE_KEY)
+    return value.get("click") if isinstance(value, dict) else None
+
+
+def _follow_click(state: ExploreState, plane_map: PlaneMap, specs: list[SliderSpec]) -> None:
+    """A click not seen before becomes the point (clipped to the sliders' ranges), and the sliders follow.
+
+    Read from the component's state at the start of the run (before the sliders exist, so their keys may be
+    set) rather than in an on_click callback, so that a click set through session state works the same.
+    """
+    click = _last_click()
+    if click == state.seen_click:
+        return
+    state.seen_click = click
+    clicked = parse_click(click)
+    if clicked is None:
+        return
+    z = plane_map.to_latent(np.array([clicked], dtype=np.float32))[0].astype(np.float64)
+    state.point = np.clip(z, [s.low for s in specs], [s.high for s in specs])
+    _set_sliders(state.entry_id, state.point, specs)
+
+
+def _on_slider(entry_id: str, d: int) -> None:
+    state = st.session_state.get(STATE_KEY)
+    if isinstance(state, ExploreState) and state.entry_id == entry_id:
+        state.point = np.array([st.session_state[_slider_key(entry_id, i)] for i in range(d)], dtype=np.float64)
+
+
+# --- pictures ----------------------------------------------------------------------------------------------
+
+
+def _scale(side: int, target: int) -> int:
+    """Whole-number upscale factor that brings ``side`` pixels close to ``target`` (crisp pixel repetition)."""
+    return max(1, round(target / side))
+
+
+def _picture(image: np.ndarray, target: int) -> tuple[bytes, int]:
+    """PNG bytes of (C, H, W) upscaled by repetition to about ``target`` px wide, and its exact width."""
+    factor = _scale(image.shape[-1], target)
+    return png_bytes(image, factor), image.shape[-1] * factor
+
+
+def _show(image: np.ndarray, target: int, caption: str | None = None) -> None:
+    data, width = _picture(image, target)
+    st.image(data, caption=caption, width=width, output_format="PNG")  # PNG: JPEG would blur the pixels
+
+
+def _data_url(png: bytes) -> str:
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
+def _fmt(values: np.ndarray) -> str:
+    return ", ".join(f"{v:.2f}" for v in values)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _manifold(entry_id: str, method: str, n: int, bounds: np.ndarray, _model: object, _map: PlaneMap) -> np.ndarray:
+    """Decoded n×n grid over the plane's bounds: (n, n, C, H, W), row 0 at the top."""
+    points = grid_codes(bounds, n).reshape(n * n, 2)
+    images = decode_codes(_model, _map.to_latent(points))
+    return images.reshape(n, n, *images.shape[1:])
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _background(entry_id: str, method: str, n: int, bounds: np.ndarray, _model: object, _map: PlaneMap) -> str:
+    """The manifold as a faded data-URL PNG (dark strokes on light grey) so the coloured points stay readable."""
+    picture = grid_image(_manifold(entry_id, method, n, bounds, _model, _map))
+    faded = 1.0 - 0.55 * picture
+    factor = max(1, 600 // max(picture.shape[-2:]))
+    return _data_url(png_bytes(faded, factor))
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _generated(entry_id: str, n: int, seed: int, _model: object, _train_codes: np.ndarray) -> np.ndarray:
+    """n new images (n, C, H, W) from the model's sampler."""
+    return generate(_model, n, seed, train_codes=_train_codes)[1]
+
+
+# --- the page ------------------------------------------------------------------------------------------------
+
+
+def render() -> None:
+    """The Explore page for the sidebar's dataset and model."""
+    now = require_model()
+    entry, dataset = now.entry, now.dataset
+    assert entry is not None  # require_model stopped the run otherwise
+    with st.spinner(t("explore.encoding")):
+        codes = cache.codes(entry.id, entry.checkpoint, dataset.name)
+    state = _state(entry, codes, dataset.labels)
+    specs = slider_specs(codes)
+    for i, spec in enumerate(specs):  # first run for this model, or the widgets were cleaned up
+        if _slider_key(entry.id, i) not in st.session_state:
+            st.session_state[_slider_key(entry.id, i)] = spec.snap(float(state.point[i]))
+    st.session_state.setdefault(GRID_SIZE_KEY, 15)
+    st.session_state.setdefault(PROJECTION_KEY, "pca")
+
+    st.header(t("explore.title"))
+    st.caption(t("explore.intro", model=entry.title, dataset=dataset_title(dataset)))
+    # Outside the fragments: both change the plane and the manifold below, so they rerun the whole page.
+    d = codes.shape[1]
+    options, notes = st.columns([1, 2], vertical_alignment="center")
+    options.checkbox(t("explore.background"), key=BACKGROUND_KEY, help=t("explore.background_help"))
+    if d > 2:
+        with notes:
+            st.radio(
+                t("explore.projection"),
+                ["pca", "umap"],
+                format_func=lambda m: t(f"explore.projection_{m}"),
+                key=PROJECTION_KEY,
+                horizontal=True,
+                help=t("explore.projection_note", d=d),
+            )
+    elif d == 1:
+        notes.caption(t("explore.line_note"))
+    _view(entry, dataset, codes, specs)
+    left, right = st.columns(2, gap="large")
+    with left, st.container(border=True):
+        _manifold_section(entry, dataset, codes)
+    with right, st.container(border=True):
+        _interpolation_section(entry, codes)
+    left, right = st.columns(2, gap="large")
+    with left, st.container(border=True):
+        _generate_section(entry, dataset, codes)
+    with right, st.container(border=True):
+        _reconstruction_section(entry, dataset)
+
+
+def _current_map(entry: ModelEntry, dataset: Dataset, codes: np.ndarray) -> tuple[str, PlaneMap, np.ndarray, np.ndarray]:
+    """(projection method, map, plane points (N, 2), plane bounds (2, 2)) for the chosen projection."""
+    method = st.session_state[PROJECTION_KEY] if codes.shape[1] > 2 else "identity"
+    with st.spinner(t("explore.fitting_umap") if method == "umap" else t("explore.encoding")):
+        plane_map = _plane_map(entry.id, dataset.name, method, codes)
+        points, bounds = _plane_points(entry.id, dataset.name, method, codes)
+    return method, plane_map, points, bounds
+
+
+@st.fragment
+def _view(entry: ModelEntry, dataset: Dataset, codes: np.ndarray, specs: list[SliderSpec]) -> None:
+    """The plane, the decoded image at the chosen point, the sliders and the nearest samples."""
+    state = _state(entry, codes, dataset.labels)
+    model = entry.checkpoint.model
+    d = codes.shape[1]
+    method, plane_map, points, bounds = _current_map(entry, dataset, codes)
+    _follow_click(state, plane_map, specs)
+    background = None
+    state.background_size = None
+    if st.session_state.get(BACKGROUND_KEY):
+        state.background_size = int(st.session_state[GRID_SIZE_KEY])
+        background = _background(entry.id, method, state.background_size, bounds, model, plane_map)
+
+    plane_column, decoded_column = st.columns(2, gap="medium")
+    with plane_column:
+        selected = plane_map.to_plane(state.point[None].astype(np.float32))[0]
+        latent_plane(
+            points,
+            dataset.labels,
+            dataset.label_names,
+            bounds,
+            key=PLANE_KEY,
+            selected=(float(selected[0]), float(selected[1])),
+            background=background,
+            height=560,
+        )
+    with decoded_column:
+        st.markdown(f"**{t('explore.decoded')}**")
+        image = decode_point(model, state.point)
+        _show(image, DECODED_WIDTH)
+        st.caption(t("explore.point", values=_fmt(state.point)))
+        for i, spec in enumerate(specs):
+            st.slider(
+                f"$z_{{{i + 1}}}$",
+                spec.low,
+                spec.high,
+                step=spec.step,
+                format=f"%.{spec.decimals}f",
+                key=_slider_key(entry.id, i),
+                on_change=_on_slider,
+                args=(entry.id, d),
+            )
+        st.markdown(f"**{t('explore.nearest')}**", help=t("explore.nearest_help", k=NEAREST_K))
+        index, distances = nearest(codes, state.point.astype(np.float32), NEAREST_K)
+        columns = st.columns(NEAREST_K, gap="small")
+        for rank, (i, distance) in enumerate(zip(index, distances)):
+            with columns[rank % len(columns)]:
+                label = dataset.label_names[dataset.labels[i]]
+                _show(dataset.images[i], 56, caption=t("explore.nearest_caption", label=label, distance=float(distance)))
+
+
+@st.fragment
+def _manifold_section(entry: ModelEntry, dataset: Dataset, codes: np.ndarray) -> None:
+    st.subheader(t("explore.grid"), help=t("explore.grid_help"))
+    n = st.slider(t("explore.grid_size"), 8, 25, key=GRID_SIZE_KEY)
+    method, plane_map, _, bounds = _current_map(entry, dataset, codes)
+    grid = _manifold(entry.id, method, n, bounds, entry.checkpoint.model, plane_map)
+    _show(grid_image(grid), 520)
+    background_size = st.session_state[STATE_KEY].background_size
+    if background_size is not None and background_size != n:
+        st.rerun(scope="app")  # the plane's background shows the grid of the old size: redraw the plane too
+
+
+@st.fragment
+def _interpolation_section(entry: ModelEntry, codes: np.ndarray) -> None:
+    st.subheader(t("explore.interpolation"), help=t("explore.interpolation_help"))
+    state = st.session_state[STATE_KEY]
+    steps = st.slider(t("explore.steps"), 3, 16, 8, key=STEPS_KEY)
+    set_a, set_b = st.columns(2)
+    if set_a.button(t("explore.set_a"), key="explore.set_a", width="stretch"):
+        state.a = state.point.copy()
+    if set_b.button(t("explore.set_b"), key="explore.set_b", width="stretch"):
+        state.b = state.point.copy()
+    _, images = interpolate(entry.checkpoint.model, state.a, state.b, steps)
+    _show(tile(images, columns=steps, pad=1), 60 * steps)
+    st.caption(t("explore.ends", a=_fmt(state.a), b=_fmt(state.b)))
+
+
+@st.fragment
+def _generate_section(entry: ModelEntry, dataset: Dataset, codes: np.ndarray) -> None:
+    st.subheader(t("explore.generate"))
+    model = entry.checkpoint.model
+    st.caption(t("explore.generate_prior") if samples_from_prior(model) else t("explore.generate_mixture"))
+    state = st.session_state[STATE_KEY]
+    n = st.slider(t("explore.count"), 4, 64, 16, step=4, key=COUNT_KEY)
+    resample, download = st.columns(2)
+    if resample.button(t("explore.resample"), key="explore.resample", icon=":material/casino:", width="stretch"):
+        state.generate_seed += 1
+    images = _generated(entry.id, n, state.generate_seed, model, codes[dataset.train_idx])
+    pictures = [_picture(image, 52) for image in images]
+    st.image([data for data, _ in pictures], width=pictures[0][1], output_format="PNG")
+    st.caption(t("explore.seed", n=n, seed=state.generate_seed))
+    mosaic = tile(images, columns=8)
+    download.download_button(
+        t("explore.download"),
+        png_bytes(mosaic, 4),
+        file_name=f"aelab-{entry.id.split(':')[-1][:24]}-samples-{state.generate_seed}.png",
+        mime="image/png",
+        on_click="ignore",
+        icon=":material/download:",
+        key="explore.download",
+        width="stretch",
+    )
+
+
+def _random_index(size: int) -> None:
+    st.session_state[INDEX_KEY] = int(np.random.default_rng().integers(size))
+
+
+@st.fragment
+def _reconstruction_section(entry: ModelEntry, dataset: Dataset) -> None:
+    st.subheader(t("explore.reconstruction"), help=t("explore.reconstruction_help"))
+    index_column, button_column = st.columns([3, 2], vertical_alignment="bottom")
+    st.session_state.setdefault(INDEX_KEY, int(dataset.test_idx[0]))
+    index = index_column.number_input(t("explore.index"), 0, len(dataset) - 1, step=1, key=INDEX_KEY)
+    button_column.button(
+        t("explore.random"), key="explore.random", on_click=_random_index, args=(len(dataset),),
+        icon=":material/shuffle:", width="stretch",
+    )
+    original = dataset.images[index : index + 1]
+    rebuilt = reconstruct(entry.checkpoint.model, original)
+    split = t("explore.split_test") if np.isin(index, dataset.test_idx) else t("explore.split_train")
+    label = dataset.label_names[dataset.labels[index]]
+    columns = st.columns(3)
+    for column, image, caption in zip(
+        columns,
+        (original[0], rebuilt[0], np.abs(original[0] - rebuilt[0])),
+        (t("explore.original", label=label, split=split), t("explore.reconstructed"), t("explore.difference")),
+    ):
+        with column:
+            _show(image, 120, caption=caption)
+    st.markdown(t("explore.mse", mse=reconstruction_mse(original, rebuilt)))

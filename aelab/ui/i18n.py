@@ -1,0 +1,55 @@
+"""UI strings in English and Simplified Chinese, and the session's language.
+
+Each page module keeps its own strings next to its code and registers them when imported::
+
+    register({"explore.title": ("Explore the latent space", "探索潜在空间")})
+    st.header(t("explore.title"))
+
+``t(key, **fmt)`` returns the string in the session's language, formatted with ``str.format``. A key with
+no Chinese falls back to English, and an unknown key comes back as itself, so a missing string is visible
+on the page rather than an exception (tests/test_i18n.py checks that every registered key has both).
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import streamlit as st
+
+LANGUAGES: Final[dict[str, str]] = {"en": "English", "zh": "中文"}
+DEFAULT_LANGUAGE: Final = "en"
+LANGUAGE_KEY: Final = "aelab.language"  # the sidebar's language widget writes here
+
+_STRINGS: dict[str, tuple[str, str]] = {}
+
+
+def register(strings: dict[str, tuple[str, str]]) -> None:
+    """Add strings: key -> (English, Simplified Chinese). Registering a key again replaces it."""
+    for key, pair in strings.items():
+        if not (isinstance(pair, tuple) and len(pair) == 2):
+            raise ValueError(f"string {key!r} must be an (English, Chinese) pair; got {pair!r}")
+        _STRINGS[key] = pair
+
+
+def registered() -> dict[str, tuple[str, str]]:
+    """A copy of every registered key -> (English, Chinese)."""
+    return dict(_STRINGS)
+
+
+def language() -> str:
+    """The session's language code ("en" | "zh"); English outside a Streamlit run."""
+    try:
+        code = st.session_state.get(LANGUAGE_KEY, DEFAULT_LANGUAGE)
+    except Exception:  # no script run context (plain Python, unit tests)
+        return DEFAULT_LANGUAGE
+    return code if code in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def t(key: str, **fmt: object) -> str:
+    """The string for ``key`` in the session's language, formatted with ``fmt``."""
+    pair = _STRINGS.get(key)
+    if pair is None:
+        return key
+    english, chinese = pair
+    text = chinese if language() == "zh" and chinese else english
+    return text.format(**fmt) if fmt else text

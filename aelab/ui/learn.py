@@ -1,0 +1,216 @@
+"""The Learn page: a short lesson on autoencoders, with two live pieces wired to the sidebar's model.
+
+Written to be projected in a classroom: why reduce dimension, encoder φ and decoder ψ, the loss, one
+hidden layer, what autoencoders are used for, and how they relate to PCA. The live pieces: a denoising
+demo (noise slider → noisy digits → reconstructions) and PCA versus the autoencoder on the same digits.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+import torch
+
+from aelab.baselines import reconstruction_mse
+from aelab.data import Dataset
+from aelab.imaging import png_bytes, tile
+from aelab.latent import reconstruct
+from aelab.models import corrupt
+from aelab.ui import cache
+from aelab.ui.i18n import register, t
+from aelab.ui.state import ModelEntry, current
+
+register(
+    {
+        "learn.title": ("What an autoencoder does", "自编码器是做什么的"),
+        "learn.why.h": ("Why reduce dimension?", "为什么要降维？"),
+        "learn.why": (
+            "A 28×28 image is a list of 784 numbers, a point in a 784-dimensional space. Handwritten digits fill "
+            "only a thin part of that space: a few factors (which digit, its slant, the stroke's thickness) "
+            "describe most of the variation. Finding a few numbers that capture those factors lets us see a "
+            "whole dataset at once, compare images by meaning rather than by pixels, remove noise and even "
+            "draw new images.",
+            "一张 28×28 的图像是 784 个数，也就是 784 维空间中的一个点。手写数字只占据这个空间中很薄的一部分："
+            "少数几个因素（是哪个数字、倾斜程度、笔画粗细）就能描述大部分变化。找到几个能概括这些因素的数，"
+            "我们就能一眼看到整个数据集、按含义而非像素比较图像、去除噪声，甚至画出新的图像。",
+        ),
+        "learn.parts.h": ("Encoder φ and decoder ψ", "编码器 φ 与解码器 ψ"),
+        "learn.parts": (
+            "An autoencoder is two functions trained together. The encoder φ compresses an image x into a short "
+            "code z (here d = 2 numbers, so the code is a point in a plane); the decoder ψ turns a code back into "
+            "an image. Training adjusts both so that the reconstruction ψ(φ(x)) is as close as possible to x, on "
+            "average over the N training images:",
+            "自编码器是一起训练的两个函数。编码器 φ 把图像 x 压缩成一个简短的编码 z（这里 d = 2 个数，"
+            "所以编码是平面上的一个点）；解码器 ψ 把编码还原成图像。训练同时调整两者，使重建 ψ(φ(x)) 在 N 张"
+            "训练图像上平均而言尽可能接近 x：",
+        ),
+        "learn.bottleneck": (
+            "The code is far smaller than the image (the bottleneck), so the network cannot simply copy its "
+            "input: it has to keep what matters most for redrawing the image and discard the rest.",
+            "编码远小于图像（即“瓶颈”），网络无法简单地复制输入：它必须保留重画图像最需要的信息，舍弃其余部分。",
+        ),
+        "learn.layer.h": ("One hidden layer", "一个隐藏层"),
+        "learn.layer": (
+            "In the simplest autoencoder each side is one layer: a matrix W (d×n) and bias b, then a non-linearity "
+            "σ such as ReLU; the decoder has its own W′ (n×d), b′ and an output function σ′, here the sigmoid, "
+            "which keeps every pixel between 0 and 1:",
+            "最简单的自编码器每一侧只有一层：矩阵 W（d×n）和偏置 b，再接一个非线性函数 σ（如 ReLU）；"
+            "解码器有自己的 W′（n×d）、b′ 和输出函数 σ′，这里用 sigmoid，使每个像素保持在 0 到 1 之间：",
+        ),
+        "learn.layer_more": (
+            "The models in this app stack two or three such layers on each side (or convolutions), but the idea is "
+            "the same. Training is gradient descent on the loss above.",
+            "本应用中的模型在每一侧叠加两三层这样的层（或卷积层），但思路相同。训练就是对上面的损失做梯度下降。",
+        ),
+        "learn.uses.h": ("What autoencoders are used for", "自编码器的用途"),
+        "learn.uses": (
+            "- **Denoising.** Train on corrupted inputs x̃ but measure the error against the clean x: "
+            "the network learns to remove the noise (try it below).\n"
+            "- **Visualisation.** With d = 2 the codes of a whole dataset fit in one picture, and similar images "
+            "land near each other (the Explore page).\n"
+            "- **Generation.** The decoder can draw any point of the plane, not only codes of real images. A "
+            "variational autoencoder (VAE) also pulls the codes towards a standard normal distribution, so that "
+            "points drawn from it decode to plausible images; β weighs that pull against reconstruction.",
+            "- **去噪。** 用加了噪声的输入 x̃ 训练，但以干净的 x 计算误差：网络学会去除噪声（见下方演示）。\n"
+            "- **可视化。** 当 d = 2 时，整个数据集的编码可以画在一张图里，相似的图像落在相近的位置（见“探索”页）。\n"
+            "- **生成。** 解码器可以画出平面上的任意一点，而不仅是真实图像的编码。变分自编码器（VAE）还会把编码"
+            "拉向标准正态分布，使从中抽取的点能解码成合理的图像；β 权衡这种拉力与重建质量。",
+        ),
+        "learn.pca.h": ("Autoencoder versus PCA", "自编码器与 PCA"),
+        "learn.pca": (
+            "Principal component analysis (PCA) projects the images onto the d directions of largest variance. "
+            "If φ and ψ are linear (no σ) and the loss is the squared error, the best autoencoder spans exactly "
+            "the same subspace as the first d principal components (Baldi and Hornik, 1989): PCA is the linear "
+            "autoencoder's optimum. The non-linearities let an autoencoder bend its surface through image space, "
+            "so at the same d it usually reconstructs better and separates the classes more clearly. The price: "
+            "it must be trained, and its answer depends on the seed.",
+            "主成分分析（PCA）把图像投影到方差最大的 d 个方向上。如果 φ 和 ψ 都是线性的（没有 σ）且损失是平方误差，"
+            "最优的自编码器张成的子空间恰好与前 d 个主成分相同（Baldi 与 Hornik，1989）：PCA 就是线性自编码器的最优解。"
+            "非线性让自编码器能在图像空间中弯曲它的曲面，因此在相同的 d 下，它通常重建得更好、类别分得更开。"
+            "代价是：它需要训练，而且结果取决于随机种子。",
+        ),
+        "learn.live.h": ("Try it with the current model", "用当前模型试一试"),
+        "learn.no_model": (
+            "No model for {dataset} yet: train one on the Train page to try the live examples.",
+            "{dataset} 还没有模型：请在“训练”页训练一个模型，再来尝试这些实时示例。",
+        ),
+        "learn.model": ("Current model: {title}", "当前模型：{title}"),
+        "learn.pick": ("Digits to use", "选用的数字"),
+        "learn.examples": ("Other examples", "换一批样本"),
+        "learn.denoise.h": ("Denoising", "去噪"),
+        "learn.noise": ("Noise (standard deviation)", "噪声（标准差）"),
+        "learn.clean": ("Clean images x", "干净图像 x"),
+        "learn.noisy": ("Noisy input x̃ · MSE to x: {mse:.4f}", "带噪输入 x̃ · 与 x 的 MSE：{mse:.4f}"),
+        "learn.denoised": ("Reconstruction ψ(φ(x̃)) · MSE to x: {mse:.4f}", "重建 ψ(φ(x̃)) · 与 x 的 MSE：{mse:.4f}"),
+        "learn.not_dae": (
+            "This model was not trained on noisy inputs; pick a denoising autoencoder in the sidebar (or train "
+            "one) to see the difference training with noise makes.",
+            "该模型没有用带噪输入训练；在侧边栏选择去噪自编码器（或训练一个），看看带噪训练带来的差别。",
+        ),
+        "learn.versus.h": ("PCA versus the autoencoder", "PCA 与自编码器"),
+        "learn.components": ("PCA components", "PCA 主成分数"),
+        "learn.components_help": (
+            "How many numbers PCA may keep per image; the autoencoder keeps {d}.",
+            "PCA 每张图像可以保留多少个数；自编码器保留 {d} 个。",
+        ),
+        "learn.originals": ("Originals", "原图"),
+        "learn.pca_recon": ("PCA({k}) reconstruction · MSE {mse:.4f}", "PCA({k}) 重建 · MSE {mse:.4f}"),
+        "learn.ae_recon": ("Autoencoder reconstruction (d = {d}) · MSE {mse:.4f}", "自编码器重建（d = {d}）· MSE {mse:.4f}"),
+        "learn.versus_note": (
+            "MSE: mean squared error per pixel over the digits shown.",
+            "MSE：所示数字上每个像素的均方误差。",
+        ),
+    }
+)
+
+NOISE_SEED = 0
+
+
+def pick_examples(dataset: Dataset, classes: list[int], seed: int) -> np.ndarray:
+    """One test image per chosen class, drawn with ``seed``: (len(classes), C, H, W)."""
+    rng = np.random.default_rng(seed)
+    labels = dataset.test_labels
+    index = [int(rng.choice(np.flatnonzero(labels == k))) for k in classes if np.any(labels == k)]
+    return np.array(dataset.test_images[index])
+
+
+def _row(images: np.ndarray, caption: str) -> None:
+    """A row of images as wide as its column (pixels repeated first, so they stay crisp when projected)."""
+    scale = max(1, 64 // images.shape[-1])
+    st.image(png_bytes(tile(images, columns=len(images)), scale), caption=caption, width="stretch")
+
+
+def _lesson() -> None:
+    st.subheader(t("learn.why.h"))
+    st.write(t("learn.why"))
+    st.subheader(t("learn.parts.h"))
+    st.write(t("learn.parts"))
+    st.latex(r"z = \varphi(x) \in \mathbb{R}^d, \qquad x' = \psi(z), \qquad "
+             r"\mathcal{L}(\varphi, \psi) = \frac{1}{N} \sum_{i=1}^{N} \lVert x_i - \psi(\varphi(x_i)) \rVert^2")
+    st.write(t("learn.bottleneck"))
+    st.subheader(t("learn.layer.h"))
+    st.write(t("learn.layer"))
+    st.latex(r"z = \sigma(W x + b), \qquad x' = \sigma'(W' z + b')")
+    st.write(t("learn.layer_more"))
+    st.subheader(t("learn.uses.h"))
+    st.markdown(t("learn.uses"))
+    st.latex(r"\text{denoising: } \lVert x - \psi(\varphi(\tilde{x})) \rVert^2, \quad \tilde{x} = x + \varepsilon, "
+             r"\qquad \text{VAE: } \mathcal{L} = \text{reconstruction} + \beta \, \mathrm{KL}\big(q(z \mid x) \,\Vert\, \mathcal{N}(0, I)\big)")
+    st.subheader(t("learn.pca.h"))
+    st.write(t("learn.pca"))
+
+
+def _denoising(dataset: Dataset, entry: ModelEntry, clean: np.ndarray) -> None:
+    st.markdown(f"#### {t('learn.denoise.h')}")
+    noise = st.slider(t("learn.noise"), 0.0, 1.0, 0.3, 0.05, key="learn.noise")
+    generator = torch.Generator().manual_seed(NOISE_SEED)
+    noisy = corrupt(torch.from_numpy(clean), noise, generator).numpy()
+    denoised = reconstruct(entry.checkpoint.model, noisy)
+    _row(clean, t("learn.clean"))
+    _row(noisy, t("learn.noisy", mse=reconstruction_mse(clean, noisy)))
+    _row(denoised, t("learn.denoised", mse=reconstruction_mse(clean, denoised)))
+    if entry.checkpoint.kind != "dae":
+        st.caption(t("learn.not_dae"))
+
+
+def _versus(dataset: Dataset, entry: ModelEntry, clean: np.ndarray) -> None:
+    st.markdown(f"#### {t('learn.versus.h')}")
+    d = entry.checkpoint.model.config.latent_dim
+    k = st.select_slider(t("learn.components"), (1, 2, 3, 5, 10, 20), value=2, key="learn.components",
+                         help=t("learn.components_help", d=d))
+    pca = cache.pca(dataset.name, k)
+    by_pca = pca.inverse_transform(pca.transform(clean))
+    by_model = reconstruct(entry.checkpoint.model, clean)
+    _row(clean, t("learn.originals"))
+    _row(by_pca, t("learn.pca_recon", k=k, mse=reconstruction_mse(clean, by_pca)))
+    _row(by_model, t("learn.ae_recon", d=d, mse=reconstruction_mse(clean, by_model)))
+    st.caption(t("learn.versus_note"))
+
+
+def _live() -> None:
+    st.subheader(t("learn.live.h"))
+    now = current()
+    dataset, entry = now.dataset, now.entry
+    if entry is None:
+        st.info(t("learn.no_model", dataset=dataset.title))
+        return
+    st.caption(t("learn.model", title=entry.title))
+    names = list(dataset.label_names)
+    picks, again = st.columns([4, 1], vertical_alignment="bottom")
+    chosen = picks.multiselect(t("learn.pick"), names, default=names[: min(6, len(names))], key="learn.digits")
+    seed = again.number_input(t("learn.examples"), 0, 10_000, 0, key="learn.seed")
+    classes = [names.index(name) for name in chosen] or [0]
+    clean = pick_examples(dataset, classes, int(seed))
+    denoise, versus = st.columns(2, gap="large")
+    with denoise:
+        _denoising(dataset, entry, clean)
+    with versus:
+        _versus(dataset, entry, clean)
+
+
+def render() -> None:
+    """The Learn page."""
+    st.header(t("learn.title"))
+    _lesson()
+    st.divider()
+    _live()

@@ -1,0 +1,180 @@
+"""Which dataset and model this session works with, and the models trained or uploaded in it.
+
+The sidebar's choice lives in one typed :class:`Selection` object in ``st.session_state``; pages read it
+through :func:`current`. Models trained or uploaded in this session are kept in the same object, so they
+appear in this session's model picker only. Pretrained models come from the shared cache and are never
+copied per session.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Literal
+
+import streamlit as st
+
+from aelab.checkpoint import Checkpoint
+from aelab.data import Dataset, dataset_names
+from aelab.errors import AelabError
+from aelab.recipes import PRETRAINED
+from aelab.ui import cache
+from aelab.ui.i18n import register, registered, t
+
+register(
+    {
+        "kind.ae": ("Autoencoder (MLP)", "自编码器（MLP）"),
+        "kind.conv": ("Convolutional autoencoder", "卷积自编码器"),
+        "kind.vae": ("Variational autoencoder", "变分自编码器"),
+        "kind.dae": ("Denoising autoencoder", "去噪自编码器"),
+        "kind.umap-ae": ("UMAP-structured autoencoder", "UMAP 结构自编码器"),
+        "kind_short.ae": ("AE (MLP)", "自编码器（MLP）"),
+        "kind_short.conv": ("Conv AE", "卷积自编码器"),
+        "kind_short.vae": ("VAE", "变分自编码器 VAE"),
+        "kind_short.dae": ("Denoising AE", "去噪自编码器"),
+        "kind_short.umap-ae": ("UMAP-AE", "UMAP 自编码器"),
+        "model.pretrained": ("{kind} · pretrained", "{kind} · 预训练"),
+        "dataset.mnist5k": ("MNIST-5k (5,000 handwritten digits, 28×28)", "MNIST-5k（5,000 张手写数字，28×28）"),
+        "dataset.digits": ("Digits (1,797 handwritten digits, 8×8)", "Digits（1,797 张手写数字，8×8）"),
+        "state.no_model": (
+            "No model for {dataset} yet: train one on the Train page or upload a checkpoint.",
+            "{dataset} 还没有模型：请在“训练”页训练一个，或上传检查点。",
+        ),
+    }
+)
+
+SELECTION_KEY = "aelab.selection"
+DEFAULT_DATASET = "mnist5k"
+
+ModelSource = Literal["pretrained", "session", "upload"]
+
+
+@dataclass(frozen=True, eq=False)
+class ModelEntry:
+    """A model the sidebar can pick.
+
+    id: unique across every session on the server ("pretrained:<recipe>", or "<source>:<uuid>"), so it can
+    key shared caches. checkpoint.model is the torch module: read-only, it may be shared between sessions.
+    """
+
+    id: str
+    title: str
+    source: ModelSource
+    checkpoint: Checkpoint
+
+    @property
+    def dataset(self) -> str:
+        """Name of the dataset the model was trained on."""
+        return self.checkpoint.dataset
+
+
+@dataclass(frozen=True)
+class Current:
+    """What the pages work with: the sidebar's dataset, and its chosen model.
+
+    entry is None only when no model exists for the dataset (no shipped checkpoint, nothing trained or
+    uploaded in this session); pages that need a model call :func:`require_model`.
+    """
+
+    dataset: Dataset
+    entry: ModelEntry | None
+
+
+@dataclass
+class Selection:
+    """This session's choice of dataset and model, and its own models (oldest first)."""
+
+    dataset: str = DEFAULT_DATASET
+    model: dict[str, str] = field(default_factory=dict)  # dataset name -> chosen entry id
+    entries: list[ModelEntry] = field(default_factory=list)
+    upload_error: str | None = None
+
+
+def dataset_title(dataset: Dataset) -> str:
+    """The dataset's title in the session's language (its own title when no translation is registered)."""
+    key = f"dataset.{dataset.name}"
+    return t(key) if key in registered() else dataset.title
+
+
+def selection() -> Selection:
+    """This session's :class:`Selection`, created on first use."""
+    if SELECTION_KEY not in st.session_state:
+        st.session_state[SELECTION_KEY] = Selection()
+    return st.session_state[SELECTION_KEY]
+
+
+def pretrained_entries(dataset_name: str) -> list[ModelEntry]:
+    """Shipped models for a dataset, in recipe order (the default model first); unreadable files are skipped."""
+    entries = []
+    for recipe in PRETRAINED:
+        if recipe.dataset != dataset_name or not recipe.path.is_file():
+            continue
+        try:
+            checkpoint = cache.pretrained(recipe.name)
+        except AelabError:  # a damaged or half-written file: the other models stay usable
+            continue
+        title = t("model.pretrained", kind=t(f"kind_short.{recipe.model.kind}"))
+        entries.append(ModelEntry(f"pretrained:{recipe.name}", title, "pretrained", checkpoint))
+    return entries
+
+
+def session_entries() -> list[ModelEntry]:
+    """Models trained or uploaded in this session, oldest first."""
+    return list(selection().entries)
+
+
+def model_entries(dataset_name: str) -> list[ModelEntry]:
+    """Every model the picker offers for a dataset: shipped ones, then this session's."""
+    return pretrained_entries(dataset_name) + [e for e in selection().entries if e.dataset == dataset_name]
+
+
+def chosen_entry(dataset_name: str) -> ModelEntry | None:
+    """The model chosen for a dataset (the first offered if none was chosen yet, or the choice is gone)."""
+    entries = model_entries(dataset_name)
+    wanted = selection().model.get(dataset_name)
+    return next((e for e in entries if e.id == wanted), entries[0] if entries else None)
+
+
+def current() -> Current:
+    """The sidebar's dataset and model for this session."""
+    name = selection().dataset
+    return Current(cache.dataset(name), chosen_entry(name))
+
+
+def require_model() -> Current:
+    """:func:`current`, or an info box and the end of this run when the dataset has no model yet."""
+    now = current()
+    if now.entry is None:
+        st.info(t("state.no_model", dataset=dataset_title(now.dataset)))
+        st.stop()
+    return now
+
+
+def select(entry: ModelEntry) -> None:
+    """Make ``entry`` the chosen model (and its dataset the chosen dataset) from code, not from the sidebar.
+
+    The sidebar's widgets show it from the next full run; :func:`current` returns it at once.
+    """
+    state = selection()
+    if entry.dataset in dataset_names():
+        state.dataset = entry.dataset
+    state.model[entry.dataset] = entry.id
+
+
+def add_session_model(title: str, checkpoint: Checkpoint, select: bool = True, *, source: ModelSource = "session") -> ModelEntry:
+    """Add a model trained (``source="session"``) or uploaded (``"upload"``) in this session and return its entry.
+
+    It appears in this session's model picker for ``checkpoint.dataset`` only. With ``select``, it becomes
+    the chosen model (see :func:`select`; call ``st.rerun()`` to redraw the sidebar at once).
+    """
+    if source not in ("session", "upload"):
+        raise ValueError(f"source must be 'session' or 'upload'; got {source!r}")
+    entry = ModelEntry(f"{source}:{uuid.uuid4().hex}", title, source, checkpoint)
+    selection().entries.append(entry)
+    if select:
+        _select(entry)
+    return entry
+
+
+_select = select  # add_session_model's parameter shadows the function's name
+

@@ -1,0 +1,301 @@
+"""The Train page: choose a model and its training settings, watch it learn, keep the result.
+
+Training runs in a :class:`aelab.jobs.TrainingJob` owned by a server-wide :class:`~aelab.jobs.TrainingPool`
+(a page script is rerun at every click, which would kill a loop written here). The page files the job
+under this session's private key, and a fragment that reruns every half second while the job is active
+draws its progress, the loss curves and the test codes moving in the plane. Switching pages and coming
+back finds the same job. When it ends, the model joins this session's models in the sidebar.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from dataclasses import dataclass, field, replace
+
+import plotly.graph_objects as go
+import streamlit as st
+
+from aelab.baselines import Metrics
+from aelab.data import SOURCES, dataset_names
+from aelab.jobs import DONE, FAILED, QUEUED, JobSnapshot, TrainingJob, TrainingPool, model_config_for
+from aelab.models import KIND_TITLES, KINDS
+from aelab.train import TrainConfig
+from aelab.ui import cache
+from aelab.ui.compare import embedding_metrics, metrics_table
+from aelab.ui.i18n import register, t
+from aelab.ui.plane import label_colors
+from aelab.ui.state import add_session_model, selection
+
+register(
+    {
+        "train.title": ("Train an autoencoder", "训练自编码器"),
+        "train.intro": (
+            "Pick a model and its settings, press Train, and watch the test codes gather into clusters as the "
+            "loss falls. You can visit other pages meanwhile: the training goes on.",
+            "选择模型和训练设置，点击“训练”，看着损失下降、测试样本的编码逐渐聚成簇。"
+            "训练期间可以切换到其他页面，训练不会中断。",
+        ),
+        "train.settings": ("Settings", "设置"),
+        "train.dataset": ("Dataset", "数据集"),
+        "train.kind": ("Model", "模型"),
+        "train.latent_dim": ("Latent dimension", "潜在维度"),
+        "train.latent_dim_help": (
+            "2 draws the plane directly; with more, the scatter shows the first two dimensions.",
+            "为 2 时可直接画出平面；更高时散点图只显示前两个维度。",
+        ),
+        "train.epochs": ("Epochs", "训练轮数"),
+        "train.lr": ("Learning rate", "学习率"),
+        "train.batch_size": ("Batch size", "批大小"),
+        "train.beta": ("β (weight of the KL term)", "β（KL 项的权重）"),
+        "train.beta_help": (
+            "Larger β pulls the codes towards the prior N(0, I): a smoother plane, blurrier images.",
+            "β 越大，编码越贴近先验 N(0, I)：平面更平滑，图像更模糊。",
+        ),
+        "train.noise": ("Input noise (standard deviation)", "输入噪声（标准差）"),
+        "train.seed": ("Seed", "随机种子"),
+        "train.start": ("Train", "训练"),
+        "train.stop": ("Stop", "停止"),
+        "train.queued": (
+            "Waiting for a free trainer: place {position} in the queue ({running} trainings running on this server).",
+            "等待空闲的训练槽位：排在第 {position} 位（服务器上正有 {running} 个训练在运行）。",
+        ),
+        "train.starting": ("Starting…", "正在启动…"),
+        "train.progress": (
+            "Epoch {epoch} of {epochs} · {elapsed:.1f} s elapsed · about {left:.0f} s left",
+            "第 {epoch}/{epochs} 轮 · 已用 {elapsed:.1f} 秒 · 约剩 {left:.0f} 秒",
+        ),
+        "train.loss_title": ("Loss per epoch", "每轮的损失"),
+        "train.loss_axis": ("loss", "损失"),
+        "train.epoch_axis": ("epoch", "轮"),
+        "train.train_curve": ("train", "训练集"),
+        "train.test_curve": ("test", "测试集"),
+        "train.scatter_title": ("Test codes after epoch {epoch}", "第 {epoch} 轮后的测试集编码"),
+        "train.scatter_dims": (
+            "Test codes after epoch {epoch} (dimensions 1 and 2 of {d})",
+            "第 {epoch} 轮后的测试集编码（{d} 维中的第 1、2 维）",
+        ),
+        "train.done": (
+            "{kind} trained on {dataset} for {epochs} epochs in {seconds:.1f} s. "
+            "It is now selected in the sidebar as “{title}”.",
+            "{kind} 已在 {dataset} 上训练 {epochs} 轮，用时 {seconds:.1f} 秒。"
+            "它已作为“{title}”在侧边栏中选中。",
+        ),
+        "train.stopped": (
+            "Stopped after {epochs} of {total} epochs. The model as it was is selected in the sidebar as “{title}”.",
+            "在第 {epochs}/{total} 轮后停止。当时的模型已作为“{title}”在侧边栏中选中。",
+        ),
+        "train.stopped_in_queue": ("Stopped before it started.", "在开始之前已停止。"),
+        "train.failed": ("Training failed: {message}", "训练失败：{message}"),
+        "train.model_title": ("{kind} · trained {time}", "{kind} · 训练于 {time}"),
+        "train.metrics": ("On the test split of {dataset}", "在 {dataset} 的测试集上"),
+        "train.download": ("Download the checkpoint", "下载检查点"),
+        "train.download_help": (
+            "A .safetensors file: upload it in the sidebar later, or use it with `aelab eval`.",
+            "一个 .safetensors 文件：之后可在侧边栏上传，或用于 `aelab eval`。",
+        ),
+    }
+)
+
+STATE_KEY = "aelab.train"
+LEARNING_RATES = (1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1)
+BATCH_SIZES = (16, 32, 64, 128, 256)
+POLL_S = 0.5
+# Defaults that give a clear plane in seconds on a CPU: digits' 8×8 images, and MNIST-sized ones.
+SMALL_DEFAULTS = {"epochs": 60, "lr": 3e-3, "batch_size": 32}
+LARGE_DEFAULTS = {"epochs": 15, "lr": 1e-3, "batch_size": 128}
+# Trainings that may run at once on one server; the rest queue. Each gets cores // this many torch threads.
+MAX_TRAININGS = int(os.environ.get("AELAB_MAX_TRAININGS", "2"))
+
+
+@dataclass
+class TrainPageState:
+    """This session's side of training: its private key into the shared pool, and what it collected."""
+
+    session_key: str = field(default_factory=lambda: uuid.uuid4().hex)  # unguessable: only this session has it
+    collected: dict[str, str] = field(default_factory=dict)  # job id -> title of the sidebar entry it became
+    checkpoints: dict[str, bytes] = field(default_factory=dict)  # job id -> checkpoint bytes for the download
+
+
+def page_state() -> TrainPageState:
+    if STATE_KEY not in st.session_state:
+        st.session_state[STATE_KEY] = TrainPageState()
+    return st.session_state[STATE_KEY]
+
+
+@st.cache_resource(show_spinner=False)
+def training_pool() -> TrainingPool:
+    """The one pool of this server process, shared by every session (jobs inside are keyed per session)."""
+    return TrainingPool(max_workers=MAX_TRAININGS)
+
+
+def current_job() -> TrainingJob | None:
+    """This session's latest training job, if any."""
+    return training_pool().job(page_state().session_key)
+
+
+def kind_title(kind: str) -> str:
+    """A model kind's name in the session's language (the library's English title for a kind with no string)."""
+    key = f"kind.{kind}"
+    title = t(key)
+    return KIND_TITLES.get(kind, kind) if title == key else title
+
+
+# --- settings ---------------------------------------------------------------------------------------------
+
+
+def _settings(active: bool) -> None:
+    """The settings column; Train files a new job for this session."""
+    st.subheader(t("train.settings"))
+    names = dataset_names()
+    current_dataset = selection().dataset
+    name = st.selectbox(
+        t("train.dataset"), names, index=names.index(current_dataset) if current_dataset in names else 0,
+        format_func=lambda n: SOURCES[n].title, key="train.dataset",
+    )
+    kind = st.selectbox(t("train.kind"), KINDS, format_func=kind_title, key="train.kind")
+    latent_dim = st.number_input(
+        t("train.latent_dim"), 1, 16, 2, key="train.latent_dim", help=t("train.latent_dim_help")
+    )
+    defaults = SMALL_DEFAULTS if name == "digits" else LARGE_DEFAULTS
+    # Keys per dataset: each dataset keeps its own sensible defaults and the user's changes to them.
+    epochs = st.number_input(t("train.epochs"), 1, 500, defaults["epochs"], key=f"train.epochs.{name}")
+    lr = st.select_slider(t("train.lr"), LEARNING_RATES, defaults["lr"], format_func="{:g}".format, key=f"train.lr.{name}")
+    batch_size = st.select_slider(t("train.batch_size"), BATCH_SIZES, defaults["batch_size"], key=f"train.batch_size.{name}")
+    beta = noise = None
+    if kind == "vae":
+        beta = st.slider(t("train.beta"), 0.0, 4.0, 1.0, 0.1, key="train.beta", help=t("train.beta_help"))
+    if kind == "dae":
+        noise = st.slider(t("train.noise"), 0.0, 1.0, 0.3, 0.05, key="train.noise")
+    seed = st.number_input(t("train.seed"), 0, 1_000_000, 0, key="train.seed")
+    if st.button(t("train.start"), type="primary", disabled=active, key="train.start", icon=":material/play_arrow:"):
+        dataset = cache.dataset(name)
+        model_config = model_config_for(
+            dataset, kind, int(latent_dim), beta=1.0 if beta is None else beta, noise=0.3 if noise is None else noise,
+            seed=int(seed),
+        )
+        train_config = TrainConfig(epochs=int(epochs), batch_size=int(batch_size), lr=float(lr), seed=int(seed))
+        training_pool().submit(page_state().session_key, dataset, model_config, train_config)
+        st.rerun()  # redraw with the job active: the Train button disabled, the progress fragment polling
+
+
+# --- progress -----------------------------------------------------------------------------------------------
+
+
+def loss_figure(snap: JobSnapshot) -> go.Figure:
+    """Train and test loss per finished epoch."""
+    epochs = list(range(1, len(snap.train_losses) + 1))
+    figure = go.Figure()
+    figure.add_scatter(x=epochs, y=[terms["loss"] for terms in snap.train_losses], name=t("train.train_curve"), mode="lines+markers")
+    figure.add_scatter(x=epochs, y=[terms["loss"] for terms in snap.test_losses], name=t("train.test_curve"), mode="lines+markers")
+    figure.update_layout(
+        title=t("train.loss_title"), xaxis_title=t("train.epoch_axis"), yaxis_title=t("train.loss_axis"),
+        height=380, margin=dict(l=10, r=10, t=50, b=10), legend=dict(orientation="h", y=1.02, x=1, xanchor="right", yanchor="bottom"),
+    )
+    figure.update_xaxes(range=[0.5, max(snap.epochs, 1) + 0.5])
+    return figure
+
+
+def codes_figure(snap: JobSnapshot, label_names: tuple[str, ...]) -> go.Figure:
+    """The test codes of the latest epoch, one trace per class in the plane's colours."""
+    codes, labels = snap.codes, snap.labels
+    colors = label_colors(len(label_names))
+    figure = go.Figure()
+    for k, name in enumerate(label_names):
+        mask = labels == k
+        figure.add_scattergl(
+            x=codes[mask, 0], y=codes[mask, 1] if codes.shape[1] > 1 else 0 * codes[mask, 0], mode="markers",
+            name=str(name), marker=dict(color=colors[k], size=5, opacity=0.8),
+        )
+    d = codes.shape[1]
+    title = t("train.scatter_title", epoch=snap.epoch) if d == 2 else t("train.scatter_dims", epoch=snap.epoch, d=d)
+    figure.update_layout(
+        title=title, height=380, margin=dict(l=10, r=10, t=50, b=10), xaxis_title="z₁", yaxis_title="z₂",
+        legend=dict(itemsizing="constant"),
+    )
+    return figure
+
+
+def _collect(job: TrainingJob, snap: JobSnapshot) -> None:
+    """Put a finished job's model into this session's models (once) and select it."""
+    state = page_state()
+    if job.id in state.collected or snap.model is None:
+        return
+    trained = snap.model
+    title = t("train.model_title", kind=kind_title(trained.model.kind), time=time.strftime("%H:%M:%S"))
+    add_session_model(title, trained.as_checkpoint(), select=True)
+    state.collected[job.id] = title
+    state.checkpoints = {job.id: trained.to_bytes()}  # only the latest run's bytes are kept
+
+
+def _results(job: TrainingJob, snap: JobSnapshot) -> None:
+    """What a finished job leaves: its message, its metrics beside PCA(2)'s, the checkpoint download."""
+    state = page_state()
+    if snap.state == FAILED:
+        st.error(t("train.failed", message=snap.error), icon=":material/error:")
+        return
+    if snap.model is None:
+        st.info(t("train.stopped_in_queue"))
+        return
+    title = state.collected.get(job.id, "")
+    trained = snap.model
+    dataset = cache.dataset(snap.dataset)
+    if snap.state == DONE:
+        st.success(t("train.done", kind=kind_title(trained.model.kind), dataset=dataset.title,
+                     epochs=trained.history.epochs, seconds=trained.history.seconds, title=title))
+    else:
+        st.warning(t("train.stopped", epochs=trained.history.epochs, total=snap.epochs, title=title))
+    st.caption(t("train.metrics", dataset=dataset.title))
+    ours = Metrics(kind_title(trained.model.kind), trained.metrics.test_mse, trained.metrics.knn_accuracy,
+                   trained.history.seconds)
+    pca = replace(embedding_metrics(snap.dataset, "pca"), method=t("compare.pca"))
+    st.dataframe(metrics_table([ours, pca]), hide_index=True)
+    data = state.checkpoints.get(job.id)
+    if data is not None:
+        st.download_button(
+            t("train.download"), data, file_name=f"{snap.dataset}-{trained.model.kind}.safetensors",
+            mime="application/octet-stream", help=t("train.download_help"), icon=":material/download:",
+            key="train.download",
+        )
+
+
+def _job_view() -> None:
+    """Progress, curves, scatter and results of this session's job (a fragment, polled while active)."""
+    job = current_job()
+    if job is None:
+        return
+    snap = job.snapshot()
+    if snap.finished and job.id not in page_state().collected and snap.model is not None:
+        _collect(job, snap)
+        st.rerun()  # a full run: the sidebar shows the new model and this fragment stops polling
+    if snap.state == QUEUED:
+        st.info(t("train.queued", position=snap.queue_position or 1, running=training_pool().running),
+                icon=":material/hourglass_top:")
+    elif snap.active:
+        text = (t("train.progress", epoch=snap.epoch, epochs=snap.epochs, elapsed=snap.elapsed, left=snap.seconds_left)
+                if snap.seconds_left is not None else t("train.starting"))
+        st.progress(snap.progress, text=text)
+    if snap.active and st.button(t("train.stop"), key="train.stop", icon=":material/stop:"):
+        job.stop()
+    if snap.codes is not None:
+        label_names = cache.dataset(snap.dataset).label_names
+        curves, scatter = st.columns(2)
+        curves.plotly_chart(loss_figure(snap), key="train.loss_chart", width="stretch")
+        scatter.plotly_chart(codes_figure(snap, label_names), key="train.codes_chart", width="stretch")
+    if snap.finished:
+        _results(job, snap)
+
+
+def render() -> None:
+    """The Train page."""
+    st.header(t("train.title"))
+    st.caption(t("train.intro"))
+    job = current_job()
+    active = job is not None and job.snapshot().active
+    settings, progress = st.columns([1, 3], gap="large")
+    with settings:
+        _settings(active)
+    with progress:
+        st.fragment(_job_view, run_every=POLL_S if active else None)()
+

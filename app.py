@@ -1,0 +1,18 @@
+"""aelab's Streamlit entry point: the shared sidebar and the four pages. Run with ``streamlit run app.py``."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from aelab.ui import compare, explore, learn, sidebar, train_page
+from aelab.ui.i18n import t
+
+st.set_page_config(layout="wide", page_title="aelab", page_icon=":material/scatter_plot:")
+sidebar.render()
+pages = [
+    st.Page(explore.render, title=t("nav.explore"), url_path="explore", icon=":material/scatter_plot:", default=True),
+    st.Page(train_page.render, title=t("nav.train"), url_path="train", icon=":material/model_training:"),
+    st.Page(compare.render, title=t("nav.compare"), url_path="compare", icon=":material/compare:"),
+    st.Page(learn.render, title=t("nav.learn"), url_path="learn", icon=":material/school:"),
+]
+st.navigation(pages).run()

@@ -1,0 +1,123 @@
+"""Train and Compare in a real browser, through app.py: a short training on digits runs to its success
+message with the curves drawn, and Compare then draws its three planes. Saves docs/train.png,
+docs/compare.png and docs/learn.png on the way."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from .conftest import REPO_ROOT, StreamlitServer
+
+pytestmark = pytest.mark.timeout(300)  # a fresh server: torch import, then the first UMAP fit compiles numba
+
+DOCS = REPO_ROOT / "docs"
+VIEWPORT = {"width": 1500, "height": 1050}
+
+
+@pytest.fixture(scope="module")
+def app_url(streamlit_server: StreamlitServer) -> str:
+    return streamlit_server(REPO_ROOT / "app.py")
+
+
+@pytest.fixture
+def page_errors(page: Page) -> Iterator[list[str]]:
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    yield errors
+    assert errors == [], f"JavaScript errors on the page: {errors}"
+
+
+def _main(page: Page):
+    return page.get_by_test_id("stMain")
+
+
+def _choose(page: Page, label: str, option: str) -> None:
+    """Pick ``option`` in the main area's selectbox labelled ``label``."""
+    _main(page).get_by_test_id("stSelectbox").filter(has_text=label).click()
+    page.get_by_role("option", name=option, exact=True).click()
+
+
+def _set_number(page: Page, label: str, value: int) -> None:
+    field = _main(page).get_by_label(label, exact=True)
+    field.fill(str(value))
+    field.press("Enter")
+    expect(field).to_have_value(str(value))
+
+
+def _train(page: Page, epochs: int) -> None:
+    _set_number(page, "Epochs", epochs)
+    page.wait_for_timeout(500)  # let the rerun the new value causes finish before pressing Train
+    _main(page).get_by_role("button", name="Train").click()
+    expect(_main(page).get_by_test_id("stAlertContentSuccess")).to_contain_text(
+        f"for {epochs} epochs", timeout=60_000
+    )
+
+
+def _go(page: Page, title: str) -> None:
+    """Switch page through the sidebar (same session: a new URL would start a new one)."""
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name=title).click()
+
+
+def _plot_centres(page: Page) -> list[tuple[float, float]]:
+    """Page coordinates of the centre of each Compare plane's plot area, left to right."""
+    return page.evaluate(
+        """() => Object.values(window.__aelab.planes)
+            .filter(s => s.key.startsWith('compare.plane.'))
+            .map(s => s.gd.querySelector('.nsewdrag').getBoundingClientRect())
+            .sort((a, b) => a.left - b.left)
+            .map(r => [r.left + r.width / 2, r.top + r.height / 2])"""
+    )
+
+
+def test_train_then_compare_then_learn(page: Page, app_url: str, page_errors: list[str]) -> None:
+    page.set_viewport_size(VIEWPORT)
+    page.goto(f"{app_url}/train")
+    expect(page.get_by_role("heading", name="Train an autoencoder")).to_be_visible(timeout=60_000)
+    _choose(page, "Dataset", "Digits 8×8")
+    epochs = _main(page).get_by_label("Epochs", exact=True)
+    expect(epochs).to_have_count(1, timeout=20_000)  # MNIST's stale field is gone: the rerun is done
+    expect(epochs).to_have_value("60")  # digits' default
+
+    _train(page, 2)
+    main = _main(page)
+    expect(main.get_by_test_id("stProgress")).to_have_count(0)  # the progress bar is gone once done
+    expect(main.get_by_test_id("stPlotlyChart")).to_have_count(2)  # loss curve and codes scatter
+    expect(main.get_by_test_id("stDataFrame")).to_be_visible()
+    expect(main.get_by_test_id("stDownloadButton")).to_be_visible()
+    picker = page.get_by_test_id("stSidebar").get_by_role("combobox", name="Model")
+    expect(picker).to_have_value(re.compile("trained"))  # the new model is the sidebar's choice
+
+    # a longer run for the picture: curves with some length, clusters formed
+    _train(page, 60)
+    page.wait_for_timeout(1500)  # plotly finishes drawing
+    page.screenshot(path=str(DOCS / "train.png"))
+
+    _go(page, "Compare")
+    expect(page.get_by_role("heading", name="PCA, autoencoder and UMAP side by side")).to_be_visible(timeout=30_000)
+    page.wait_for_function(
+        "() => { const p = window.__aelab?.planes || {};"
+        " return Object.values(p).filter(s => s.drawn && s.key.startsWith('compare.plane.')).length === 3; }",
+        timeout=200_000,
+    )
+    expect(_main(page).get_by_test_id("stDataFrame")).to_be_visible(timeout=120_000)
+    expect(_main(page).get_by_test_id("stDataFrame")).to_contain_text("UMAP")
+    # a click in each plane decodes through that method's inverse (UMAP's takes a moment)
+    page.set_viewport_size({"width": VIEWPORT["width"], "height": 1400})
+    for n, (x, y) in enumerate(_plot_centres(page), start=1):
+        page.mouse.move(x, y)
+        page.wait_for_timeout(300)  # plotly acts on a click only after the pointer rested on the spot
+        page.mouse.click(x, y)
+        expect(_main(page).get_by_test_id("stImage")).to_have_count(n, timeout=60_000)
+    page.wait_for_timeout(1000)
+    page.screenshot(path=str(DOCS / "compare.png"))
+
+    _go(page, "Learn")
+    expect(page.get_by_role("heading", name="What an autoencoder does")).to_be_visible(timeout=30_000)
+    expect(_main(page).get_by_test_id("stImage")).to_have_count(6, timeout=30_000)
+    page.set_viewport_size({"width": VIEWPORT["width"], "height": 2500})  # the lesson and the live pieces
+    page.wait_for_timeout(1500)
+    page.screenshot(path=str(DOCS / "learn.png"))

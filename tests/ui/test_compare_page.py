@@ -1,0 +1,74 @@
+"""The Compare page through AppTest: three planes and a three-row metrics table, in both languages, and a
+click in each plane decoding through that method's own inverse."""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from aelab.data import load_dataset
+from aelab.jobs import model_config_for
+from aelab.recipes import train_model
+from aelab.train import TrainConfig
+from aelab.ui.state import ModelEntry, Selection
+
+pytestmark = pytest.mark.timeout(180)  # the first UMAP fit compiles numba code
+
+
+def page_script(module: str) -> None:
+    """What app.py does for one page: page config, the shared sidebar, then the page (AppTest cannot switch
+    to a callable st.Page, so the page is run the way app.py's navigation runs it)."""
+    import importlib
+
+    import streamlit as st
+
+    from aelab.ui import sidebar
+
+    st.set_page_config(layout="wide", page_title="aelab")
+    sidebar.render()
+    importlib.import_module(module).render()
+
+
+@pytest.fixture(scope="module")
+def digits_entry() -> ModelEntry:
+    """A quickly trained digits autoencoder, as a model of the session (digits may ship none)."""
+    digits = load_dataset("digits")
+    trained = train_model(digits, model_config_for(digits, "ae"), TrainConfig(epochs=5, batch_size=64, lr=3e-3))
+    return ModelEntry("session:compare-test", "test autoencoder", "session", trained.as_checkpoint())
+
+
+def open_compare(entry: ModelEntry, language: str = "en") -> AppTest:
+    at = AppTest.from_function(page_script, args=("aelab.ui.compare",), default_timeout=150)
+    at.session_state["aelab.language"] = language
+    at.session_state["aelab.selection"] = Selection(dataset="digits", model={"digits": entry.id}, entries=[entry])
+    return at.run()
+
+
+
+def test_three_planes_and_a_three_row_metrics_table(digits_entry: ModelEntry) -> None:
+    at = open_compare(digits_entry)
+    assert not at.exception, at.exception
+    assert [s.value for s in at.subheader][:3] == ["PCA (2 components)", "Autoencoder", "UMAP"]
+    table = at.dataframe[0].value
+    assert list(table.iloc[:, 0]) == ["PCA (2 components)", "test autoencoder", "UMAP"]
+    mse = table.iloc[:, 1]
+    assert all(0 < value < 0.2 for value in mse)
+    assert table.iloc[0, 3] is not None  # PCA's fit time is measured
+
+    # a click in each plane decodes through that method's own inverse
+    keys = ["compare.plane.pca.digits", f"compare.plane.model.{digits_entry.id}", "compare.plane.umap.digits"]
+    for n, key in enumerate(keys, start=1):
+        at.session_state[key] = {"click": {"x": 0.0, "y": 0.0, "n": n}}
+    at.run()
+    assert not at.exception, at.exception
+    captions = [image.proto.imgs[0].caption for image in at.get("image")]
+    assert captions == ["Decoded at (0.00, 0.00)"] * 3
+
+
+def test_the_page_renders_in_chinese(digits_entry: ModelEntry) -> None:
+    at = open_compare(digits_entry, "zh")
+    assert not at.exception, at.exception
+    assert at.header[0].value == "PCA、自编码器与 UMAP 并排比较"
+    table = at.dataframe[0].value
+    assert list(table.columns) == ["方法", "测试重建 MSE", "5-近邻准确率", "拟合时间（秒）"]
+    assert len(table) == 3

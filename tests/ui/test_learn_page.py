@@ -1,0 +1,73 @@
+"""The Learn page through AppTest: the lesson in both languages, and the live pieces wired to the model."""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+pytestmark = pytest.mark.timeout(120)
+
+
+def page_script(module: str) -> None:
+    """What app.py does for one page: page config, the shared sidebar, then the page (AppTest cannot switch
+    to a callable st.Page, so the page is run the way app.py's navigation runs it)."""
+    import importlib
+
+    import streamlit as st
+
+    from aelab.ui import sidebar
+
+    st.set_page_config(layout="wide", page_title="aelab")
+    sidebar.render()
+    importlib.import_module(module).render()
+
+
+def open_learn(language: str = "en") -> AppTest:
+    at = AppTest.from_function(page_script, args=("aelab.ui.learn",), default_timeout=60)
+    at.session_state["aelab.language"] = language
+    return at.run()
+
+
+def image_urls(at: AppTest) -> list[str]:
+    """The media URLs of the page's images, in order (they change when the picture's bytes change)."""
+    return [image.proto.imgs[0].url for image in at.get("image")]
+
+
+@pytest.mark.parametrize(("language", "title", "formula_heading"), [
+    ("en", "What an autoencoder does", "Encoder φ and decoder ψ"),
+    ("zh", "自编码器是做什么的", "编码器 φ 与解码器 ψ"),
+])
+def test_the_lesson_renders_in_both_languages(language: str, title: str, formula_heading: str) -> None:
+    at = open_learn(language)
+    assert not at.exception
+    assert at.header[0].value == title
+    assert formula_heading in [s.value for s in at.subheader]
+    formulas = [latex.value for latex in at.latex]
+    assert any(r"\lVert x_i - \psi(\varphi(x_i)) \rVert^2" in f for f in formulas)
+    assert any(r"z = \sigma(W x + b)" in f for f in formulas)
+    # the live pieces: clean, noisy, denoised; originals, PCA, autoencoder
+    assert len(image_urls(at)) == 6
+
+
+def test_the_noise_slider_changes_the_noisy_image_and_its_mse() -> None:
+    at = open_learn()
+    before = image_urls(at)
+    captions = [image.proto.imgs[0].caption for image in at.get("image")]
+    at.slider(key="learn.noise").set_value(0.8).run()
+    assert not at.exception
+    after = image_urls(at)
+    assert after[0] == before[0]  # the clean digits stay
+    assert after[1] != before[1] and after[2] != before[2]  # noisy input and its reconstruction change
+    new_captions = [image.proto.imgs[0].caption for image in at.get("image")]
+    assert new_captions[1] != captions[1] and "MSE" in new_captions[1]
+    assert after[3:] == before[3:]  # PCA versus autoencoder does not depend on the noise
+
+
+def test_pca_components_change_only_the_pca_row() -> None:
+    at = open_learn()
+    before = image_urls(at)
+    at.select_slider(key="learn.components").set_value(20).run()
+    assert not at.exception
+    after = image_urls(at)
+    assert after[:4] == before[:4] and after[5] == before[5] and after[4] != before[4]
+    assert "PCA(20)" in at.get("image")[4].proto.imgs[0].caption

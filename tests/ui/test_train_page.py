@@ -1,0 +1,106 @@
+"""The Train page through AppTest: settings in both languages, a real one-epoch training on digits polled
+to the end, its model in this session's list only, and a diverging run's message."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from aelab.data import load_dataset
+from aelab.jobs import TrainingPool, model_config_for
+from aelab.train import TrainConfig
+
+pytestmark = pytest.mark.timeout(120)
+
+POLL_LIMIT_S = 45
+
+
+def page_script(module: str) -> None:
+    """What app.py does for one page: page config, the shared sidebar, then the page (AppTest cannot switch
+    to a callable st.Page, so the page is run the way app.py's navigation runs it)."""
+    import importlib
+
+    import streamlit as st
+
+    from aelab.ui import sidebar
+
+    st.set_page_config(layout="wide", page_title="aelab")
+    sidebar.render()
+    importlib.import_module(module).render()
+
+
+def open_train(language: str = "en") -> AppTest:
+    at = AppTest.from_function(page_script, args=("aelab.ui.train_page",), default_timeout=60)
+    at.session_state["aelab.language"] = language
+    return at.run()
+
+
+def run_until(at: AppTest, done, limit_s: float = POLL_LIMIT_S) -> AppTest:
+    """Rerun the page (as the polling fragment would) until ``done(at)`` or the time limit."""
+    deadline = time.monotonic() + limit_s
+    while not done(at):
+        assert time.monotonic() < deadline, "the training did not finish in time"
+        time.sleep(0.3)
+        at.run()
+        assert not at.exception, at.exception
+    return at
+
+
+@pytest.mark.parametrize(("language", "title", "button"), [("en", "Train an autoencoder", "Train"), ("zh", "训练自编码器", "训练")])
+def test_the_page_renders_in_both_languages(language: str, title: str, button: str) -> None:
+    at = open_train(language)
+    assert not at.exception
+    assert at.header[0].value == title
+    assert at.button(key="train.start").label == button
+    assert at.number_input(key="train.latent_dim").value == 2
+    assert not at.get("progress") and not at.error
+
+
+def test_beta_and_noise_appear_for_their_kinds_only() -> None:
+    at = open_train()
+    keys = lambda: {s.key for s in at.slider}  # noqa: E731
+    assert not {"train.beta", "train.noise"} & keys()
+    at.selectbox(key="train.kind").set_value("vae").run()
+    assert "train.beta" in keys() and "train.noise" not in keys()
+    at.selectbox(key="train.kind").set_value("dae").run()
+    assert "train.noise" in keys() and "train.beta" not in keys()
+    assert not at.exception
+
+
+def test_one_epoch_on_digits_completes_and_joins_this_sessions_models() -> None:
+    at = open_train()
+    at.selectbox(key="train.dataset").set_value("digits").run()
+    at.number_input(key="train.epochs.digits").set_value(1).run()
+    at.button(key="train.start").click().run()
+    assert not at.exception
+    run_until(at, lambda at: len(at.success) > 0)
+    assert "digits" in at.success[0].value.lower() or "Digits" in at.success[0].value
+    entries = at.session_state["aelab.selection"].entries
+    assert len(entries) == 1 and entries[0].source == "session" and entries[0].dataset == "digits"
+    assert entries[0].checkpoint.training["epochs"] == 1
+    # it is the sidebar's chosen model now, and the metrics sit beside PCA(2)'s
+    assert at.session_state["aelab.sidebar.model"] == entries[0].id
+    table = at.dataframe[0].value
+    assert len(table) == 2 and "PCA (2 components)" in set(table.iloc[:, 0])
+    assert at.get("download_button")
+    # another session on the same server sees neither the job nor the model
+    other = open_train()
+    assert not other.success and not other.error and not other.get("progress")
+    assert other.session_state["aelab.selection"].entries == []
+
+
+def test_a_diverging_run_shows_its_message_and_adds_no_model() -> None:
+    from aelab.ui.train_page import training_pool
+
+    at = open_train()
+    pool: TrainingPool = training_pool()
+    digits = load_dataset("digits")
+    job = pool.submit(at.session_state["aelab.train"].session_key, digits, model_config_for(digits, "ae"),
+                      TrainConfig(epochs=2, lr=1e30))
+    assert job.wait(POLL_LIMIT_S)
+    at.run()
+    assert not at.exception
+    assert len(at.error) == 1 and "diverged" in at.error[0].value and "smaller learning rate" in at.error[0].value
+    assert at.session_state["aelab.selection"].entries == []
