@@ -1,0 +1,307 @@
+"""Decoders for the browser, and the single-file offline explorer.
+
+A 2-D decoder is a few hundred thousand to a few million multiply-adds: a browser runs it in about a
+millisecond, so the plane can decode under the pointer with no server round trip. This module turns a
+trained decoder into a *decoder spec*, a JSON-ready dict of its layers with the weights as base64 float32
+little-endian, which the plain-JavaScript forward pass in ``aelab/ui/assets/decoder.js`` runs (the app's
+plane widget and the exported HTML use the same file). The layer vocabulary is what aelab's decoders are
+made of: ``linear``, ``relu``, ``sigmoid``, ``reshape``, ``conv_transpose2d``, ``crop``; so ``MLPDecoder``
+(kinds ae, vae, dae, umap-ae) and ``ConvDecoder`` (conv) both export. A module outside that vocabulary
+raises :class:`UnsupportedExport`, and callers decode on the server instead.
+
+The spec can carry a *plane map*: the affine map from a plane point (x, y) to a code z (d,), ``z = [x, y] ·
+matrix + offset``, which covers the identity (d = 2), the line (d = 1) and a PCA projection (d > 2). A
+UMAP projection has no affine inverse, so it has no plane map.
+
+``explorer_html`` writes one self-contained HTML page (plotly.js from the plotly package, decoder.js and
+the data inlined; nothing fetched): the label-coloured plane, hover decoding, a manifold grid, and a short
+explanation in English and Simplified Chinese. No Streamlit here.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+import json
+import math
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import plotly
+import torch
+from plotly.colors import qualitative
+from torch import nn
+
+from aelab.checkpoint import Checkpoint
+from aelab.data import Dataset
+from aelab.errors import AelabError, UnsupportedFile
+from aelab.latent import IdentityMap, LineMap, PlaneMap, ReducerMap, encode_images, fit_plane_map, plane_bounds
+from aelab.models import KIND_TITLES, Autoencoder, ConvDecoder, MLPDecoder
+
+SPEC_FORMAT = "aelab-decoder"
+SPEC_VERSION = 1
+ASSETS = Path(__file__).resolve().parent / "ui" / "assets"
+DECODER_JS = ASSETS / "decoder.js"
+EXPLORER_TEMPLATE = ASSETS / "explorer.html"
+PLOTLY_JS = Path(plotly.__file__).resolve().parent / "package_data" / "plotly.min.js"
+EXPLORER_GRID = 15  # manifold grid side in the explorer
+
+# The app's label colours (aelab.ui.plane.LABEL_COLORS, which imports Streamlit): plotly's default 10, then
+# Dark24 without its three near-black entries. tests/test_export.py checks that the two lists agree.
+LABEL_COLORS: list[str] = list(qualitative.Plotly) + [
+    c for c in qualitative.Dark24 if c not in {"#222A2A", "#0D2A63", "#620042"}
+]
+
+
+class UnsupportedExport(AelabError):
+    """A decoder (or plane map) that the browser's forward pass cannot run; decode it on the server."""
+
+
+def encode_floats(values: np.ndarray | torch.Tensor) -> dict[str, str]:
+    """Any array, flattened in C order, as `{"dtype": "f4", "bdata": base64 of float32 little-endian}`."""
+    if isinstance(values, torch.Tensor):
+        values = values.detach().cpu().numpy()
+    raw = np.ascontiguousarray(values, dtype="<f4").tobytes()
+    return {"dtype": "f4", "bdata": base64.b64encode(raw).decode("ascii")}
+
+
+def decode_floats(encoded: dict[str, str]) -> np.ndarray:
+    """Inverse of `encode_floats`: a 1-D float32 array."""
+    return np.frombuffer(base64.b64decode(encoded["bdata"]), dtype="<f4")
+
+
+# --- decoder -> layer list -----------------------------------------------------------------------------
+
+
+def _pair(value: int | tuple[int, ...]) -> list[int]:
+    return [int(value), int(value)] if isinstance(value, int) else [int(v) for v in value]
+
+
+def _module_layers(module: nn.Module) -> list[dict[str, Any]]:
+    """The layers of a Sequential / Linear / ReLU / ConvTranspose2d module, in order."""
+    if isinstance(module, nn.Sequential):
+        return [layer for child in module for layer in _module_layers(child)]
+    if isinstance(module, nn.Linear):
+        bias = module.bias if module.bias is not None else torch.zeros(module.out_features)
+        return [
+            {
+                "op": "linear",
+                "in": module.in_features,
+                "out": module.out_features,
+                "weight": encode_floats(module.weight),
+                "bias": encode_floats(bias),
+            }
+        ]
+    if isinstance(module, nn.ReLU):
+        return [{"op": "relu"}]
+    if isinstance(module, nn.ConvTranspose2d):
+        plain = (
+            module.groups == 1
+            and _pair(module.dilation) == [1, 1]
+            and _pair(module.output_padding) == [0, 0]
+            and module.padding_mode == "zeros"
+        )
+        if not plain:
+            raise UnsupportedExport("the browser decoder runs transposed convolutions without groups, dilation or output padding")
+        bias = module.bias if module.bias is not None else torch.zeros(module.out_channels)
+        return [
+            {
+                "op": "conv_transpose2d",
+                "in": module.in_channels,
+                "out": module.out_channels,
+                "kernel": _pair(module.kernel_size),
+                "stride": _pair(module.stride),
+                "padding": _pair(module.padding),
+                "weight": encode_floats(module.weight),
+                "bias": encode_floats(bias),
+            }
+        ]
+    raise UnsupportedExport(f"the browser decoder cannot run a {type(module).__name__} layer")
+
+
+def decoder_layers(decoder: nn.Module) -> list[dict[str, Any]]:
+    """The browser layer list of an aelab decoder (``MLPDecoder`` or ``ConvDecoder``), code to image."""
+    c, h, w = decoder.image_shape
+    if isinstance(decoder, MLPDecoder):
+        # The view to (C, H, W) keeps the flat order, so only the shape changes.
+        return [*_module_layers(decoder.net), {"op": "sigmoid"}, {"op": "reshape", "shape": [c, h, w]}]
+    if isinstance(decoder, ConvDecoder):
+        return [
+            *_module_layers(decoder.head),
+            {"op": "reshape", "shape": [decoder.channels0, decoder.fh, decoder.fw]},
+            *_module_layers(decoder.upsample),
+            {"op": "crop", "shape": [c, h, w]},
+            {"op": "sigmoid"},
+        ]
+    raise UnsupportedExport(f"the browser cannot run a {type(decoder).__name__}; images are decoded on the server")
+
+
+def runs_in_browser(model: Autoencoder) -> bool:
+    """Whether decoder.js can run ``model``'s decoder (the offline explorer needs it)."""
+    try:
+        decoder_layers(model.decoder)
+    except UnsupportedExport:
+        return False
+    return True
+
+
+def plane_map_affine(plane_map: PlaneMap, latent_dim: int) -> dict[str, list] | None:
+    """The affine inverse of a plane map, `{"matrix": (2, d), "offset": (d,)}` as lists, or None (e.g. UMAP).
+
+    A code is z = [x, y] · matrix + offset. PCA's inverse_transform is exactly that (components_, mean_)
+    when it does not whiten.
+    """
+    if isinstance(plane_map, IdentityMap) and latent_dim == 2:
+        return {"matrix": [[1.0, 0.0], [0.0, 1.0]], "offset": [0.0, 0.0]}
+    if isinstance(plane_map, LineMap) and latent_dim == 1:
+        return {"matrix": [[1.0], [0.0]], "offset": [0.0]}
+    if isinstance(plane_map, ReducerMap):
+        reducer = plane_map.reducer
+        components = getattr(reducer, "components_", None)
+        mean = getattr(reducer, "mean_", None)
+        if components is not None and mean is not None and not getattr(reducer, "whiten", True):
+            components = np.asarray(components, dtype=np.float64)
+            if components.shape == (2, latent_dim):
+                return {"matrix": components.tolist(), "offset": np.asarray(mean, dtype=np.float64).tolist()}
+    return None
+
+
+def decoder_spec(model: Autoencoder, plane_map: PlaneMap | None = None) -> dict[str, Any]:
+    """The browser form of ``model``'s decoder (see the module docstring), with ``plane_map``'s affine inverse.
+
+    Keys: format, version, id (a hash of the layers: equal specs have equal ids), kind, latent_dim,
+    image_shape [C, H, W], plane_map (None when ``plane_map`` is None), layers. Raises UnsupportedExport
+    for a decoder the browser cannot run, or a plane map with no affine inverse (UMAP).
+    """
+    config = model.config
+    layers = decoder_layers(model.decoder)
+    affine = None
+    if plane_map is not None:
+        affine = plane_map_affine(plane_map, config.latent_dim)
+        if affine is None:
+            raise UnsupportedExport(
+                "this projection of the codes (e.g. UMAP) has no linear inverse the browser could apply; "
+                "images are decoded on the server"
+            )
+    body = {"latent_dim": config.latent_dim, "image_shape": list(config.image_shape), "plane_map": affine, "layers": layers}
+    digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:16]
+    return {"format": SPEC_FORMAT, "version": SPEC_VERSION, "id": digest, "kind": config.kind, **body}
+
+
+def spec_decode(spec: dict[str, Any], codes: np.ndarray) -> np.ndarray:
+    """A NumPy reference of decoder.js's forward pass: codes (N, d) -> images (N, C, H, W) via torch ops.
+
+    Used to check a spec's layer list alone (without node) against the model it came from.
+    """
+    x = torch.as_tensor(np.asarray(codes, dtype=np.float32))
+    for layer in spec["layers"]:
+        op = layer["op"]
+        if op == "linear":
+            weight = torch.from_numpy(decode_floats(layer["weight"]).reshape(layer["out"], layer["in"]).copy())
+            x = torch.nn.functional.linear(x.flatten(1), weight, torch.from_numpy(decode_floats(layer["bias"]).copy()))
+        elif op == "relu":
+            x = torch.relu(x)
+        elif op == "sigmoid":
+            x = torch.sigmoid(x)
+        elif op == "reshape":
+            x = x.reshape(len(x), *layer["shape"])
+        elif op == "conv_transpose2d":
+            weight = decode_floats(layer["weight"]).reshape(layer["in"], layer["out"], *layer["kernel"]).copy()
+            x = torch.nn.functional.conv_transpose2d(
+                x, torch.from_numpy(weight), torch.from_numpy(decode_floats(layer["bias"]).copy()),
+                stride=layer["stride"], padding=layer["padding"],
+            )
+        elif op == "crop":
+            _, h, w = layer["shape"]
+            x = x[:, :, :h, :w]
+        else:
+            raise UnsupportedExport(f"unknown layer op {op!r}")
+    return x.reshape(len(x), *spec["image_shape"]).numpy()
+
+
+def decoder_js() -> str:
+    """The source of the JavaScript forward pass (a UMD-style script: browser, ES module or node)."""
+    return DECODER_JS.read_text(encoding="utf-8")
+
+
+# --- the offline explorer ------------------------------------------------------------------------------
+
+
+def _script_safe_json(value: Any) -> str:
+    """JSON that can sit inside a <script> element: every '<' escaped, so no '</script' or '<!--' can occur."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c")
+
+
+def explorer_data(checkpoint: Checkpoint, dataset: Dataset, *, grid: int = EXPLORER_GRID) -> dict[str, Any]:
+    """What the explorer page draws: the decoder spec, the plane points per label, bounds, titles, metrics.
+
+    The dataset is encoded with the checkpoint's model (codes of d ≠ 2 are drawn through a PCA of the
+    codes, or a line for d = 1). Raises UnsupportedFile when the dataset's images do not fit the model,
+    UnsupportedExport when its decoder cannot run in a browser.
+    """
+    model = checkpoint.model
+    if dataset.image_shape != tuple(model.config.image_shape):
+        raise UnsupportedFile(
+            f"the model takes images shaped {tuple(model.config.image_shape)}, but {dataset.name} has {dataset.image_shape}"
+        )
+    codes = encode_images(model, dataset.images)
+    plane_map = fit_plane_map(codes, "pca")
+    spec = decoder_spec(model, plane_map)
+    points = plane_map.to_plane(codes)
+    bounds = plane_bounds(points)
+    if codes.shape[1] == 1:
+        bounds[1] = (-1.0, 1.0)
+    traces = []
+    for label, name in enumerate(dataset.label_names):
+        (index,) = np.nonzero(dataset.labels == label)
+        traces.append(
+            {
+                "name": str(name),
+                "color": LABEL_COLORS[label % len(LABEL_COLORS)],
+                "x": encode_floats(points[index, 0]),
+                "y": encode_floats(points[index, 1]),
+                "index": index.astype(int).tolist(),
+            }
+        )
+    metrics = {k: float(v) for k, v in checkpoint.metrics.items() if isinstance(v, (int, float)) and math.isfinite(v)}
+    return {
+        "decoder": spec,
+        "traces": traces,
+        "bounds": bounds.tolist(),
+        "grid": int(grid),
+        "model": KIND_TITLES.get(model.kind, model.kind),
+        "kind": model.kind,
+        "dataset": dataset.title or dataset.name,
+        "latent_dim": int(codes.shape[1]),
+        "metrics": metrics,
+    }
+
+
+def explorer_html(checkpoint: Checkpoint, dataset: Dataset, *, grid: int = EXPLORER_GRID) -> str:
+    """One self-contained HTML page (plotly.js, decoder.js and the data inlined; it fetches nothing)."""
+    data = explorer_data(checkpoint, dataset, grid=grid)
+    plotly_js = PLOTLY_JS.read_text(encoding="utf-8")
+    parts = {
+        "TITLE": html.escape(f"aelab · {data['model']} · {data['dataset']}"),
+        "PLOTLY_JS": plotly_js,
+        "DECODER_JS": decoder_js(),
+        "DATA": _script_safe_json(data),
+    }
+    for name in ("PLOTLY_JS", "DECODER_JS"):
+        if "</script" in parts[name].lower():
+            raise AelabError(f"{name} contains '</script' and cannot be inlined")  # never so far; checked, not assumed
+    template = EXPLORER_TEMPLATE.read_text(encoding="utf-8")
+    # One pass, so nothing inside an inserted part is taken for a placeholder.
+    return re.sub(r"/\*@(TITLE|PLOTLY_JS|DECODER_JS|DATA)@\*/", lambda m: parts[m[1]], template)
+
+
+def write_explorer(checkpoint: Checkpoint, dataset: Dataset, out: str | Path, *, grid: int = EXPLORER_GRID) -> Path:
+    """Write `explorer_html` to ``out`` (parents created) and return its path."""
+    path = Path(out)
+    text = explorer_html(checkpoint, dataset, grid=grid)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path

@@ -1,0 +1,185 @@
+"""Hover decoding in a real browser: the Explore page decodes under the pointer without a server round trip,
+and the exported offline explorer decodes from a file:// URL with the network cut off.
+
+Leaves docs/hover.png: the Explore page with the hover preview showing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, WebSocket
+
+from aelab.checkpoint import load_checkpoint
+from aelab.data import load_dataset
+from aelab.export import write_explorer
+from aelab.recipes import pretrained_paths
+
+from .conftest import REPO_ROOT, StreamlitServer
+
+pytestmark = pytest.mark.timeout(150)
+
+SCREENSHOT = REPO_ROOT / "docs" / "hover.png"
+PLANE_STATE = "window.__aelab.planes['explore.plane']"
+PREVIEW = f"{PLANE_STATE}.preview"
+HOVER_TOGGLE = "Decode on hover"
+SMALL_MESSAGE_BYTES = 200_000  # a click's rerun; the decoder's weights alone are megabytes
+POSITIONS = [(0.15, 0.2), (0.35, 0.75), (0.5, 0.5), (0.7, 0.3), (0.85, 0.8), (0.25, 0.45)]  # fractions of the plot
+
+# A checksum of a canvas's pixels (FNV-1a over the RGBA bytes): equal pictures, equal numbers.
+CHECKSUM = """(canvas) => {
+    const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+    let h = 2166136261;
+    for (let i = 0; i < data.length; i++) h = Math.imul(h ^ data[i], 16777619) >>> 0;
+    return h;
+}"""
+
+
+class Frames:
+    """Websocket frames the page sent to the server and received from it (sizes in bytes)."""
+
+    def __init__(self) -> None:
+        self.sent: list[int] = []
+        self.received: list[int] = []
+
+    def on_websocket(self, ws: WebSocket) -> None:
+        ws.on("framesent", lambda payload: self.sent.append(len(payload)))
+        ws.on("framereceived", lambda payload: self.received.append(len(payload)))
+
+
+@pytest.fixture(scope="module")
+def app_url(streamlit_server: StreamlitServer) -> str:
+    return streamlit_server(REPO_ROOT / "app.py")
+
+
+@pytest.fixture
+def page_errors(page: Page) -> Iterator[list[str]]:
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    yield errors
+    assert errors == [], f"JavaScript errors on the page: {errors}"
+
+
+def _plot_box(page: Page) -> dict[str, float]:
+    return page.evaluate(
+        f"""() => {{
+            const box = {PLANE_STATE}.gd.querySelector('.nsewdrag').getBoundingClientRect();
+            return {{ left: box.left, top: box.top, width: box.width, height: box.height }};
+        }}"""
+    )
+
+
+def _hover_at(page: Page, box: dict[str, float], fx: float, fy: float) -> None:
+    page.mouse.move(box["left"] + fx * box["width"], box["top"] + fy * box["height"], steps=4)
+    page.wait_for_timeout(120)  # a few display frames
+
+
+def _preview(page: Page) -> tuple[bool, int]:
+    """(is the preview shown, checksum of its pixels)."""
+    shown = page.evaluate(f"{PREVIEW}.style.display === 'block'")
+    return shown, page.evaluate(f"({CHECKSUM})({PREVIEW})")
+
+
+def test_explore_page_decodes_under_the_pointer_without_the_server(
+    page: Page, app_url: str, page_errors: list[str]
+) -> None:
+    frames = Frames()
+    page.on("websocket", frames.on_websocket)
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    page.goto(app_url)
+    page.wait_for_function(f"() => !!window.__aelab?.planes?.['explore.plane']?.drawn && !!{PLANE_STATE}.decoder", timeout=90_000)
+    page.wait_for_timeout(1000)  # the run's last messages
+    box = _plot_box(page)
+
+    sent_before = len(frames.sent)
+    decodes_before = page.evaluate("window.__aelab.debug.hoverDecodes")
+    pictures = []
+    for fx, fy in POSITIONS:
+        _hover_at(page, box, fx, fy)
+        shown, checksum = _preview(page)
+        assert shown, "the preview should follow the pointer over the plot"
+        pictures.append(checksum)
+    page.wait_for_timeout(300)
+    assert len(set(pictures)) == len(POSITIONS), f"the preview should change from spot to spot: {pictures}"
+    assert page.evaluate("window.__aelab.debug.hoverDecodes") - decodes_before >= len(POSITIONS)
+    assert frames.sent[sent_before:] == [], "hovering sent messages to the server"
+
+    # The preview is large enough to see: a whole-number multiple of the 28-pixel image, about 112 px.
+    assert page.evaluate(f"[{PREVIEW}.width, {PREVIEW}.style.width]") == [28, "112px"]
+    page.mouse.move(box["left"] + 0.62 * box["width"], box["top"] + 0.4 * box["height"], steps=3)
+    page.wait_for_timeout(300)
+    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOT), clip={"x": 0, "y": 0, "width": 1400, "height": 1000})
+
+    # A click still decodes on the server, and its rerun does not re-send the plane (weights included).
+    decoded_src = "() => document.querySelector(\"[data-testid='stMain'] [data-testid='stImage'] img\").src"
+    before_src = page.evaluate(decoded_src)
+    received = len(frames.received)
+    page.mouse.down()
+    page.mouse.up()
+    page.wait_for_function(f"(before) => ({decoded_src})() !== before", arg=before_src, timeout=15_000)
+    page.wait_for_timeout(800)
+    after_click = frames.received[received:]
+    assert after_click and max(after_click) < SMALL_MESSAGE_BYTES, f"a click re-sent the plane: {after_click}"
+
+    # Turning the toggle off stops hover decoding (and hides the preview); the plane is not redrawn.
+    draws = page.evaluate("window.__aelab.debug.draws")
+    page.get_by_text(HOVER_TOGGLE, exact=True).click()
+    page.wait_for_function("() => window.__aelab.hover['explore.plane'] === false", timeout=30_000)
+    page.wait_for_timeout(500)
+    decodes = page.evaluate("window.__aelab.debug.hoverDecodes")
+    for fx, fy in POSITIONS[:3]:
+        _hover_at(page, box, fx, fy)
+        assert _preview(page)[0] is False, "the preview should stay hidden with hover decoding off"
+    assert page.evaluate("window.__aelab.debug.hoverDecodes") == decodes
+    assert page.evaluate("window.__aelab.debug.draws") == draws, "the toggle redrew the plane"
+
+
+@pytest.fixture(scope="module")
+def explorer_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    paths = [p for p in pretrained_paths() if p.name.startswith("digits-")] or pretrained_paths()
+    if not paths:
+        pytest.skip("no shipped checkpoint in pretrained/")
+    checkpoint = load_checkpoint(paths[0])
+    return write_explorer(checkpoint, load_dataset(checkpoint.dataset), tmp_path_factory.mktemp("export") / "explorer.html")
+
+
+def test_exported_explorer_decodes_offline_from_a_file(browser: Browser, explorer_file: Path) -> None:
+    context = browser.new_context(offline=True, viewport={"width": 1200, "height": 1000})
+    refused: list[str] = []
+
+    def only_the_file(route) -> None:
+        if route.request.url.startswith("file:"):
+            route.continue_()
+        else:
+            refused.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", only_the_file)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    try:
+        page.goto(explorer_file.as_uri())
+        page.wait_for_function("() => window.aelabExplorer?.drawn === true", timeout=30_000)
+        box = page.evaluate(
+            "() => { const r = document.querySelector('#plane .nsewdrag').getBoundingClientRect();"
+            " return { left: r.left, top: r.top, width: r.width, height: r.height }; }"
+        )
+        preview = page.locator("#preview")
+        pictures = []
+        for fx, fy in POSITIONS[:4]:
+            page.mouse.move(box["left"] + fx * box["width"], box["top"] + fy * box["height"], steps=4)
+            page.wait_for_timeout(120)
+            pictures.append(preview.evaluate(CHECKSUM))
+        assert len(set(pictures)) == 4, f"the preview should change on hover: {pictures}"
+        assert page.evaluate("window.aelabExplorer.decodes") >= 4
+        # The manifold grid was decoded in the page too: not a blank canvas.
+        assert page.evaluate("document.getElementById('manifold').width") > 0
+        page.get_by_role("button", name="简体中文").click()
+        assert page.get_by_text("把指针移到平面上").is_visible()
+        assert errors == [] and refused == [], (errors, refused)
+    finally:
+        context.close()
