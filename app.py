@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import streamlit as st
 
-from aelab.ui import compare, explore, learn, sidebar, train_page
-from aelab.ui.i18n import t
+from aelab.ui.plane import prefetch_plotly  # light (numpy, plotly's package): no torch
 
 st.set_page_config(layout="wide", page_title="aelab", page_icon=":material/scatter_plot:")
+with st.sidebar:
+    prefetch_plotly()  # the browser loads plotly.js while the imports below run (seconds on a cold start)
+
+from aelab.ui import compare, explore, learn, sidebar, train_page  # noqa: E402  (torch, scikit-learn)
+from aelab.ui.i18n import t  # noqa: E402
+
 sidebar.render()
 pages = [
     st.Page(explore.render, title=t("nav.explore"), url_path="explore", icon=":material/scatter_plot:", default=True),

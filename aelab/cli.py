@@ -1,4 +1,4 @@
-"""The ``aelab`` command: train, eval, sample, pretrain, info. Thin over the library, with progress bars.
+"""The ``aelab`` command: train, eval, sample, pretrain, info, data. Thin over the library, with progress bars.
 
 Every expected failure (a bad flag, a missing or hostile file, a diverging run) ends with one line on
 stderr, ``aelab: error: ...``, and exit status 2; no traceback.
@@ -61,7 +61,48 @@ def _parser() -> argparse.ArgumentParser:
 
     info = commands.add_parser("info", help="print a checkpoint's header")
     info.add_argument("checkpoint", type=Path)
+
+    _add_data_commands(commands)
+    _add_export_command(commands)
     return parser
+
+
+def _add_export_command(commands) -> None:
+    """``aelab export-html CHECKPOINT --dataset NAME --out FILE``: the single-file offline explorer."""
+    export = commands.add_parser(
+        "export-html", help="write one self-contained HTML page to explore a model offline (hover decoding in the browser)"
+    )
+    export.add_argument("checkpoint", type=Path)
+    export.add_argument("--dataset", default=None, help="defaults to the checkpoint's dataset")
+    export.add_argument("--grid", type=_positive_int, default=15, help="manifold grid side (n × n decoded images)")
+    export.add_argument("--out", type=Path, required=True, help="the .html file to write")
+
+
+def cmd_export_html(args: argparse.Namespace) -> None:
+    from aelab.checkpoint import load_checkpoint
+    from aelab.export import write_explorer
+
+    if args.grid > 40:
+        raise AelabError(f"--grid is limited to 40; got {args.grid}")
+    checkpoint = load_checkpoint(args.checkpoint)
+    dataset = _load(args.dataset or checkpoint.dataset)
+    path = write_explorer(checkpoint, dataset, args.out, grid=args.grid)
+    print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB): open it in any browser, no network needed")
+
+
+def _add_data_commands(commands) -> None:
+    """``aelab data fetch NAME`` and ``aelab data import PATH --dataset NAME`` for the online datasets."""
+    from aelab.sources import IDX_FILES, ONLINE
+
+    data = commands.add_parser("data", help="fetch an online dataset, or import its standard files by hand")
+    actions = data.add_subparsers(dest="action", required=True)
+    fetch = actions.add_parser("fetch", help="download an online dataset into the per-user cache")
+    fetch.add_argument("name", choices=list(ONLINE))
+    imported = actions.add_parser(
+        "import", help=f"put a dataset's standard files into the cache: a folder with {', '.join(IDX_FILES)}, or an .npz"
+    )
+    imported.add_argument("path", type=Path)
+    imported.add_argument("--dataset", required=True, choices=list(ONLINE), help="which online dataset the files are")
 
 
 def _progress_bar(total: int, description: str):
@@ -77,11 +118,45 @@ def _progress_bar(total: int, description: str):
     return bar, on_epoch
 
 
-def _train_recipe(dataset_name: str, model_config, train_config, description: str):
+def _fetch_with_bar(name: str) -> None:
+    """Download an online dataset into the cache (first use only) with a tqdm bar over its stages."""
+    from tqdm import tqdm
+
+    from aelab.sources import fetch
+
+    with tqdm(total=100, desc=f"fetching {name}", unit="%", dynamic_ncols=True) as bar:
+        def progress(fraction: float, message: str) -> None:
+            bar.set_postfix_str(message, refresh=False)
+            bar.update(round(100 * fraction) - bar.n)
+
+        fetch(name, progress)
+
+
+def _load(dataset_name: str):
+    """load_dataset, fetching an online dataset first with a progress bar when it is not cached yet."""
     from aelab.data import load_dataset
+    from aelab.sources import ONLINE, is_cached
+
+    if dataset_name in ONLINE and not is_cached(dataset_name):
+        _fetch_with_bar(dataset_name)
+    return load_dataset(dataset_name)
+
+
+def cmd_data(args: argparse.Namespace) -> None:
+    from aelab.sources import ONLINE, import_files
+
+    if args.action == "fetch":
+        _fetch_with_bar(args.name)
+        print(f"{ONLINE[args.name].title}: cached in {ONLINE[args.name].cache_file}")
+    else:
+        path = import_files(args.path, args.dataset)
+        print(f"imported {args.path} as {args.dataset}: {path}")
+
+
+def _train_recipe(dataset_name: str, model_config, train_config, description: str):
     from aelab.recipes import train_model
 
-    dataset = load_dataset(dataset_name)
+    dataset = _load(dataset_name)
     bar, on_epoch = _progress_bar(train_config.epochs, description)
     try:
         return dataset, train_model(dataset, model_config, train_config, on_epoch=on_epoch)
@@ -140,6 +215,8 @@ def cmd_sample(args: argparse.Namespace) -> None:
     checkpoint = load_checkpoint(args.checkpoint)
     if args.n > 4096:
         raise AelabError(f"-n is limited to 4096 images; got {args.n}")
+    if args.scale > 32:  # 4096 tiles at a larger scale would need gigabytes for one PNG
+        raise AelabError(f"--scale is limited to 32 pixels per image pixel; got {args.scale}")
     train_codes = None
     if not samples_from_prior(checkpoint.model):
         train_codes = encode_images(checkpoint.model, load_dataset(checkpoint.dataset).train_images)
@@ -155,6 +232,10 @@ def cmd_pretrain(args: argparse.Namespace) -> None:
     from aelab.data import load_dataset
     from aelab.recipes import PRETRAINED, PRETRAINED_DIR, write_manifest
 
+    import torch
+
+    # One thread: the order of floating-point sums, and so the weights, must not depend on the core count.
+    torch.set_num_threads(1)
     recipes = [r for r in PRETRAINED if not args.only or r.name in args.only]
     unknown = set(args.only or []) - {r.name for r in PRETRAINED}
     if unknown:
@@ -187,6 +268,8 @@ def cmd_info(args: argparse.Namespace) -> None:
 
 
 COMMANDS = {"train": cmd_train, "eval": cmd_eval, "sample": cmd_sample, "pretrain": cmd_pretrain, "info": cmd_info}
+COMMANDS["data"] = cmd_data
+COMMANDS["export-html"] = cmd_export_html
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -2,30 +2,77 @@
 
 ``st.cache_resource`` objects (datasets, checkpoints, embeddings) are shared by every session on the
 server: never mutate what these return. ``st.cache_data`` results (codes) are copies per caller.
+
+The one per-session exception: datasets uploaded in a session (:class:`SessionDatasets`) live in that
+session's ``st.session_state``, never in a shared cache, and :func:`dataset` looks there first. Their names
+("upload-" and a random hex id) are unique across sessions, so the shared caches keyed by a dataset name
+(codes, PCA, UMAP) can never hand one session's upload to another.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass, field
 
 import numpy as np
 import streamlit as st
 
 from aelab.baselines import Embedding, fit_pca, fit_umap
-from aelab.checkpoint import Checkpoint, load_checkpoint
+from aelab.checkpoint import Checkpoint
 from aelab.data import Dataset, load_dataset
 from aelab.latent import encode_images
-from aelab.recipes import PRETRAINED_DIR
+from aelab.recipes import load_pretrained
+
+
+SESSION_DATASETS_KEY = "aelab.session_datasets"
+MAX_SESSION_DATASETS = 3  # uploads kept per session (the oldest is dropped): each may hold up to 240 MB
+
+
+@dataclass
+class SessionDatasets:
+    """Datasets uploaded in this session: name -> Dataset (oldest first), and the upload's SHA-256 -> name."""
+
+    by_name: dict[str, Dataset] = field(default_factory=dict)
+    by_digest: dict[str, str] = field(default_factory=dict)
+
+
+def session_datasets() -> SessionDatasets:
+    """This session's :class:`SessionDatasets`, created on first use."""
+    if SESSION_DATASETS_KEY not in st.session_state:
+        st.session_state[SESSION_DATASETS_KEY] = SessionDatasets()
+    return st.session_state[SESSION_DATASETS_KEY]
+
+
+def add_session_dataset(data: Dataset, digest: str) -> None:
+    """Keep ``data`` (named "upload-<hex>") for this session only, dropping the oldest beyond the limit."""
+    own = session_datasets()
+    own.by_name[data.name] = data
+    own.by_digest[digest] = data.name
+    while len(own.by_name) > MAX_SESSION_DATASETS:
+        oldest = next(iter(own.by_name))
+        del own.by_name[oldest]
+        own.by_digest = {d: n for d, n in own.by_digest.items() if n != oldest}
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
-def dataset(name: str) -> Dataset:
-    """The registered dataset ``name`` (read-only arrays)."""
+def _registered_dataset(name: str) -> Dataset:
     return load_dataset(name)
+
+
+def dataset(name: str) -> Dataset:
+    """This session's uploaded dataset ``name``, else the registered one (shared; read-only arrays)."""
+    own = session_datasets().by_name.get(name)
+    return own if own is not None else _registered_dataset(name)
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
 def pretrained(name: str) -> Checkpoint:
-    """The shipped checkpoint ``pretrained/<name>.safetensors`` (e.g. "mnist5k-vae"), validated, eval mode."""
-    return load_checkpoint(PRETRAINED_DIR / f"{name}.safetensors")
+    """The shipped checkpoint ``pretrained/<name>.safetensors`` (e.g. "mnist5k-vae"), validated, eval mode.
+
+    Verified against pretrained/SHA256SUMS first (:func:`aelab.recipes.load_pretrained`): a damaged or
+    swapped file raises BadCheckpoint, which the model picker turns into a skipped entry, not a crash.
+    A failure is not cached (st.cache_resource caches return values only), so a repaired file is picked up.
+    """
+    return load_pretrained(name)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)

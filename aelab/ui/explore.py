@@ -7,7 +7,9 @@ reconstructions ψ(φ(x)) of dataset images.
 
 Reruns: the plane, the decoded view and the sliders share one fragment (a click or a slider reruns only
 that); every section below is a fragment of its own. The plane's payload depends only on the model, the
-projection and the background, so a click re-sends only the marker. Codes of latent dimension d ≠ 2 are
+projection and the background, so a click re-sends only the marker. The decoder's weights ride in that
+payload too (aelab.export.decoder_spec), so the browser decodes the point under the pointer as it moves
+(a checkbox turns that off); the offline explorer (aelab.export.explorer_html) is a download button. Codes of latent dimension d ≠ 2 are
 drawn through a :class:`PlaneMap` (PCA or UMAP of the codes for d > 2), and the sliders cover all d.
 """
 
@@ -20,7 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 import streamlit as st
 
-from aelab.data import Dataset
+from aelab.data import Dataset, factor_classes
+from aelab.export import UnsupportedExport, decoder_spec, explorer_html, runs_in_browser
 from aelab.imaging import grid_image, png_bytes, tile
 from aelab.baselines import reconstruction_mse
 from aelab.latent import (
@@ -120,6 +123,29 @@ register(
         "explore.reconstructed": ("ψ(φ(x))", "ψ(φ(x))"),
         "explore.difference": ("|x − ψ(φ(x))|", "|x − ψ(φ(x))|"),
         "explore.mse": ("MSE per pixel: {mse:.4f}", "每像素 MSE：{mse:.4f}"),
+        "explore.colour_by": ("Colour points by", "点的颜色表示"),
+        "explore.colour_by_help": (
+            "The class, or one of the dataset's known factors of variation (continuous ones in five bins).",
+            "类别，或数据集已知的某个变化因素（连续因素分为五档）。",
+        ),
+        "explore.colour_label": ("class", "类别"),
+        "explore.hover": ("Decode on hover", "悬停即解码"),
+        "explore.hover_help": (
+            "Your browser runs the decoder ψ on the point under the pointer as you move, with no round trip to "
+            "the server; a click still picks the point.",
+            "移动指针时，由你的浏览器对指针下的点运行解码器 ψ，无需往返服务器；点击仍然用于选定该点。",
+        ),
+        "explore.hover_server": (
+            "Hover preview is off here: this model or projection cannot run in the browser, so images are "
+            "decoded on the server. Click the plane to decode a point.",
+            "此处无法悬停预览：该模型或投影无法在浏览器中运行，图像由服务器解码。请点击平面来解码一个点。",
+        ),
+        "explore.export_html": ("Offline explorer (HTML)", "离线探索页（HTML）"),
+        "explore.export_html_help": (
+            "One HTML file with this model's plane, hover decoding and manifold: it opens in any browser "
+            "without a network or Python, e.g. for a classroom.",
+            "一个 HTML 文件，包含该模型的平面、悬停解码和流形：无需网络或 Python，任何浏览器都能打开，适合课堂使用。",
+        ),
     }
 )
 
@@ -127,10 +153,12 @@ STATE_KEY = "aelab.explore"
 PLANE_KEY = "explore.plane"
 GRID_SIZE_KEY = "explore.grid_size"
 BACKGROUND_KEY = "explore.background"
+HOVER_KEY = "explore.hover"
 PROJECTION_KEY = "explore.projection"
 INDEX_KEY = "explore.index"
 STEPS_KEY = "explore.steps"
 COUNT_KEY = "explore.count"
+COLOUR_KEY = "explore.colour_by"
 
 DECODED_WIDTH = 280  # CSS pixels of the large decoded image
 NEAREST_K = 8
@@ -328,6 +356,12 @@ def render() -> None:
     d = codes.shape[1]
     options, notes = st.columns([1, 2], vertical_alignment="center")
     options.checkbox(t("explore.background"), key=BACKGROUND_KEY, help=t("explore.background_help"))
+    _hover_options(options, entry, dataset)
+    if dataset.factors:
+        options.selectbox(
+            t("explore.colour_by"), ["label", *dataset.factors], key=COLOUR_KEY,
+            format_func=lambda f: t("explore.colour_label") if f == "label" else f, help=t("explore.colour_by_help"),
+        )
     if d > 2:
         with notes:
             st.radio(
@@ -353,6 +387,14 @@ def render() -> None:
         _reconstruction_section(entry, dataset)
 
 
+def colouring(dataset: Dataset) -> tuple[np.ndarray, tuple[str, ...]]:
+    """What the plane's colours and legend show: (classes (N,), names): the labels, or a chosen factor's bins."""
+    factor = st.session_state.get(COLOUR_KEY, "label")
+    if factor not in dataset.factors:
+        return dataset.labels, dataset.label_names
+    return factor_classes(dataset.factors[factor])
+
+
 def _current_map(entry: ModelEntry, dataset: Dataset, codes: np.ndarray) -> tuple[str, PlaneMap, np.ndarray, np.ndarray]:
     """(projection method, map, plane points (N, 2), plane bounds (2, 2)) for the chosen projection."""
     method = st.session_state[PROJECTION_KEY] if codes.shape[1] > 2 else "identity"
@@ -376,19 +418,25 @@ def _view(entry: ModelEntry, dataset: Dataset, codes: np.ndarray, specs: list[Sl
         state.background_size = int(st.session_state[GRID_SIZE_KEY])
         background = _background(entry.id, method, state.background_size, bounds, model, plane_map)
 
+    decoder = _browser_decoder(entry.id, dataset.name, method, model, plane_map)  # None: decode on the server only
     plane_column, decoded_column = st.columns(2, gap="medium")
     with plane_column:
         selected = plane_map.to_plane(state.point[None].astype(np.float32))[0]
+        colours, colour_names = colouring(dataset)
         latent_plane(
             points,
-            dataset.labels,
-            dataset.label_names,
+            colours,
+            colour_names,
             bounds,
             key=PLANE_KEY,
             selected=(float(selected[0]), float(selected[1])),
             background=background,
             height=560,
+            decoder=decoder,
+            hover=bool(st.session_state.get(HOVER_KEY, True)),
         )
+        if decoder is None:
+            st.caption(t("explore.hover_server"))
     with decoded_column:
         st.markdown(f"**{t('explore.decoded')}**")
         image = decode_point(model, state.point)
@@ -412,6 +460,48 @@ def _view(entry: ModelEntry, dataset: Dataset, codes: np.ndarray, specs: list[Sl
             with columns[rank % len(columns)]:
                 label = dataset.label_names[dataset.labels[i]]
                 _show(dataset.images[i], 56, caption=t("explore.nearest_caption", label=label, distance=float(distance)))
+
+
+# --- hover decoding and the offline explorer ------------------------------------------------------------
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _browser_decoder(entry_id: str, dataset_name: str, method: str, _model: object, _map: PlaneMap) -> dict | None:
+    """The decoder spec for the plane's hover decoding, or None where the browser cannot run it.
+
+    cache_resource, not cache_data: the spec (megabytes of base64) is shared read-only, never copied per run.
+    """
+    try:
+        return decoder_spec(_model, _map)
+    except UnsupportedExport:
+        return None
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _runs_in_browser(entry_id: str, _model: object) -> bool:
+    return runs_in_browser(_model)
+
+
+@st.cache_data(show_spinner=False, max_entries=2)
+def _explorer_html(entry_id: str, dataset_name: str, _checkpoint: object, _dataset: Dataset) -> str:
+    return explorer_html(_checkpoint, _dataset)
+
+
+def _hover_options(column: object, entry: ModelEntry, dataset: Dataset) -> None:
+    """The hover toggle and the offline explorer's download button (built only when clicked)."""
+    st.session_state.setdefault(HOVER_KEY, True)
+    column.checkbox(t("explore.hover"), key=HOVER_KEY, help=t("explore.hover_help"))
+    if _runs_in_browser(entry.id, entry.checkpoint.model):
+        column.download_button(
+            t("explore.export_html"),
+            lambda: _explorer_html(entry.id, dataset.name, entry.checkpoint, dataset),
+            file_name=f"aelab-{entry.id.split(':')[-1][:24]}-explorer.html",
+            mime="text/html",
+            on_click="ignore",
+            icon=":material/download:",
+            key="explore.export_html",
+            help=t("explore.export_html_help"),
+        )
 
 
 @st.fragment

@@ -17,8 +17,14 @@ How the pieces fit, and why:
   rectangle only when the mouse did not move far enough to zoom or pan, so drag-zooms are not clicks.
   The pixel under the press is turned into data with the plot's axis objects (`xaxis.p2d`).
 
+- Hover decoding (optional): with a `decoder` spec from `aelab.export.decoder_spec` in the plane's payload
+  (it changes only with the model, so clicks still re-send nothing), the browser runs the decoder itself
+  (`aelab/ui/assets/decoder.js`, inlined here) on the point under the pointer, once per display frame, and
+  draws it on a small pixelated canvas that follows the pointer. No message goes to the server while
+  hovering. The relay's `hover` flag turns it off without touching the plane's payload.
+
 For tests: `window.__aelab.debug` counts JavaScript runs, plotly.js loads, click handlers attached, draws,
-marker moves and clicks; `window.__aelab.planes[key]` is a plane's state (`gd` is the plotly div). In
+marker moves, clicks and hover decodes (`hoverDecodes`); `window.__aelab.planes[key]` is a plane's state (`gd` is the plotly div). In
 `AppTest` the plane is an UnknownElement: set `at.session_state[key] = {"click": {"x": .., "y": .., "n": 1}}`
 and rerun to simulate a click.
 """
@@ -47,6 +53,8 @@ LABEL_COLORS: list[str] = list(qualitative.Plotly) + [
 ]
 
 PLOTLY_JS_DIR = Path(plotly.__file__).parent / "package_data"
+DECODER_JS_FILE = Path(__file__).parent / "assets" / "decoder.js"
+HOVER_PREVIEW_PX = 112  # about this many CSS pixels for the hover preview's side (a whole multiple of the image's)
 PLOTLY_JS_FILE = "plotly.min.js"
 
 # The v1 component registry is used only as a file server for plotly.js; Streamlit prefixes the name with
@@ -86,14 +94,16 @@ def plane_payload(
     plotly_url: str,
     background: str | None = None,
     height: int = 520,
+    decoder: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The JSON the plane component draws; identical for identical inputs so that reruns can reuse it.
 
     points: (N, 2) data coordinates; labels: (N,) ints indexing `label_names`; bounds: (2, 2)
     `[[xmin, xmax], [ymin, ymax]]`. The result holds one trace per label name (in label order, empty classes
     included so that colours and legend entries do not depend on which classes are present), each with its
-    points' x, y (float32) and sample indexes (int32) as `encode_array` dicts. Raises ValueError with the
-    expected shape when an input is malformed.
+    points' x, y (float32) and sample indexes (int32) as `encode_array` dicts, and `decoder`, the browser
+    decoder spec (with a plane map) for hover decoding or None. Raises ValueError with the expected shape
+    when an input is malformed.
     """
     points = np.asarray(points)
     labels = np.asarray(labels)
@@ -113,6 +123,8 @@ def plane_payload(
         raise ValueError(f"bounds must be finite [[xmin, xmax], [ymin, ymax]] with min < max; got {bounds.tolist()}")
     if background is not None and not background.startswith("data:image/"):
         raise ValueError("background must be a data URL such as 'data:image/png;base64,...'")
+    if decoder is not None and (decoder.get("format") != "aelab-decoder" or not decoder.get("plane_map")):
+        raise ValueError("decoder must be an aelab.export.decoder_spec(model, plane_map) with a plane map")
 
     colors = label_colors(len(label_names))
     traces = []
@@ -134,13 +146,17 @@ def plane_payload(
         "bounds": bounds.tolist(),
         "background": background,
         "height": int(height),
+        "decoder": decoder,
         # A new view (bounds) resets the user's zoom; anything else (a new background) keeps it.
         "view": json.dumps(bounds.tolist()),
     }
 
 
-def marker_payload(key: str, selected: tuple[float, float] | None) -> dict[str, Any]:
-    """The JSON the marker relay sends: which plane, and where its cross goes (`None` removes it)."""
+def marker_payload(key: str, selected: tuple[float, float] | None, *, hover: bool | None = None) -> dict[str, Any]:
+    """The JSON the marker relay sends: which plane, where its cross goes (`None` removes it), and, when
+    given, whether hover decoding is on (`hover`)."""
+    if hover is not None:
+        return {**marker_payload(key, selected), "hover": bool(hover)}
     if selected is None:
         return {"key": key, "selected": None}
     if len(selected) != 2:
@@ -197,14 +213,11 @@ function registry() {
   const reg = window.__aelab;
   reg.planes = reg.planes || {};
   reg.selected = reg.selected || {};
-  reg.debug = reg.debug || { runs: 0, plotlyLoads: 0, clickHandlers: 0, draws: 0, markerMoves: 0, clicks: 0 };
+  reg.hover = reg.hover || {};
+  reg.debug = reg.debug || { runs: 0, plotlyLoads: 0, clickHandlers: 0, draws: 0, markerMoves: 0, clicks: 0, hoverDecodes: 0 };
   return reg;
 }
-"""
 
-_PLANE_JS = (
-    _REGISTRY_JS
-    + r"""
 function loadPlotly(url) {
   const reg = registry();
   if (window.Plotly) return Promise.resolve(window.Plotly);
@@ -224,7 +237,11 @@ function loadPlotly(url) {
   }
   return reg.plotly;
 }
+"""
 
+_PLANE_JS = (
+    _REGISTRY_JS
+    + r"""
 function webglAvailable() {
   const reg = registry();
   if (reg.webgl === undefined) {
@@ -334,6 +351,83 @@ function attachClickHandler(state) {
   registry().debug.clickHandlers += 1;
 }
 
+function hidePreview(state) {
+  if (state.preview) state.preview.style.display = "none";
+}
+
+function setDecoder(state, spec) {
+  // The spec is part of the plane's stable payload: load it only when the model (its id) changes.
+  const id = spec ? spec.id : null;
+  if (id === state.decoderId) return;
+  state.decoderId = id;
+  state.decoder = null;
+  state.decoderError = null;
+  hidePreview(state);
+  if (!spec) return;
+  try {
+    state.decoder = globalThis.AelabDecoder.load(spec);
+  } catch (err) {
+    state.decoderError = String(err && err.message ? err.message : err);
+  }
+}
+
+function attachHover(state) {
+  const gd = state.gd;
+  const preview = document.createElement("canvas");
+  preview.className = "aelab-hover-preview";
+  Object.assign(preview.style, {
+    position: "absolute", display: "none", pointerEvents: "none", zIndex: 5, imageRendering: "pixelated",
+    background: "#000", border: "2px solid rgba(255,255,255,0.95)", borderRadius: "4px",
+    boxShadow: "0 1px 6px rgba(0,0,0,0.45)",
+  });
+  if (getComputedStyle(state.root).position === "static") state.root.style.position = "relative";
+  state.root.appendChild(preview);
+  state.preview = preview;
+  state.hoverDecodes = 0;
+  state.pending = null;
+  state.frame = 0;
+
+  const render = () => {
+    state.frame = 0;
+    const at = state.pending;
+    state.pending = null;
+    if (!at || !state.decoder || !state.hoverOn()) return;
+    const start = performance.now();
+    const [, h, w] = state.decoder.imageShape;
+    globalThis.AelabDecoder.draw(preview, state.decoder.decodePlane(at.x, at.y), state.decoder.imageShape);
+    state.lastDecodeMs = performance.now() - start;
+    state.hoverDecodes += 1;
+    registry().debug.hoverDecodes += 1;
+    // Whole-number scale keeps the pixels square; the preview sits up-left of the pointer (plotly's
+    // hover label goes to the right), flipping where it would leave the element.
+    const scale = Math.max(1, Math.round(HOVER_PREVIEW_PX / Math.max(h, w)));
+    const pw = w * scale, ph = h * scale, gap = 14;
+    preview.style.width = pw + "px";
+    preview.style.height = ph + "px";
+    let left = at.px - pw - gap, top = at.py - ph - gap;
+    if (left < 0) left = at.px + gap;
+    if (top < 0) top = at.py + gap;
+    preview.style.left = left + "px";
+    preview.style.top = top + "px";
+    preview.style.display = "block";
+  };
+  gd.addEventListener("pointermove", (e) => {
+    if (!state.decoder || !state.hoverOn() || !inPlotArea(e.target) || !gd._fullLayout) {
+      if (!inPlotArea(e.target)) hidePreview(state);
+      return;
+    }
+    const xa = gd._fullLayout.xaxis;
+    const ya = gd._fullLayout.yaxis;
+    const x = xa.p2d(e.offsetX - xa._offset);
+    const y = ya.p2d(e.offsetY - ya._offset);
+    if (!Number.isFinite(x) || !Number.isFinite(y)) return;
+    const box = state.root.getBoundingClientRect();
+    state.pending = { x, y, px: e.clientX - box.left, py: e.clientY - box.top };
+    if (!state.frame) state.frame = requestAnimationFrame(render);  // at most one decode per display frame
+  }, true);
+  gd.addEventListener("pointerleave", () => hidePreview(state));
+}
+
 export default function (component) {
   const { data, parentElement, setStateValue } = component;
   const reg = registry();
@@ -356,6 +450,11 @@ export default function (component) {
     };
     parentElement.__aelabPlane = state;
     attachClickHandler(state);
+    state.hoverOn = () => reg.hover[state.key] !== false;
+    state.setHover = (on) => {
+      if (!on) hidePreview(state);
+    };
+    attachHover(state);
     // Streamlit changes the width without a window resize (sidebar, columns); plotly's own
     // `responsive` only follows the window.
     state.resize = new ResizeObserver(() => {
@@ -365,6 +464,7 @@ export default function (component) {
   }
   state.setStateValue = setStateValue;
   state.key = data.key;
+  setDecoder(state, data.decoder || null);
   state.gd.style.height = data.height + "px";
   reg.planes[data.key] = state;
 
@@ -389,6 +489,8 @@ export default function (component) {
     state.resize.disconnect();
     if (reg.planes[state.key] === state) delete reg.planes[state.key];
     if (window.Plotly) window.Plotly.purge(state.gd);
+    if (state.frame) cancelAnimationFrame(state.frame);
+    state.preview.remove();
     state.gd.remove();
     delete parentElement.__aelabPlane;
   };
@@ -404,14 +506,38 @@ export default function ({ data }) {
   reg.selected[data.key] = data.selected;
   const plane = reg.planes[data.key];
   if (plane) plane.setMarker(data.selected);
+  if (data.hover !== undefined) {
+    reg.hover[data.key] = data.hover;
+    if (plane) plane.setHover(data.hover);
+  }
 }
 """
 )
 
 # isolate_styles=False: plotly.js puts its CSS (modebar, hover labels) in document.head, which a shadow
 # root would not see.
+# decoder.js defines globalThis.AelabDecoder when the module runs; the preview size is a constant of the JS.
+_PLANE_JS = DECODER_JS_FILE.read_text(encoding="utf-8") + f"\nconst HOVER_PREVIEW_PX = {HOVER_PREVIEW_PX};\n" + _PLANE_JS
 _plane_component = st.components.v2.component("aelab.latent_plane", js=_PLANE_JS, isolate_styles=False)
 _marker_component = st.components.v2.component("aelab.latent_plane_marker", js=_MARKER_JS, isolate_styles=False)
+
+# Starts loading plotly.js as soon as the page's first element arrives, before the plane exists: downloading
+# and compiling plotly.min.js takes the browser 1-2 s, which then overlaps the server's imports and encoding
+# instead of following them (bench/RESULTS-app-latency.md). The plane's loadPlotly reuses the same promise.
+_PREFETCH_JS = _REGISTRY_JS + r"""
+export default function ({ data }) {
+  loadPlotly(data.url).catch(() => {});  // a failure is reported by the plane, which tries again
+}
+"""
+_prefetch_component = st.components.v2.component("aelab.plotly_prefetch", js=_PREFETCH_JS, isolate_styles=False)
+
+
+def prefetch_plotly() -> None:
+    """Have the browser start loading plotly.js now (call early in a run, before slow imports or work).
+
+    Draws nothing. Put it where an empty element's gap does not show (app.py calls it inside the sidebar).
+    """
+    _prefetch_component(key="aelab-plotly-prefetch", data={"url": _served_plotly_js_url()}, height="content")
 
 
 def latent_plane(
@@ -425,6 +551,8 @@ def latent_plane(
     background: str | None = None,
     height: int = 520,
     on_click: Callable[[], None] | None = None,
+    decoder: dict[str, Any] | None = None,
+    hover: bool = True,
 ) -> tuple[float, float] | None:
     """Draw the latent plane and return the last clicked data coordinate `(x, y)`, or None before any click.
 
@@ -433,6 +561,8 @@ def latent_plane(
     `background`, an optional data-URL image (e.g. a decoded manifold grid) drawn under the points.
     `selected` places the cross marker (e.g. from sliders); a click also moves it. `on_click` runs as a
     widget callback before the rerun; read the coordinate there with `clicked_coordinate(key)`.
+    `decoder` (from `aelab.export.decoder_spec(model, plane_map)`) turns on hover decoding in the browser;
+    `hover=False` pauses it (a change of `hover` re-sends only the small relay, never the points or weights).
     """
     payload = plane_payload(
         points,
@@ -443,9 +573,11 @@ def latent_plane(
         plotly_url=_served_plotly_js_url(),
         background=background,
         height=height,
+        decoder=decoder,
     )
     # gap=None: the relay draws nothing and should not add a gap under the plot.
     with st.container(gap=None):
         result = _plane_component(key=key, data=payload, height=height, on_click_change=on_click or _ignore)
-        _marker_component(key=f"{key}-marker", data=marker_payload(key, selected), height="content")
+        relay = marker_payload(key, selected, hover=hover if decoder is not None else None)
+        _marker_component(key=f"{key}-marker", data=relay, height="content")
     return parse_click(result.get("click"))

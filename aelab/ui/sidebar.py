@@ -1,20 +1,30 @@
-"""The sidebar every page shares: language, dataset, model picker and checkpoint upload.
+"""The sidebar every page shares: language, dataset (and a dataset upload), model picker and checkpoint upload.
 
 The typed :class:`~aelab.ui.state.Selection` is the source of truth. Before the widgets are drawn, its
 choice is written into their keys (allowed before a widget exists in a run), and their ``on_change``
 callbacks write a user's choice back; so code can change the choice (a model trained on the Train page)
 without touching a widget that already exists.
+
+Datasets: an online dataset not cached yet is fetched when picked, with a progress bar; if that fails
+(offline), the previous dataset stays chosen and the message says how to add the files by hand. An
+uploaded dataset is parsed by :func:`aelab.uploads.load_upload` and kept for this session only
+(:func:`aelab.ui.cache.add_session_dataset`).
 """
 
 from __future__ import annotations
 
+import hashlib
+import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 import streamlit as st
 
 from aelab.checkpoint import load_checkpoint
-from aelab.data import SOURCES, dataset_names
+from aelab.data import dataset_names
 from aelab.errors import AelabError
+from aelab.sources import ONLINE, fetch, is_cached
+from aelab.uploads import FORMATS, load_upload
 from aelab.ui import cache
 from aelab.ui.i18n import LANGUAGE_KEY, LANGUAGES, language, register, t
 from aelab.ui.state import (
@@ -22,7 +32,10 @@ from aelab.ui.state import (
     ModelEntry,
     add_session_model,
     chosen_entry,
+    dataset_label,
+    dataset_options,
     model_entries,
+    pretrained_problems,
     select,
     selection,
 )
@@ -30,6 +43,10 @@ from aelab.ui.state import (
 DATASET_KEY = "aelab.sidebar.dataset"
 MODEL_KEY = "aelab.sidebar.model"
 UPLOAD_KEY = "aelab.sidebar.upload"
+DATA_KEY = "aelab.sidebar.data"
+DATA_UPLOAD_KEY = "aelab.sidebar.data_upload"
+DATA_SIDE_KEY = "aelab.sidebar.data_side"
+DATA_RGB_KEY = "aelab.sidebar.data_rgb"
 
 register(
     {
@@ -52,7 +69,29 @@ register(
             "aelab 的 .safetensors 文件（来自“训练”页的下载或 `aelab train`）。文件中的任何内容都不会被执行。",
         ),
         "sidebar.upload_title": ("{name} · uploaded", "{name} · 已上传"),
+        "sidebar.pretrained_refused": (
+            "A shipped model was left out: {message}",
+            "已略过一个预训练模型：{message}",
+        ),
         "sidebar.upload_refused": ("Could not use {name}: {message}", "无法使用 {name}：{message}"),
+        "sidebar.fetching": ("Fetching {title} (first use only)…", "正在获取 {title}（仅首次）…"),
+        "sidebar.fetch_failed": ("Could not load {title}: {message}", "无法加载 {title}：{message}"),
+        "sidebar.data_upload": ("Use your own dataset", "使用你自己的数据集"),
+        "sidebar.data_file": ("Dataset file (.npz, .csv or .zip)", "数据集文件（.npz、.csv 或 .zip）"),
+        "sidebar.data_help": (
+            ".npz with `images` (N, H, W) or (N, C, H, W) and optional `labels`, `label_names`; "
+            ".csv with one pixel per column and a `label` column; .zip with one folder per class of PNG/JPEG "
+            "images. Pixel values 0–255 or 0–1. Kept for this session only.",
+            ".npz：包含 `images`（N, H, W）或（N, C, H, W），可选 `labels`、`label_names`；"
+            ".csv：每列一个像素，外加 `label` 列；.zip：每个类别一个文件夹，内含 PNG/JPEG 图像。"
+            "像素值 0–255 或 0–1。仅在本次会话中保留。",
+        ),
+        "sidebar.data_side": ("Image side for a .zip (pixels)", ".zip 图像边长（像素）"),
+        "sidebar.data_rgb": ("Colour (RGB) for a .zip", ".zip 使用彩色（RGB）"),
+        "sidebar.data_loaded": (
+            "{title}: {n} images shaped {shape}, {classes} classes.",
+            "{title}：{n} 张图像，形状 {shape}，{classes} 个类别。",
+        ),
         "sidebar.unknown_dataset": (
             "it was trained on the dataset '{dataset}', which this app does not have (it has: {known})",
             "它是在数据集“{dataset}”上训练的，本应用没有该数据集（现有：{known}）",
@@ -65,8 +104,88 @@ register(
 )
 
 
+@dataclass
+class DataState:
+    """This session's dataset housekeeping: the last dataset that loaded, and the last problem to show."""
+
+    loaded: str | None = None
+    error: str | None = None
+    notice: str | None = None
+
+
+def _data_state() -> DataState:
+    if DATA_KEY not in st.session_state:
+        st.session_state[DATA_KEY] = DataState()
+    return st.session_state[DATA_KEY]
+
+
 def _on_dataset() -> None:
     selection().dataset = st.session_state[DATASET_KEY]
+    _data_state().error = None
+
+
+def _ensure_dataset() -> None:
+    """Load the chosen dataset (fetching an online one with a progress bar); on failure go back to the last one.
+
+    Runs before the widgets, so a page never meets a dataset that cannot load.
+    """
+    state, data = selection(), _data_state()
+    name = state.dataset
+    if name == data.loaded:
+        return
+    try:
+        if name in ONLINE and not is_cached(name):
+            with st.sidebar, st.status(t("sidebar.fetching", title=ONLINE[name].title), expanded=True) as status:
+                bar = st.progress(0.0)
+                fetch(name, lambda fraction, message: bar.progress(fraction, text=message))
+                status.update(state="complete", expanded=False)
+        cache.dataset(name)
+    except AelabError as error:
+        data.error = t("sidebar.fetch_failed", title=dataset_label(name), message=error)
+        state.dataset = data.loaded if data.loaded in dataset_options() else DEFAULT_DATASET
+        return
+    data.loaded = name
+
+
+def _on_data_upload() -> None:
+    """Parse a newly uploaded dataset file; on success keep it for this session and choose it, else keep the old one."""
+    data = _data_state()
+    data.error = data.notice = None
+    file = st.session_state.get(DATA_UPLOAD_KEY)
+    if file is None:
+        return
+    raw = file.getvalue()
+    side, rgb = int(st.session_state.get(DATA_SIDE_KEY, 28)), bool(st.session_state.get(DATA_RGB_KEY, False))
+    digest = hashlib.sha256(raw + f"|{side}|{rgb}".encode()).hexdigest()
+    own = cache.session_datasets()
+    name = own.by_digest.get(digest)
+    if name is None:  # the same file uploaded again selects the dataset (and models) it already has
+        try:
+            uploaded = load_upload(file.name, raw, f"upload-{uuid.uuid4().hex[:12]}", side=side, rgb=rgb)
+        except AelabError as error:
+            data.error = t("sidebar.upload_refused", name=file.name, message=error)
+            return
+        cache.add_session_dataset(uploaded, digest)
+        name = uploaded.name
+    uploaded = own.by_name[name]
+    data.notice = t(
+        "sidebar.data_loaded", title=uploaded.title, n=len(uploaded), shape=uploaded.image_shape, classes=uploaded.n_classes
+    )
+    selection().dataset = data.loaded = name
+
+
+def dataset_upload() -> None:
+    """The sidebar's dataset upload: a file, and for a .zip the image side and colour (call inside the sidebar)."""
+    with st.expander(t("sidebar.data_upload"), icon=":material/upload_file:"):
+        st.number_input(t("sidebar.data_side"), 4, 128, 28, key=DATA_SIDE_KEY)
+        st.checkbox(t("sidebar.data_rgb"), key=DATA_RGB_KEY)
+        st.file_uploader(
+            t("sidebar.data_file"), type=[f.lstrip(".") for f in FORMATS], key=DATA_UPLOAD_KEY,
+            on_change=_on_data_upload, help=t("sidebar.data_help"),
+        )
+        data = _data_state()
+        if data.notice:
+            st.success(data.notice, icon=":material/check:")
 
 
 def _on_model() -> None:
@@ -83,7 +202,7 @@ def _on_upload() -> None:
         return
     try:
         checkpoint = load_checkpoint(file.getvalue())
-        if checkpoint.dataset not in dataset_names():
+        if checkpoint.dataset not in dataset_options():
             raise AelabError(
                 t("sidebar.unknown_dataset", dataset=checkpoint.dataset, known=", ".join(dataset_names()))
             )
@@ -106,7 +225,7 @@ def _on_upload() -> None:
 def _sync_widgets() -> None:
     """Write the selection into the widgets' keys (before they exist in this run)."""
     state = selection()
-    if state.dataset not in dataset_names():
+    if state.dataset not in dataset_options():
         state.dataset = DEFAULT_DATASET
     st.session_state[DATASET_KEY] = state.dataset
     entry = chosen_entry(state.dataset)
@@ -127,19 +246,23 @@ def render() -> None:
     if LANGUAGE_KEY not in st.session_state:
         requested = st.query_params.get("lang")  # ?lang=zh opens the app in Chinese
         st.session_state[LANGUAGE_KEY] = requested if requested in LANGUAGES else language()
+    _ensure_dataset()
     _sync_widgets()
     state = selection()
     with st.sidebar:
         st.radio(
             t("sidebar.language"), list(LANGUAGES), format_func=LANGUAGES.__getitem__, key=LANGUAGE_KEY, horizontal=True
         )
+        labels = {name: dataset_label(name) for name in dataset_options()}  # read in this run: labels of uploads
         st.selectbox(
             t("sidebar.dataset"),
-            dataset_names(),
-            format_func=lambda name: SOURCES[name].title,
+            list(labels),
+            format_func=labels.__getitem__,
             key=DATASET_KEY,
             on_change=_on_dataset,
         )
+        if _data_state().error:
+            st.error(_data_state().error)
         entries = {entry.id: entry for entry in model_entries(state.dataset)}
         if entries:
             st.selectbox(
@@ -154,6 +277,9 @@ def render() -> None:
                 st.caption(caption)
         else:
             st.info(t("sidebar.no_model"))
+        for problem in pretrained_problems(state.dataset):
+            st.warning(t("sidebar.pretrained_refused", message=problem), icon=":material/gpp_bad:")
         st.file_uploader(t("sidebar.upload"), key=UPLOAD_KEY, on_change=_on_upload, help=t("sidebar.upload_help"))
         if state.upload_error:
             st.error(state.upload_error)
+        dataset_upload()  # last, so the checkpoint uploader stays the sidebar's first file uploader

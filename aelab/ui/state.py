@@ -15,9 +15,10 @@ from typing import Literal
 import streamlit as st
 
 from aelab.checkpoint import Checkpoint
-from aelab.data import Dataset, dataset_names
+from aelab.data import SOURCES, Dataset, dataset_names
 from aelab.errors import AelabError
 from aelab.recipes import PRETRAINED
+from aelab.sources import ONLINE, is_cached
 from aelab.ui import cache
 from aelab.ui.i18n import register, registered, t
 
@@ -90,6 +91,24 @@ class Selection:
     upload_error: str | None = None
 
 
+def dataset_options(ready_only: bool = False) -> list[str]:
+    """Dataset names this session can pick: the registered ones, then its own uploads (oldest first).
+
+    With ``ready_only``, online datasets not yet in the per-user cache are left out (picking one would
+    need the network).
+    """
+    names = [n for n in dataset_names() if not (ready_only and n in ONLINE and not is_cached(n))]
+    return names + list(cache.session_datasets().by_name)
+
+
+def dataset_label(name: str) -> str:
+    """What a dataset picker shows for ``name``: the registry's short title, or an upload's file name."""
+    own = cache.session_datasets().by_name.get(name)
+    if own is not None:
+        return own.title
+    return SOURCES[name].title if name in SOURCES else name
+
+
 def dataset_title(dataset: Dataset) -> str:
     """The dataset's title in the session's language (its own title when no translation is registered)."""
     key = f"dataset.{dataset.name}"
@@ -103,19 +122,30 @@ def selection() -> Selection:
     return st.session_state[SELECTION_KEY]
 
 
-def pretrained_entries(dataset_name: str) -> list[ModelEntry]:
-    """Shipped models for a dataset, in recipe order (the default model first); unreadable files are skipped."""
-    entries = []
+def _shipped(dataset_name: str) -> tuple[list[ModelEntry], list[str]]:
+    """(usable shipped models for a dataset in recipe order, messages for the ones that failed verification)."""
+    entries, problems = [], []
     for recipe in PRETRAINED:
         if recipe.dataset != dataset_name or not recipe.path.is_file():
             continue
         try:
             checkpoint = cache.pretrained(recipe.name)
-        except AelabError:  # a damaged or half-written file: the other models stay usable
+        except AelabError as error:  # damaged, swapped or half-written: the other models stay usable
+            problems.append(str(error))
             continue
         title = t("model.pretrained", kind=t(f"kind_short.{recipe.model.kind}"))
         entries.append(ModelEntry(f"pretrained:{recipe.name}", title, "pretrained", checkpoint))
-    return entries
+    return entries, problems
+
+
+def pretrained_entries(dataset_name: str) -> list[ModelEntry]:
+    """Shipped models for a dataset, in recipe order (the default model first); files failing verification are skipped."""
+    return _shipped(dataset_name)[0]
+
+
+def pretrained_problems(dataset_name: str) -> list[str]:
+    """User-facing messages for the dataset's shipped files that failed verification (left out of the picker)."""
+    return _shipped(dataset_name)[1]
 
 
 def session_entries() -> list[ModelEntry]:
@@ -156,7 +186,7 @@ def select(entry: ModelEntry) -> None:
     The sidebar's widgets show it from the next full run; :func:`current` returns it at once.
     """
     state = selection()
-    if entry.dataset in dataset_names():
+    if entry.dataset in dataset_options():
         state.dataset = entry.dataset
     state.model[entry.dataset] = entry.id
 

@@ -18,7 +18,6 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from aelab.baselines import Metrics
-from aelab.data import SOURCES, dataset_names
 from aelab.jobs import DONE, FAILED, QUEUED, JobSnapshot, TrainingJob, TrainingPool, model_config_for
 from aelab.models import KIND_TITLES, KINDS
 from aelab.train import TrainConfig
@@ -26,7 +25,7 @@ from aelab.ui import cache
 from aelab.ui.compare import embedding_metrics, metrics_table
 from aelab.ui.i18n import register, t
 from aelab.ui.plane import label_colors
-from aelab.ui.state import add_session_model, selection
+from aelab.ui.state import add_session_model, dataset_label, dataset_options, selection
 
 register(
     {
@@ -148,11 +147,12 @@ def kind_title(kind: str) -> str:
 def _settings(active: bool) -> None:
     """The settings column; Train files a new job for this session."""
     st.subheader(t("train.settings"))
-    names = dataset_names()
+    labels = {n: dataset_label(n) for n in dataset_options(ready_only=True)}  # uploads too; nothing to fetch
+    names = list(labels)
     current_dataset = selection().dataset
     name = st.selectbox(
         t("train.dataset"), names, index=names.index(current_dataset) if current_dataset in names else 0,
-        format_func=lambda n: SOURCES[n].title, key="train.dataset",
+        format_func=labels.__getitem__, key="train.dataset",
     )
     kind = st.selectbox(t("train.kind"), KINDS, format_func=kind_title, key="train.kind")
     latent_dim = st.number_input(
