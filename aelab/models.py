@@ -16,6 +16,7 @@ Kinds: ``ae`` (MLP), ``conv`` (convolutional), ``vae`` (variational, MLP, β-wei
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields
 
 import torch
@@ -23,6 +24,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from aelab.errors import UnknownName
+
+Augment = Callable[[torch.Tensor, "torch.Generator | None"], torch.Tensor]
 
 KINDS = ("ae", "conv", "vae", "dae", "umap-ae")
 KIND_TITLES = {
@@ -215,8 +218,12 @@ class Autoencoder(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.decode(self.encode(x))
 
-    def prepare(self, train_images: torch.Tensor) -> None:
-        """Learn what the loss needs from the whole training set before training (most kinds: nothing)."""
+    def prepare(self, train_images: torch.Tensor, augment: Augment | None = None) -> None:
+        """Learn what the loss needs from the whole training set before training (most kinds: nothing).
+
+        ``augment(images, generator)``, when given, is the trainer's augmentation of training batches, for
+        losses that draw training images of their own.
+        """
 
     def release(self) -> None:
         """Drop what ``prepare`` kept once training ends (it is not part of the model's weights)."""
@@ -304,7 +311,7 @@ class UMAPAutoencoder(Autoencoder):
     edge_batch = 512  # edges per step for the structure term
     negatives = 5  # negative samples per edge
 
-    def prepare(self, train_images: torch.Tensor) -> None:
+    def prepare(self, train_images: torch.Tensor, augment: Augment | None = None) -> None:
         from umap.umap_ import find_ab_params, fuzzy_simplicial_set  # deferred: imports numba
 
         import numpy as np
@@ -316,20 +323,23 @@ class UMAPAutoencoder(Autoencoder):
         graph = graph.tocoo()
         device = train_images.device
         self._train_images = train_images
+        self._augment = augment
         self._heads = torch.as_tensor(graph.row, dtype=torch.long, device=device)
         self._tails = torch.as_tensor(graph.col, dtype=torch.long, device=device)
         self._edge_weights = torch.as_tensor(graph.data, dtype=torch.float32, device=device)
         self._a, self._b = (float(v) for v in find_ab_params(1.0, self.config.min_dist))
 
     def release(self) -> None:
-        for name in ("_train_images", "_heads", "_tails", "_edge_weights"):
+        for name in ("_train_images", "_augment", "_heads", "_tails", "_edge_weights"):
             self.__dict__.pop(name, None)
 
     def structure_loss(self, generator: torch.Generator | None = None) -> torch.Tensor:
         """UMAP's cross-entropy between the graph and the codes, on edges sampled by weight."""
         edges = torch.multinomial(self._edge_weights, self.edge_batch, replacement=True, generator=generator)
-        heads = self.encode(self._train_images[self._heads[edges]])
-        tails = self.encode(self._train_images[self._tails[edges]])
+        pairs = torch.cat([self._train_images[self._heads[edges]], self._train_images[self._tails[edges]]])
+        if self._augment is not None:  # shifted neighbours are still neighbours: teaches the encoder invariance
+            pairs = self._augment(pairs, generator)
+        heads, tails = self.encode(pairs).chunk(2)
         near = self._q((heads - tails).pow(2).sum(1))
         shuffle = torch.randint(0, len(tails), (len(heads) * self.negatives,), generator=generator, device=tails.device)
         far = self._q((heads.repeat(self.negatives, 1) - tails[shuffle]).pow(2).sum(1))

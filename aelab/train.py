@@ -151,7 +151,8 @@ def fit(
     shuffle_generator = torch.Generator().manual_seed(config.seed)
     train_x = torch.from_numpy(np.array(dataset.train_images)).to(device)
     test_x = torch.from_numpy(np.array(dataset.test_images)).to(device)
-    model.prepare(train_x)
+    augment = (lambda images, g: random_shift(images, config.shift, g)) if config.shift > 0 else None
+    model.prepare(train_x, augment)
     try:
         optimiser = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
         batches_per_epoch = math.ceil(len(dataset.train_idx) / config.batch_size)

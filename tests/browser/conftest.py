@@ -177,3 +177,23 @@ def streamlit_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Strea
     finally:
         for server in reversed(stack):
             server.__exit__(None, None, None)
+
+
+def wait_until_idle(page: Any, quiet_ms: int = 600, timeout_ms: int = 60_000) -> None:
+    """Wait until the app has finished its reruns: no "Running…" status for ``quiet_ms`` in a row.
+
+    A widget change reruns the script on the server; pressing the next button before that rerun ends can
+    race it on a loaded machine. Streamlit shows its status widget while a run is in progress.
+    """
+    deadline = time.monotonic() + timeout_ms / 1000
+    quiet_since = None
+    while time.monotonic() < deadline:
+        running = page.locator('[data-testid="stStatusWidget"]').filter(has_text="Running").count() > 0
+        if running:
+            quiet_since = None
+        elif quiet_since is None:
+            quiet_since = time.monotonic()
+        elif (time.monotonic() - quiet_since) * 1000 >= quiet_ms:
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError(f"the app was still running after {timeout_ms} ms")

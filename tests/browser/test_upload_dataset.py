@@ -16,7 +16,7 @@ from playwright.sync_api import Page, expect
 
 from aelab.sources import SHAPE_NAMES, generate_shapes
 
-from .conftest import REPO_ROOT, StreamlitServer
+from .conftest import REPO_ROOT, StreamlitServer, wait_until_idle
 
 pytestmark = pytest.mark.timeout(300)  # a fresh server pays the torch import first
 
@@ -69,12 +69,12 @@ def test_upload_a_zip_train_one_epoch_and_explore(
     main.get_by_test_id("stSelectbox").filter(has_text="Dataset").click()
     page.get_by_role("option", name="my-shapes.zip (uploaded)", exact=True).click()
     expect(main.get_by_role("combobox", name="Dataset")).to_have_value("my-shapes.zip (uploaded)", timeout=20_000)
-    expect(main.get_by_label("Epochs", exact=True)).to_have_count(1, timeout=20_000)  # the rerun is done
+    wait_until_idle(page)  # the dataset change redraws the settings with that dataset's defaults
     epochs = main.get_by_label("Epochs", exact=True)
     epochs.fill("1")
     epochs.press("Enter")
+    wait_until_idle(page)  # the new value has reached the server before Train is pressed
     expect(epochs).to_have_value("1")
-    page.wait_for_timeout(500)  # let the rerun the new value causes finish before pressing Train
     main.get_by_role("button", name="Train").click()
     expect(main.get_by_test_id("stAlertContentSuccess")).to_contain_text("for 1 epochs", timeout=90_000)
     expect(sidebar.get_by_role("combobox", name="Model")).to_have_value(

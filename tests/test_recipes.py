@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from aelab.errors import BadCheckpoint
+from aelab.recipes import MANIFEST, PRETRAINED, PRETRAINED_DIR, load_pretrained, pretrained_paths, write_manifest
+
+
+def test_every_recipe_is_shipped_and_verifies() -> None:
+    assert [p.name for p in pretrained_paths()] == [r.path.name for r in PRETRAINED]
+    for recipe in PRETRAINED:
+        checkpoint = load_pretrained(recipe.name)
+        assert checkpoint.kind == recipe.model.kind and checkpoint.dataset == recipe.dataset
+        assert checkpoint.model.config.latent_dim == 2
+        assert recipe.path.stat().st_size < 8 * 2**20  # a few MB at most
+        assert 0 < checkpoint.metrics["test_mse"] < 0.1
+
+
+def test_the_default_model_is_the_mnist5k_vae() -> None:
+    assert PRETRAINED[0].name == "mnist5k-vae"
+
+
+@pytest.fixture
+def shipped_copy(tmp_path: Path) -> Path:
+    for path in pretrained_paths():
+        shutil.copy(path, tmp_path / path.name)
+    shutil.copy(PRETRAINED_DIR / MANIFEST, tmp_path / MANIFEST)
+    return tmp_path
+
+
+def test_a_changed_shipped_file_is_refused(shipped_copy: Path) -> None:
+    path = shipped_copy / "digits-ae.safetensors"
+    data = bytearray(path.read_bytes())
+    data[-1] ^= 0x01  # one flipped bit in the last weight
+    path.write_bytes(bytes(data))
+    with pytest.raises(BadCheckpoint, match="does not match its SHA-256"):
+        load_pretrained("digits-ae", shipped_copy)
+
+
+def test_a_file_missing_from_the_manifest_is_refused(shipped_copy: Path) -> None:
+    (shipped_copy / MANIFEST).write_text("")
+    with pytest.raises(BadCheckpoint, match="not listed"):
+        load_pretrained("digits-ae", shipped_copy)
+
+
+def test_write_manifest_lists_every_file(shipped_copy: Path) -> None:
+    lines = write_manifest(shipped_copy).read_text().splitlines()
+    assert len(lines) == len(PRETRAINED) and all(len(line.split("  ")[0]) == 64 for line in lines)
+    assert np.all(load_pretrained("digits-vae", shipped_copy).latent_bounds.shape == (2, 2))
