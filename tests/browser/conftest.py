@@ -19,6 +19,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -197,3 +198,11 @@ def wait_until_idle(page: Any, quiet_ms: int = 600, timeout_ms: int = 60_000) ->
             return
         page.wait_for_timeout(100)
     raise AssertionError(f"the app was still running after {timeout_ms} ms")
+
+
+def screenshot_path(name: str) -> Path:
+    """Where a browser test saves its screenshot ``name``: docs/ when AELAB_UPDATE_DOCS=1 (to refresh the
+    pictures README shows), otherwise a temporary folder, so a test run leaves the working tree as it was."""
+    folder = REPO_ROOT / "docs" if os.environ.get("AELAB_UPDATE_DOCS") == "1" else Path(tempfile.gettempdir()) / "aelab-screenshots"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / name

@@ -1,6 +1,6 @@
 """The Explore page in a real browser: a click on empty space decodes it, the sliders follow, keys move them.
 
-Runs app.py (the shipped VAE on MNIST-5k) and leaves a screenshot of the whole page in docs/explore.png.
+Runs app.py (the shipped VAE on MNIST-5k) and leaves a screenshot of the whole page (docs/explore.png with AELAB_UPDATE_DOCS=1).
 """
 
 from __future__ import annotations
@@ -10,11 +10,11 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Page
 
-from .conftest import REPO_ROOT, StreamlitServer
+from .conftest import REPO_ROOT, StreamlitServer, screenshot_path
 
 pytestmark = pytest.mark.timeout(120)
 
-SCREENSHOT = REPO_ROOT / "docs" / "explore.png"
+SCREENSHOT = screenshot_path("explore.png")
 PLANE = "window.__aelab.planes['explore.plane'].gd"
 DECODED = "[data-testid='stMain'] [data-testid='stImage'] img"  # the first image on the page
 SLIDER_STEP = 0.05  # the MNIST VAE's sliders: a 1-2-5 step of about 1/200 of the codes' range

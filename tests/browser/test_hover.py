@@ -1,7 +1,7 @@
 """Hover decoding in a real browser: the Explore page decodes under the pointer without a server round trip,
 and the exported offline explorer decodes from a file:// URL with the network cut off.
 
-Leaves docs/hover.png: the Explore page with the hover preview showing.
+Leaves a screenshot (docs/hover.png with AELAB_UPDATE_DOCS=1): the Explore page with the hover preview showing.
 """
 
 from __future__ import annotations
@@ -17,11 +17,11 @@ from aelab.data import load_dataset
 from aelab.export import write_explorer
 from aelab.recipes import pretrained_paths
 
-from .conftest import REPO_ROOT, StreamlitServer
+from .conftest import REPO_ROOT, StreamlitServer, screenshot_path
 
 pytestmark = pytest.mark.timeout(150)
 
-SCREENSHOT = REPO_ROOT / "docs" / "hover.png"
+SCREENSHOT = screenshot_path("hover.png")
 PLANE_STATE = "window.__aelab.planes['explore.plane']"
 PREVIEW = f"{PLANE_STATE}.preview"
 HOVER_TOGGLE = "Decode on hover"

@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 import pytest
 from playwright.sync_api import Page, WebSocket
 
-from .conftest import APPS, REPO_ROOT, StreamlitServer
+from .conftest import APPS, StreamlitServer, screenshot_path
 
 pytestmark = pytest.mark.timeout(60)
 
-SCREENSHOT = REPO_ROOT / "docs" / "plane-demo.png"
+SCREENSHOT = screenshot_path("plane-demo.png")
 SMALL_MESSAGE_BYTES = 20_000  # a rerun after a click or slider move; the scatter alone is ~90 KB
 SCATTER_BYTES = 50_000
 SLIDER_STEP = 0.01

@@ -1,6 +1,6 @@
 """Train and Compare in a real browser, through app.py: a short training on digits runs to its success
-message with the curves drawn, and Compare then draws its three planes. Saves docs/train.png,
-docs/compare.png and docs/learn.png on the way."""
+message with the curves drawn, and Compare then draws its three planes. Saves train.png, compare.png and
+learn.png on the way (into docs/ with AELAB_UPDATE_DOCS=1)."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Page, expect
 
-from .conftest import REPO_ROOT, StreamlitServer
+from .conftest import REPO_ROOT, StreamlitServer, screenshot_path
 
 pytestmark = pytest.mark.timeout(300)  # a fresh server: torch import, then the first UMAP fit compiles numba
 
-DOCS = REPO_ROOT / "docs"
+
 VIEWPORT = {"width": 1500, "height": 1050}
 
 
@@ -94,7 +94,7 @@ def test_train_then_compare_then_learn(page: Page, app_url: str, page_errors: li
     # a longer run for the picture: curves with some length, clusters formed
     _train(page, 60)
     page.wait_for_timeout(1500)  # plotly finishes drawing
-    page.screenshot(path=str(DOCS / "train.png"))
+    page.screenshot(path=str(screenshot_path("train.png")))
 
     _go(page, "Compare")
     expect(page.get_by_role("heading", name="PCA, autoencoder and UMAP side by side")).to_be_visible(timeout=30_000)
@@ -113,11 +113,11 @@ def test_train_then_compare_then_learn(page: Page, app_url: str, page_errors: li
         page.mouse.click(x, y)
         expect(_main(page).get_by_test_id("stImage")).to_have_count(n, timeout=60_000)
     page.wait_for_timeout(1000)
-    page.screenshot(path=str(DOCS / "compare.png"))
+    page.screenshot(path=str(screenshot_path("compare.png")))
 
     _go(page, "Learn")
     expect(page.get_by_role("heading", name="What an autoencoder does")).to_be_visible(timeout=30_000)
     expect(_main(page).get_by_test_id("stImage")).to_have_count(6, timeout=30_000)
     page.set_viewport_size({"width": VIEWPORT["width"], "height": 2500})  # the lesson and the live pieces
     page.wait_for_timeout(1500)
-    page.screenshot(path=str(DOCS / "learn.png"))
+    page.screenshot(path=str(screenshot_path("learn.png")))
