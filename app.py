@@ -13,6 +13,7 @@ with st.sidebar:
 from aelab.ui import compare, explore, learn, sidebar, train_page  # noqa: E402  (torch, scikit-learn)
 from aelab.ui.i18n import t  # noqa: E402
 
+train_page.collect_finished_training()  # a run that ended while another page was open joins the picker
 sidebar.render()
 pages = [
     st.Page(explore.render, title=t("nav.explore"), url_path="explore", icon=":material/scatter_plot:", default=True),

@@ -54,6 +54,15 @@ def knn_accuracy(
     return float(classifier.score(test_codes, test_labels))
 
 
+def mean_image_mse(dataset: Dataset) -> float:
+    """Test MSE of the laziest reconstruction: the average training image for every test image.
+
+    A model that does no better has learned nothing about the images (a too-high learning rate often ends
+    there without the loss ever becoming NaN).
+    """
+    return reconstruction_mse(dataset.test_images, dataset.train_images.mean(axis=0, keepdims=True))
+
+
 class Embedding:
     """A fitted scikit-learn-style reducer (PCA, UMAP) applied to images of one shape.
 

@@ -177,6 +177,10 @@ def cmd_train(args: argparse.Namespace) -> None:
     path = trained.save(args.out)
     m = trained.metrics
     print(f"saved {path}  test MSE {m.test_mse:.4f}  5-NN accuracy {m.knn_accuracy:.3f}  ({trained.history.seconds:.1f} s)")
+    if not trained.learned:
+        from aelab.recipes import NOT_LEARNED
+
+        print("aelab: warning: " + NOT_LEARNED.format(mse=m.test_mse, mean=trained.mean_image_mse, lr=args.lr), file=sys.stderr)
 
 
 def _table(rows: list[list[str]], header: list[str]) -> str:

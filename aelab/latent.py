@@ -104,6 +104,40 @@ def interpolate(
     return codes, decode_codes(model, codes)
 
 
+def axis_traversal(
+    model: Autoencoder, bounds: np.ndarray, axis: int, steps: int = 9, base: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Walk latent ``axis`` across ``bounds[axis]`` with the other dimensions held at ``base`` (default 0).
+
+    Returns (codes (steps, d), images (steps, C, H, W)): what changes in the picture when only that
+    coordinate of the code changes.
+    """
+    bounds = np.asarray(bounds, dtype=np.float64)
+    codes = np.tile(np.zeros(bounds.shape[0]) if base is None else np.asarray(base, np.float64), (steps, 1))
+    codes[:, axis] = np.linspace(bounds[axis, 0], bounds[axis, 1], steps)
+    codes = codes.astype(np.float32)
+    return codes, decode_codes(model, codes)
+
+
+def factor_correlations(codes: np.ndarray, factors: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """|Spearman rank correlation| between each latent axis and each known factor of variation.
+
+    codes: (N, d); factors: name -> (N,). Returns name -> (d,) in [0, 1]; a factor with one value only
+    gets zeros. A column near 1 on one axis and near 0 on the others is a factor that axis alone encodes.
+    """
+    from scipy.stats import spearmanr
+
+    result = {}
+    for name, values in factors.items():
+        row = np.zeros(codes.shape[1])
+        if np.ptp(values) > 0:
+            for axis in range(codes.shape[1]):
+                if np.ptp(codes[:, axis]) > 0:
+                    row[axis] = abs(spearmanr(codes[:, axis], values).statistic)
+        result[name] = row
+    return result
+
+
 def nearest(codes: np.ndarray, z: np.ndarray, k: int = 8) -> tuple[np.ndarray, np.ndarray]:
     """Indices and Euclidean distances of the k codes nearest to z, closest first."""
     distances = np.linalg.norm(codes - np.asarray(z, dtype=codes.dtype), axis=1)

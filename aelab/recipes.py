@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from aelab.baselines import Metrics, evaluate_model
+from aelab.baselines import Metrics, evaluate_model, mean_image_mse
 from aelab.checkpoint import Checkpoint, checkpoint_bytes, load_checkpoint, make_header, save_checkpoint
 from aelab.errors import BadCheckpoint
 from aelab.data import Dataset
@@ -24,6 +24,13 @@ from aelab.models import Autoencoder, ModelConfig, build_model
 from aelab.train import EpochReport, History, TrainConfig, fit
 
 PRETRAINED_DIR = Path(__file__).resolve().parent.parent / "pretrained"
+# A model whose test MSE is at least this share of the average image's has learned nothing worth keeping.
+LEARNED_FRACTION = 0.95
+NOT_LEARNED = (
+    "the model learned nothing: its reconstructions are no better than the average image "
+    "(test MSE {mse:.4f}, average image {mean:.4f}). The learning rate ({lr:g}) is probably too high, or the "
+    "run too short."
+)
 
 
 @dataclass
@@ -37,6 +44,12 @@ class TrainedModel:
     train_config: TrainConfig
     metrics: Metrics
     latent_bounds: np.ndarray  # (d, 2)
+    mean_image_mse: float = float("nan")  # test MSE of the average training image, for comparison
+
+    @property
+    def learned(self) -> bool:
+        """False when the model reconstructs no better than the average image: it learned nothing."""
+        return not self.metrics.test_mse >= LEARNED_FRACTION * self.mean_image_mse
 
     def header_fields(self) -> dict:
         return {
@@ -83,7 +96,9 @@ def train_model(
     history = fit(model, dataset, train_config, on_epoch=on_epoch, stop=stop)
     metrics = evaluate_model(model, dataset, fit_seconds=history.seconds)
     bounds = plane_bounds(encode_images(model, dataset.train_images))
-    return TrainedModel(model, dataset.name, dataset.label_names, history, train_config, metrics, bounds)
+    return TrainedModel(
+        model, dataset.name, dataset.label_names, history, train_config, metrics, bounds, mean_image_mse(dataset)
+    )
 
 
 @dataclass(frozen=True)

@@ -75,3 +75,11 @@ def test_pretrain_rejects_unknown_recipes(capsys) -> None:
 def test_the_console_script_is_installed() -> None:
     result = subprocess.run([sys.executable, "-m", "aelab.cli", "--help"], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0 and "pretrain" in result.stdout
+
+
+def test_train_warns_when_the_model_learned_nothing(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "lazy.safetensors"
+    args = ("train", "--dataset", "blobs8", "--model", "ae", "--epochs", "10", "--lr", "10", "--hidden", "16")
+    assert run(*args, "--out", str(out)) == 0  # the file is still written: the user may want to inspect it
+    err = capsys.readouterr().err
+    assert "aelab: warning: the model learned nothing" in err and "learning rate (10)" in err

@@ -9,7 +9,9 @@ from aelab.latent import (
     decode_codes,
     decode_grid,
     decode_point,
+    axis_traversal,
     encode_images,
+    factor_correlations,
     fit_plane_map,
     generate,
     grid_codes,
@@ -129,3 +131,20 @@ def test_plane_maps_go_back_and_forth() -> None:
     line = fit_plane_map(codes3[:, :1])
     assert line.to_plane(codes3[:, :1]).shape == (200, 2)
     np.testing.assert_array_equal(line.to_latent(line.to_plane(codes3[:, :1])), codes3[:, :1])
+
+
+def test_axis_traversal_changes_only_one_coordinate(trained_ae) -> None:
+    codes, images = axis_traversal(trained_ae.model, trained_ae.latent_bounds, axis=1, steps=5)
+    assert codes.shape == (5, 2) and images.shape == (5, 1, 8, 8)
+    assert np.all(codes[:, 0] == 0)
+    assert np.allclose(codes[[0, -1], 1], trained_ae.latent_bounds[1])
+
+
+def test_factor_correlations_find_the_axis_that_encodes_a_factor() -> None:
+    rng = np.random.default_rng(0)
+    size, angle = rng.uniform(0, 1, 500), rng.uniform(0, 1, 500)
+    codes = np.stack([np.exp(size) + 0.01 * rng.normal(size=500), rng.normal(size=500)], axis=1)
+    result = factor_correlations(codes, {"size": size, "angle": angle, "constant": np.ones(500)})
+    assert result["size"][0] > 0.95 and result["size"][1] < 0.2
+    assert np.all(result["angle"] < 0.2)
+    assert np.all(result["constant"] == 0)

@@ -51,3 +51,15 @@ def test_write_manifest_lists_every_file(shipped_copy: Path) -> None:
     lines = write_manifest(shipped_copy).read_text().splitlines()
     assert len(lines) == len(PRETRAINED) and all(len(line.split("  ")[0]) == 64 for line in lines)
     assert np.all(load_pretrained("digits-vae", shipped_copy).latent_bounds.shape == (2, 2))
+
+
+def test_a_model_that_learned_nothing_is_flagged(tiny, trained_ae) -> None:
+    from aelab.models import ModelConfig
+    from aelab.recipes import train_model
+    from aelab.train import TrainConfig
+
+    assert trained_ae.learned and trained_ae.metrics.test_mse < 0.5 * trained_ae.mean_image_mse
+    # a learning rate of 10 does not make the loss NaN here: the network collapses to a constant image
+    collapsed = train_model(tiny, ModelConfig(kind="ae", hidden=(32, 16)), TrainConfig(epochs=10, lr=10, schedule="constant"))
+    assert not collapsed.learned
+    assert collapsed.metrics.test_mse >= 0.95 * collapsed.mean_image_mse

@@ -8,13 +8,14 @@ demo (noise slider → noisy digits → reconstructions) and PCA versus the auto
 from __future__ import annotations
 
 import numpy as np
+import plotly.express as px
 import streamlit as st
 import torch
 
 from aelab.baselines import reconstruction_mse
 from aelab.data import Dataset
 from aelab.imaging import png_bytes, tile
-from aelab.latent import reconstruct
+from aelab.latent import axis_traversal, factor_correlations, reconstruct
 from aelab.models import corrupt
 from aelab.ui import cache
 from aelab.ui.i18n import register, t
@@ -120,6 +121,32 @@ register(
             "MSE: mean squared error per pixel over the digits shown.",
             "MSE：所示数字上每个像素的均方误差。",
         ),
+        "learn.axes.h": ("What each latent axis encodes", "每个潜在轴编码了什么"),
+        "learn.axes": (
+            "Move along one axis of the code and hold the others at 0: each row below is ψ of those codes, "
+            "from the low end of the axis to the high end. What changes along a row is what that coordinate "
+            "means to the decoder.",
+            "沿编码的一个轴移动、其余坐标保持为 0：下面每一行是这些编码经 ψ 解码的结果，从该轴的低端到高端。"
+            "一行中发生变化的，就是该坐标对解码器的含义。",
+        ),
+        "learn.axis_row": ("{axis} from {low:.2f} to {high:.2f}", "{axis} 从 {low:.2f} 到 {high:.2f}"),
+        "learn.factors": (
+            "This dataset records how each image was drawn, so we can measure which axis follows which factor: "
+            "|Spearman correlation| between each axis and each factor over the whole dataset (1: the axis orders "
+            "the images exactly by that factor; 0: it ignores it). A factor with one bright cell is disentangled.",
+            "这个数据集记录了每张图像的生成因素，因此可以度量哪个轴对应哪个因素：在整个数据集上计算每个轴与每个因素的"
+            "|Spearman 相关系数|（1：该轴完全按这个因素排列图像；0：与它无关）。某个因素只在一个格子里明亮，"
+            "说明它被解耦了。",
+        ),
+        "learn.no_factors": (
+            "To see which axis captures which factor of variation, choose the Shapes dataset (it records each "
+            "image's scale, rotation and position) and train a model on it on the Train page — a VAE with a "
+            "larger β separates the factors more.",
+            "想看哪个轴捕捉了哪个变化因素，请选择 Shapes 数据集（它记录了每张图像的缩放、旋转和位置），并在“训练”页"
+            "用它训练一个模型——β 更大的 VAE 会把因素分得更开。",
+        ),
+        "learn.axis": ("axis", "轴"),
+        "learn.factor": ("factor", "因素"),
     }
 )
 
@@ -187,6 +214,37 @@ def _versus(dataset: Dataset, entry: ModelEntry, clean: np.ndarray) -> None:
     st.caption(t("learn.versus_note"))
 
 
+MAX_AXES = 4  # traversal rows shown; codes with more dimensions show their first four axes
+
+
+def _axes(dataset: Dataset, entry: ModelEntry) -> None:
+    st.markdown(f"#### {t('learn.axes.h')}")
+    st.write(t("learn.axes"))
+    model = entry.checkpoint.model
+    bounds = entry.checkpoint.latent_bounds
+    for axis in range(min(MAX_AXES, model.config.latent_dim)):
+        _, images = axis_traversal(model, bounds, axis, steps=11)
+        _row(images, t("learn.axis_row", axis=_axis_name(axis), low=bounds[axis, 0], high=bounds[axis, 1]))
+    if not dataset.factors:
+        st.info(t("learn.no_factors"), icon=":material/lightbulb:")
+        return
+    st.write(t("learn.factors"))
+    correlations = factor_correlations(cache.codes(entry.id, entry.checkpoint, dataset.name), dataset.factors)
+    names = list(correlations)
+    figure = px.imshow(
+        np.array([correlations[n] for n in names]), x=[_axis_name(i) for i in range(model.config.latent_dim)],
+        y=names, zmin=0, zmax=1, text_auto=".2f", color_continuous_scale="Blues", aspect="auto",
+        labels={"x": t("learn.axis"), "y": t("learn.factor"), "color": "|ρ|"},
+    )
+    figure.update_layout(height=80 + 40 * len(names), margin=dict(l=10, r=10, t=10, b=10))
+    st.plotly_chart(figure, key="learn.factors_chart")
+
+
+def _axis_name(axis: int) -> str:
+    """z₁, z₂, … for axis 0, 1, …"""
+    return "z" + str(axis + 1).translate(str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉"))
+
+
 def _live() -> None:
     st.subheader(t("learn.live.h"))
     now = current()
@@ -206,6 +264,7 @@ def _live() -> None:
         _denoising(dataset, entry, clean)
     with versus:
         _versus(dataset, entry, clean)
+    _axes(dataset, entry)
 
 
 def render() -> None:

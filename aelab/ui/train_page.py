@@ -81,6 +81,13 @@ register(
             "{kind} 已在 {dataset} 上训练 {epochs} 轮，用时 {seconds:.1f} 秒。"
             "它已作为“{title}”在侧边栏中选中。",
         ),
+        "train.not_learned": (
+            "This model learned nothing: its reconstructions are no better than the average image (test MSE "
+            "{mse:.4f}, average image {mean:.4f}). The learning rate ({lr:g}) is probably too high, or the run "
+            "too short.",
+            "这个模型什么也没学到：它的重建并不比平均图像更好（测试 MSE {mse:.4f}，平均图像 {mean:.4f}）。"
+            "学习率（{lr:g}）可能太高，或训练太短。",
+        ),
         "train.stopped": (
             "Stopped after {epochs} of {total} epochs. The model as it was is selected in the sidebar as “{title}”.",
             "在第 {epochs}/{total} 轮后停止。当时的模型已作为“{title}”在侧边栏中选中。",
@@ -229,6 +236,16 @@ def _collect(job: TrainingJob, snap: JobSnapshot) -> None:
     state.checkpoints = {job.id: trained.to_bytes()}  # only the latest run's bytes are kept
 
 
+def collect_finished_training() -> None:
+    """Add this session's finished run to its models whichever page is open (app.py calls it before the
+    sidebar is drawn), so a run that ends while the user explores joins the picker at their next click."""
+    job = current_job()
+    if job is not None:
+        snap = job.snapshot()
+        if snap.finished:
+            _collect(job, snap)
+
+
 def _results(job: TrainingJob, snap: JobSnapshot) -> None:
     """What a finished job leaves: its message, its metrics beside PCA(2)'s, the checkpoint download."""
     state = page_state()
@@ -246,6 +263,9 @@ def _results(job: TrainingJob, snap: JobSnapshot) -> None:
                      epochs=trained.history.epochs, seconds=trained.history.seconds, title=title))
     else:
         st.warning(t("train.stopped", epochs=trained.history.epochs, total=snap.epochs, title=title))
+    if not trained.learned:
+        st.warning(t("train.not_learned", mse=trained.metrics.test_mse, mean=trained.mean_image_mse,
+                     lr=trained.train_config.lr), icon=":material/warning:")
     st.caption(t("train.metrics", dataset=dataset.title))
     ours = Metrics(kind_title(trained.model.kind), trained.metrics.test_mse, trained.metrics.knn_accuracy,
                    trained.history.seconds)

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Page, expect
 
-from .conftest import REPO_ROOT, StreamlitServer, screenshot_path
+from .conftest import REPO_ROOT, StreamlitServer, screenshot_path, wait_until_idle
 
 pytestmark = pytest.mark.timeout(300)  # a fresh server: torch import, then the first UMAP fit compiles numba
 
@@ -45,12 +45,12 @@ def _set_number(page: Page, label: str, value: int) -> None:
     field = _main(page).get_by_label(label, exact=True)
     field.fill(str(value))
     field.press("Enter")
+    wait_until_idle(page)  # the new value has reached the server before anything else is pressed
     expect(field).to_have_value(str(value))
 
 
 def _train(page: Page, epochs: int) -> None:
     _set_number(page, "Epochs", epochs)
-    page.wait_for_timeout(500)  # let the rerun the new value causes finish before pressing Train
     _main(page).get_by_role("button", name="Train").click()
     expect(_main(page).get_by_test_id("stAlertContentSuccess")).to_contain_text(
         f"for {epochs} epochs", timeout=60_000

@@ -45,8 +45,8 @@ def test_the_lesson_renders_in_both_languages(language: str, title: str, formula
     formulas = [latex.value for latex in at.latex]
     assert any(r"\lVert x_i - \psi(\varphi(x_i)) \rVert^2" in f for f in formulas)
     assert any(r"z = \sigma(W x + b)" in f for f in formulas)
-    # the live pieces: clean, noisy, denoised; originals, PCA, autoencoder
-    assert len(image_urls(at)) == 6
+    # the live pieces: clean, noisy, denoised; originals, PCA, autoencoder; one traversal row per axis
+    assert len(image_urls(at)) == 8
 
 
 def test_the_noise_slider_changes_the_noisy_image_and_its_mse() -> None:
@@ -71,3 +71,27 @@ def test_pca_components_change_only_the_pca_row() -> None:
     after = image_urls(at)
     assert after[:4] == before[:4] and after[5] == before[5] and after[4] != before[4]
     assert "PCA(20)" in at.get("image")[4].proto.imgs[0].caption
+
+
+def test_axis_traversals_and_factor_correlations_on_the_shapes_dataset() -> None:
+    from aelab.data import load_dataset
+    from aelab.models import ModelConfig
+    from aelab.recipes import train_model
+    from aelab.train import TrainConfig
+    from aelab.ui.state import ModelEntry, Selection
+
+    trained = train_model(load_dataset("shapes"), ModelConfig(kind="vae", hidden=(32,)), TrainConfig(epochs=1))
+    entry = ModelEntry("session:test-shapes", "shapes-vae", "session", trained.as_checkpoint())
+    at = AppTest.from_function(page_script, args=("aelab.ui.learn",), default_timeout=60)
+    at.session_state["aelab.selection"] = Selection(dataset="shapes", model={"shapes": entry.id}, entries=[entry])
+    at.run()
+    assert not at.exception
+    captions = [image.proto.imgs[0].caption for image in at.get("image")]
+    assert any(c.startswith("z₁ from") for c in captions) and any(c.startswith("z₂ from") for c in captions)
+    assert at.get("plotly_chart"), "the axis × factor correlation chart is drawn for a dataset with factors"
+    assert not [i for i in at.info if "Shapes dataset" in i.value]
+
+
+def test_a_dataset_without_factors_points_to_the_shapes_dataset() -> None:
+    at = open_learn()
+    assert any("Shapes dataset" in i.value for i in at.info)

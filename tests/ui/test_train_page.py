@@ -104,3 +104,30 @@ def test_a_diverging_run_shows_its_message_and_adds_no_model() -> None:
     assert not at.exception
     assert len(at.error) == 1 and "diverged" in at.error[0].value and "smaller learning rate" in at.error[0].value
     assert at.session_state["aelab.selection"].entries == []
+
+
+def switchable_script() -> None:
+    """Like app.py: collect a finished run, draw the sidebar, then the page named in session state."""
+    import importlib
+
+    import streamlit as st
+
+    from aelab.ui import sidebar, train_page
+
+    st.set_page_config(layout="wide", page_title="aelab")
+    train_page.collect_finished_training()
+    sidebar.render()
+    importlib.import_module(st.session_state.get("test.page", "aelab.ui.train_page")).render()
+
+
+def test_a_run_that_ends_on_another_page_still_joins_the_picker() -> None:
+    at = AppTest.from_function(switchable_script, default_timeout=60)
+    at.run()
+    at.selectbox(key="train.dataset").set_value("digits").run()
+    at.number_input(key="train.epochs.digits").set_value(2).run()
+    at.button(key="train.start").click().run()
+    at.session_state["test.page"] = "aelab.ui.learn"  # the user goes to Learn while it trains
+    run_until(at, lambda at: len(at.session_state["aelab.selection"].entries) == 1)
+    entry = at.session_state["aelab.selection"].entries[0]
+    assert entry.source == "session" and entry.checkpoint.training["epochs"] == 2
+    assert at.session_state["aelab.sidebar.model"] == entry.id
