@@ -206,3 +206,18 @@ def screenshot_path(name: str) -> Path:
     folder = REPO_ROOT / "docs" if os.environ.get("AELAB_UPDATE_DOCS") == "1" else Path(tempfile.gettempdir()) / "aelab-screenshots"
     folder.mkdir(parents=True, exist_ok=True)
     return folder / name
+
+
+@pytest.fixture(scope="module")
+def app_url(streamlit_server: StreamlitServer) -> str:
+    """The URL of ``streamlit run app.py`` (one server, shared by every test that asks for it)."""
+    return streamlit_server(REPO_ROOT / "app.py")
+
+
+@pytest.fixture
+def page_errors(page: Any) -> Iterator[list[str]]:
+    """JavaScript errors raised on the page during the test; the test fails if there were any."""
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    yield errors
+    assert errors == [], f"JavaScript errors on the page: {errors}"

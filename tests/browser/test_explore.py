@@ -5,12 +5,11 @@ Runs app.py (the shipped VAE on MNIST-5k) and leaves a screenshot of the whole p
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Page
 
-from .conftest import REPO_ROOT, StreamlitServer, screenshot_path
+from .conftest import screenshot_path
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -18,19 +17,6 @@ SCREENSHOT = screenshot_path("explore.png")
 PLANE = "window.__aelab.planes['explore.plane'].gd"
 DECODED = "[data-testid='stMain'] [data-testid='stImage'] img"  # the first image on the page
 SLIDER_STEP = 0.05  # the MNIST VAE's sliders: a 1-2-5 step of about 1/200 of the codes' range
-
-
-@pytest.fixture(scope="module")
-def app_url(streamlit_server: StreamlitServer) -> str:
-    return streamlit_server(REPO_ROOT / "app.py")
-
-
-@pytest.fixture
-def page_errors(page: Page) -> Iterator[list[str]]:
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    yield errors
-    assert errors == [], f"JavaScript errors on the page: {errors}"
 
 
 def _open(page: Page, url: str) -> None:

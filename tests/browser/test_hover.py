@@ -6,7 +6,6 @@ Leaves a screenshot (docs/hover.png with AELAB_UPDATE_DOCS=1): the Explore page 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,7 +16,7 @@ from aelab.data import load_dataset
 from aelab.export import write_explorer
 from aelab.recipes import pretrained_paths
 
-from .conftest import REPO_ROOT, StreamlitServer, screenshot_path
+from .conftest import screenshot_path
 
 pytestmark = pytest.mark.timeout(150)
 
@@ -47,19 +46,6 @@ class Frames:
     def on_websocket(self, ws: WebSocket) -> None:
         ws.on("framesent", lambda payload: self.sent.append(len(payload)))
         ws.on("framereceived", lambda payload: self.received.append(len(payload)))
-
-
-@pytest.fixture(scope="module")
-def app_url(streamlit_server: StreamlitServer) -> str:
-    return streamlit_server(REPO_ROOT / "app.py")
-
-
-@pytest.fixture
-def page_errors(page: Page) -> Iterator[list[str]]:
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    yield errors
-    assert errors == [], f"JavaScript errors on the page: {errors}"
 
 
 def _plot_box(page: Page) -> dict[str, float]:

@@ -13,18 +13,12 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Page
 
-from .conftest import REPO_ROOT, StreamlitServer
 
 pytestmark = pytest.mark.timeout(240)
 
 APP_DRAWN = "() => window.__aelab?.planes?.['explore.plane']?.drawn === true"
 TRAINED = "· trained "  # "Autoencoder (MLP) · trained 09:50:51" (and not "· pretrained")
 PICKER = "[data-testid='stSidebar'] [data-testid='stSelectbox']:has-text('{label}')"
-
-
-@pytest.fixture(scope="module")
-def app_url(streamlit_server: StreamlitServer) -> str:
-    return streamlit_server(REPO_ROOT / "app.py")
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ Plotly acts on a mouse event only after the pointer has moved to the spot and re
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import pytest
@@ -52,14 +51,6 @@ def frames(page: Page) -> Frames:
     log = Frames()
     page.on("websocket", log.on_websocket)
     return log
-
-
-@pytest.fixture
-def page_errors(page: Page) -> Iterator[list[str]]:
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    yield errors
-    assert errors == [], f"JavaScript errors on the page: {errors}"
 
 
 def _open(page: Page, url: str) -> None:

@@ -5,30 +5,16 @@ learn.png on the way (into docs/ with AELAB_UPDATE_DOCS=1)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from .conftest import REPO_ROOT, StreamlitServer, screenshot_path, wait_until_idle
+from .conftest import screenshot_path, wait_until_idle
 
 pytestmark = pytest.mark.timeout(300)  # a fresh server: torch import, then the first UMAP fit compiles numba
 
 
 VIEWPORT = {"width": 1500, "height": 1050}
-
-
-@pytest.fixture(scope="module")
-def app_url(streamlit_server: StreamlitServer) -> str:
-    return streamlit_server(REPO_ROOT / "app.py")
-
-
-@pytest.fixture
-def page_errors(page: Page) -> Iterator[list[str]]:
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    yield errors
-    assert errors == [], f"JavaScript errors on the page: {errors}"
 
 
 def _main(page: Page):

@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -16,22 +15,9 @@ from playwright.sync_api import Page, expect
 
 from aelab.sources import SHAPE_NAMES, generate_shapes
 
-from .conftest import REPO_ROOT, StreamlitServer, wait_until_idle
+from .conftest import wait_until_idle
 
 pytestmark = pytest.mark.timeout(300)  # a fresh server pays the torch import first
-
-
-@pytest.fixture(scope="module")
-def app_url(streamlit_server: StreamlitServer) -> str:
-    return streamlit_server(REPO_ROOT / "app.py")
-
-
-@pytest.fixture
-def page_errors(page: Page) -> Iterator[list[str]]:
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    yield errors
-    assert errors == [], f"JavaScript errors on the page: {errors}"
 
 
 def shapes_zip(per_class: int = 40) -> bytes:
