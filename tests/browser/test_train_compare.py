@@ -103,7 +103,8 @@ def test_train_then_compare_then_learn(page: Page, app_url: str, page_errors: li
 
     _go(page, "Learn")
     expect(page.get_by_role("heading", name="What an autoencoder does")).to_be_visible(timeout=30_000)
-    expect(_main(page).get_by_test_id("stImage")).to_have_count(6, timeout=30_000)
+    # clean, noisy, denoised; originals, PCA, autoencoder; one traversal row per latent axis (d = 2)
+    expect(_main(page).get_by_test_id("stImage")).to_have_count(8, timeout=30_000)
     page.set_viewport_size({"width": VIEWPORT["width"], "height": 2500})  # the lesson and the live pieces
     page.wait_for_timeout(1500)
     page.screenshot(path=str(screenshot_path("learn.png")))
