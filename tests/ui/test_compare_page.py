@@ -11,22 +11,9 @@ from aelab.jobs import model_config_for
 from aelab.recipes import train_model
 from aelab.train import TrainConfig
 from aelab.ui.state import ModelEntry, Selection
+from .apptest import page_script
 
 pytestmark = pytest.mark.timeout(180)  # the first UMAP fit compiles numba code
-
-
-def page_script(module: str) -> None:
-    """What app.py does for one page: page config, the shared sidebar, then the page (AppTest cannot switch
-    to a callable st.Page, so the page is run the way app.py's navigation runs it)."""
-    import importlib
-
-    import streamlit as st
-
-    from aelab.ui import sidebar
-
-    st.set_page_config(layout="wide", page_title="aelab")
-    sidebar.render()
-    importlib.import_module(module).render()
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +29,6 @@ def open_compare(entry: ModelEntry, language: str = "en") -> AppTest:
     at.session_state["aelab.language"] = language
     at.session_state["aelab.selection"] = Selection(dataset="digits", model={"digits": entry.id}, entries=[entry])
     return at.run()
-
 
 
 def test_three_planes_and_a_three_row_metrics_table(digits_entry: ModelEntry) -> None:

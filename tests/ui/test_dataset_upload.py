@@ -20,17 +20,7 @@ from aelab.ui.explore import COLOUR_KEY
 from aelab.ui.sidebar import DATA_UPLOAD_KEY, DATASET_KEY
 from aelab.ui.state import ModelEntry, Selection
 from test_uploads import class_folders, npz_bytes, zip_bytes
-
-APP = str(Path(__file__).resolve().parents[2] / "app.py")
-
-
-def run_app(**state: object) -> AppTest:
-    app = AppTest.from_file(APP, default_timeout=60)
-    for key, value in state.items():
-        app.session_state[key] = value
-    app.run()
-    assert not app.exception, [e.value for e in app.exception]
-    return app
+from .apptest import run_app
 
 
 def upload(app: AppTest, name: str, data: bytes) -> AppTest:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -17,22 +15,13 @@ from aelab.latent import fit_plane_map
 from aelab.ui.explore import GRID_SIZE_KEY, NEAREST_K, PLANE_KEY, PROJECTION_KEY, slider_specs
 from aelab.ui.sidebar import MODEL_KEY
 from aelab.ui.state import ModelEntry, Selection
+from .apptest import run_app
 
-APP = str(Path(__file__).resolve().parents[2] / "app.py")
 
 # The page's images in order: the decoded image, the nearest samples, the manifold grid, the interpolation
 # strip, the generated samples (one element holding N images), then original, reconstruction, difference.
 DECODED, GRID, STRIP, GENERATED = 0, 1 + NEAREST_K, 2 + NEAREST_K, 3 + NEAREST_K
 NEAREST = slice(1, 1 + NEAREST_K)
-
-
-def run_app(**state: object) -> AppTest:
-    app = AppTest.from_file(APP, default_timeout=60)
-    for key, value in state.items():
-        app.session_state[key] = value
-    app.run()
-    assert not app.exception, [e.value for e in app.exception]
-    return app
 
 
 def images(app: AppTest) -> list[list[str]]:

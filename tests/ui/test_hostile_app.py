@@ -31,6 +31,7 @@ from aelab.train import TrainConfig
 from aelab.ui import cache
 from aelab.ui.sidebar import DATA_UPLOAD_KEY, DATASET_KEY, MODEL_KEY, UPLOAD_KEY
 from test_hostile import HOSTILE, HOSTILE_DATASETS
+from .apptest import page_script
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -129,19 +130,6 @@ def test_a_tampered_shipped_model_is_left_out_with_a_message(
         assert app.header[0].value  # the Explore page drew on the next shipped model
     finally:
         cache.pretrained.clear()
-
-
-def page_script(module: str) -> None:
-    """app.py for one page (AppTest cannot switch to a callable st.Page): config, sidebar, the page."""
-    import importlib
-
-    import streamlit as st
-
-    from aelab.ui import sidebar
-
-    st.set_page_config(layout="wide", page_title="aelab")
-    sidebar.render()
-    importlib.import_module(module).render()
 
 
 def _open_train() -> AppTest:

@@ -4,22 +4,9 @@ from __future__ import annotations
 
 import pytest
 from streamlit.testing.v1 import AppTest
+from .apptest import page_script
 
 pytestmark = pytest.mark.timeout(120)
-
-
-def page_script(module: str) -> None:
-    """What app.py does for one page: page config, the shared sidebar, then the page (AppTest cannot switch
-    to a callable st.Page, so the page is run the way app.py's navigation runs it)."""
-    import importlib
-
-    import streamlit as st
-
-    from aelab.ui import sidebar
-
-    st.set_page_config(layout="wide", page_title="aelab")
-    sidebar.render()
-    importlib.import_module(module).render()
 
 
 def open_learn(language: str = "en") -> AppTest:
