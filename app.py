@@ -10,7 +10,7 @@ st.set_page_config(layout="wide", page_title="aelab", page_icon=":material/scatt
 with st.sidebar:
     prefetch_plotly()  # the browser loads plotly.js while the imports below run (seconds on a cold start)
 
-from aelab.ui import compare, explore, learn, sidebar, train_page  # noqa: E402  (torch, scikit-learn)
+from aelab.ui import cache, compare, explore, learn, sidebar, train_page  # noqa: E402  (torch, scikit-learn)
 from aelab.ui.i18n import t  # noqa: E402
 
 train_page.collect_finished_training()  # a run that ended while another page was open joins the picker
@@ -22,3 +22,5 @@ pages = [
     st.Page(learn.render, title=t("nav.learn"), url_path="learn", icon=":material/school:"),
 ]
 st.navigation(pages).run()
+# Once per process, after the first page is out: full GC passes then skip the imports (a click's slow half).
+cache.freeze_startup_heap()

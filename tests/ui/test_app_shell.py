@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import pickle
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -128,3 +130,19 @@ def test_a_valid_checkpoint_becomes_the_selected_model(digits_checkpoint: bytes)
     assert app.selectbox(key=MODEL_KEY).value == DEFAULT_MODEL
     app.selectbox(key=DATASET_KEY).set_value("digits").run()
     assert app.selectbox(key=MODEL_KEY).value.startswith("upload:")
+
+
+def test_freeze_startup_heap_takes_the_imports_out_of_full_collections_once() -> None:
+    # A fresh interpreter: freezing is per process, and the test process's own heap must stay as it is.
+    code = (
+        "import gc\n"
+        "from aelab.ui.cache import freeze_startup_heap\n"
+        "assert gc.get_freeze_count() == 0\n"
+        "assert freeze_startup_heap() is True\n"
+        "frozen = gc.get_freeze_count()\n"
+        "assert frozen > 100_000, frozen  # torch, scikit-learn and Streamlit's objects\n"
+        "assert freeze_startup_heap() is False\n"
+        "assert gc.get_freeze_count() == frozen\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
