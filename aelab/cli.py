@@ -39,6 +39,10 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--lr", type=float, default=1e-3, help="learning rate")
     train.add_argument("--beta", type=float, default=1.0, help="KL weight (vae)")
     train.add_argument("--noise", type=float, default=0.3, help="input noise std (dae)")
+    train.add_argument("--umap-weight", type=float, default=10.0, help="weight of the UMAP structure term (umap-ae)")
+    train.add_argument("--n-neighbors", type=_positive_int, default=15, help="UMAP graph neighbours (umap-ae)")
+    train.add_argument("--min-dist", type=float, default=0.1, help="UMAP minimum distance (umap-ae)")
+    train.add_argument("--shift", type=float, default=0.0, help="random shift of training images, pixels (augmentation)")
     train.add_argument("--hidden", type=_positive_int, nargs="+", default=None, help="MLP widths, image side first")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
@@ -168,10 +172,15 @@ def cmd_train(args: argparse.Namespace) -> None:
     from aelab.models import ModelConfig
     from aelab.train import TrainConfig
 
-    model_config = ModelConfig(kind=args.model, latent_dim=args.latent_dim, beta=args.beta, noise=args.noise, seed=args.seed)
+    model_config = ModelConfig(
+        kind=args.model, latent_dim=args.latent_dim, beta=args.beta, noise=args.noise, seed=args.seed,
+        umap_weight=args.umap_weight, n_neighbors=args.n_neighbors, min_dist=args.min_dist,
+    )
     if args.hidden:
         model_config.hidden = tuple(args.hidden)
-    train_config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed, device=args.device)
+    train_config = TrainConfig(
+        epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed, device=args.device, shift=args.shift
+    )
     train_config.validate()
     _, trained = _train_recipe(args.dataset, model_config, train_config, f"{args.dataset}-{args.model}")
     path = trained.save(args.out)

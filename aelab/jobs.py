@@ -225,7 +225,13 @@ SMALL_IMAGE_PIXELS = 16 * 16
 
 
 def model_config_for(
-    dataset: Dataset, kind: str, latent_dim: int = 2, beta: float = 1.0, noise: float = 0.3, seed: int = 0
+    dataset: Dataset,
+    kind: str,
+    latent_dim: int = 2,
+    beta: float = 1.0,
+    noise: float = 0.3,
+    seed: int = 0,
+    umap_weight: float = ModelConfig.umap_weight,
 ) -> ModelConfig:
     """A model config for training ``kind`` on ``dataset`` from the page's few choices.
 
@@ -236,7 +242,7 @@ def model_config_for(
     hidden, channels = ((128, 64), (16, 32)) if small else ((512, 256), (32, 64))
     return ModelConfig(
         kind=kind, image_shape=dataset.image_shape, latent_dim=latent_dim, hidden=hidden, channels=channels,
-        beta=beta, noise=noise, seed=seed,
+        beta=beta, noise=noise, seed=seed, umap_weight=umap_weight,
     )
 
 

@@ -25,7 +25,6 @@ import os
 import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
@@ -196,8 +195,8 @@ def main(argv: list[str] | None = None) -> int:
 
     median = statistics.median
     print()
-    print(f"| measure | aelab Explore | minimal st.plotly_chart page | ratio |")
-    print(f"|---|---|---|---|")
+    print("| measure | aelab Explore | minimal st.plotly_chart page | ratio |")
+    print("|---|---|---|---|")
     print(f"| cold first render, median of {len(cold_app)} (ms) | {median(cold_app):.0f} | {median(cold_min):.0f} "
           f"| {median(cold_app) / median(cold_min):.2f} |")
     print(f"| warm first render, median of {len(warm_app)} (ms) | {median(warm_app):.0f} | {median(warm_min):.0f} "

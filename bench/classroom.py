@@ -172,7 +172,7 @@ async def train(student: Student, page: Page, training: Training, epochs: int, d
         await page.wait_for_timeout(500)
     else:
         await page.get_by_role("button", name="Stop").click()
-        training.outcome = f"stopped at the time budget"
+        training.outcome = "stopped at the time budget"
         await page.locator("[data-testid='stMain'] [data-testid='stAlertContentWarning']").wait_for(timeout=30_000)
     training.finished = time.monotonic()
     await page.wait_for_timeout(1500)

@@ -96,7 +96,7 @@ def hover_rate(page: Page, box: dict[str, float], moves: int) -> tuple[float, fl
     left, top, width, height = box["left"], box["top"], box["width"], box["height"]
     page.mouse.move(left + 0.1 * width, top + 0.5 * height)
     page.wait_for_timeout(200)
-    start = page.evaluate(f"() => [performance.now(), window.__aelab.debug.hoverDecodes, window.__benchMoves]")
+    start = page.evaluate("() => [performance.now(), window.__aelab.debug.hoverDecodes, window.__benchMoves]")
     for i in range(moves // 20):
         # A zigzag over the plot in 20-step segments of about 3 pixels a step, like a hand moving the mouse
         # (each segment is one Playwright call, so the events come at the browser's pace, not Python's).
@@ -104,7 +104,7 @@ def hover_rate(page: Page, box: dict[str, float], moves: int) -> tuple[float, fl
         fy = 0.35 + 0.3 * (i % 2)
         page.mouse.move(left + fx * width, top + fy * height, steps=20)
     page.wait_for_timeout(50)
-    end = page.evaluate(f"() => [performance.now(), window.__aelab.debug.hoverDecodes, window.__benchMoves]")
+    end = page.evaluate("() => [performance.now(), window.__aelab.debug.hoverDecodes, window.__benchMoves]")
     seconds = (end[0] - start[0]) / 1000
     return (end[1] - start[1]) / seconds, (end[2] - start[2]) / seconds, seconds
 

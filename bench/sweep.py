@@ -36,13 +36,16 @@ def main() -> None:
     parser.add_argument("--weight-decay", type=float, default=0.0)
     parser.add_argument("--umap-weight", type=float, default=0.01)
     parser.add_argument("--n-neighbors", type=int, default=15)
+    parser.add_argument("--min-dist", type=float, default=0.1)
+    parser.add_argument("--seed", type=int, default=0, help="seeds the weights and the training's randomness")
     args = parser.parse_args()
     torch.set_num_threads(1)
 
     dataset = load_dataset(args.dataset)
     model_config = ModelConfig(kind=args.kind, hidden=tuple(args.hidden), umap_weight=args.umap_weight,
-                               n_neighbors=args.n_neighbors)
-    train_config = TrainConfig(epochs=args.epochs, shift=args.shift, schedule=args.schedule, weight_decay=args.weight_decay)
+                               n_neighbors=args.n_neighbors, min_dist=args.min_dist, seed=args.seed)
+    train_config = TrainConfig(epochs=args.epochs, shift=args.shift, schedule=args.schedule, weight_decay=args.weight_decay,
+                               seed=args.seed)
     start = time.perf_counter()
     trained = train_model(dataset, model_config, train_config)
     seconds = time.perf_counter() - start

@@ -83,3 +83,22 @@ def test_train_warns_when_the_model_learned_nothing(tmp_path: Path, capsys) -> N
     assert run(*args, "--out", str(out)) == 0  # the file is still written: the user may want to inspect it
     err = capsys.readouterr().err
     assert "aelab: warning: the model learned nothing" in err and "learning rate (10)" in err
+
+
+def test_train_a_umap_ae_with_its_structure_settings(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "umap.safetensors"
+    args = ("train", "--dataset", "blobs8", "--model", "umap-ae", "--epochs", "2", "--hidden", "16")
+    structure = ("--umap-weight", "2.5", "--n-neighbors", "8", "--min-dist", "0.2", "--shift", "0.5")
+    assert run(*args, *structure, "--out", str(out)) == 0
+    capsys.readouterr()
+    assert run("info", str(out)) == 0
+    header = capsys.readouterr().out
+    assert '"umap_weight": 2.5' in header and '"n_neighbors": 8' in header and '"min_dist": 0.2' in header
+    assert '"shift": 0.5' in header
+
+
+def test_a_bad_structure_setting_ends_in_one_line_and_exit_2(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "never.safetensors"
+    assert run("train", "--dataset", "blobs8", "--model", "umap-ae", "--n-neighbors", "1", "--out", str(out)) == 2
+    assert "n_neighbors must be between 2 and 200" in capsys.readouterr().err
+    assert not out.exists()

@@ -9,7 +9,7 @@ import torch
 from aelab.baselines import knn_accuracy
 from aelab.checkpoint import load_checkpoint
 from aelab.latent import encode_images
-from aelab.models import ModelConfig, build_model
+from aelab.models import ModelConfig, UMAPAutoencoder, build_model
 from aelab.recipes import train_model
 from aelab.train import TrainConfig
 
@@ -67,3 +67,30 @@ def test_checkpoint_round_trip_gives_identical_codes(trained, tiny) -> None:
     loaded = load_checkpoint(trained.to_bytes())
     assert loaded.kind == "umap-ae" and loaded.model.config.umap_weight == 0.05
     assert np.array_equal(encode_images(loaded.model, tiny.images), encode_images(trained.model, tiny.images))
+
+
+def test_prepare_starts_the_encoder_from_the_graphs_spectral_layout(tiny) -> None:
+    from umap.spectral import spectral_layout
+    from umap.umap_ import fuzzy_simplicial_set
+
+    config = ModelConfig(kind="umap-ae", image_shape=tiny.image_shape, **SMALL)
+    flat = np.array(tiny.train_images).reshape(len(tiny.train_images), -1)
+    graph, _, _ = fuzzy_simplicial_set(flat, config.n_neighbors, np.random.RandomState(config.seed), "euclidean")
+    layout = spectral_layout(flat, graph.tocsr(), 2, np.random.RandomState(config.seed))
+
+    def agreement(warm_start_steps: int) -> tuple[float, float]:
+        """(smallest |correlation| of a code axis with the same layout axis, largest |coordinate|)."""
+        model = build_model(config)
+        model.warm_start_steps = warm_start_steps
+        model.prepare(torch.from_numpy(np.array(tiny.train_images)))
+        codes = encode_images(model, tiny.train_images)
+        correlation = min(abs(np.corrcoef(codes[:, i], layout[:, i])[0, 1]) for i in range(2))
+        return correlation, float(np.abs(codes).max())
+
+    # Before any training step, the codes already follow UMAP's initial layout, scaled as UMAP scales it
+    # (largest coordinate 10; 500 steps get most of the way); from random weights they do not.
+    warm_correlation, warm_spread = agreement(UMAPAutoencoder.warm_start_steps)
+    cold_correlation, _ = agreement(0)
+    assert warm_correlation > 0.9
+    assert cold_correlation < warm_correlation - 0.1
+    assert 4 < warm_spread < 13

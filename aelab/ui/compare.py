@@ -1,7 +1,9 @@
 """The Compare page: the same test images placed in a plane by PCA, by the autoencoder and by UMAP.
 
-Three planes side by side, coloured alike; a click in any of them decodes that point through the method's
-own way back to pixels (PCA's linear inverse, the decoder ψ, UMAP's interpolating inverse). Below, one
+Planes side by side, coloured alike: PCA(2), the chosen model, the shipped UMAP-structured autoencoder
+where the dataset has one (and it is not the chosen model), UMAP. A click in any of them decodes that point
+through the method's own way back to pixels (PCA's linear inverse, the decoder ψ, UMAP's interpolating
+inverse). Below, one
 table of the shared metrics (:mod:`aelab.baselines`): test reconstruction MSE, 5-NN accuracy of the codes,
 fit time. Everything expensive is cached: fits and metrics per dataset, model metrics per model.
 """
@@ -22,15 +24,15 @@ from aelab.latent import decode_point, plane_bounds
 from aelab.ui import cache
 from aelab.ui.i18n import register, t
 from aelab.ui.plane import latent_plane
-from aelab.ui.state import ModelEntry, require_model
+from aelab.ui.state import ModelEntry, pretrained_entries, require_model
 
 register(
     {
         "compare.title": ("PCA, autoencoder and UMAP side by side", "PCA、自编码器与 UMAP 并排比较"),
         "compare.intro": (
-            "The same test images of {dataset}, placed in a plane by three methods; the colours are the classes. "
+            "The same test images of {dataset}, placed in a plane by each method; the colours are the classes. "
             "Click anywhere in a plane to decode that point with the method's own way back to an image.",
-            "{dataset} 的同一批测试图像，分别由三种方法放到平面上；颜色表示类别。"
+            "{dataset} 的同一批测试图像，分别由各方法放到平面上；颜色表示类别。"
             "点击平面上任意位置，用该方法自己的逆映射把这个点还原成图像。",
         ),
         "compare.pca": ("PCA (2 components)", "PCA（2 个主成分）"),
@@ -46,6 +48,14 @@ register(
         "compare.model_dims": (
             "The model has {d} latent dimensions: the plane shows the first two, and a click decodes with the others at 0.",
             "该模型有 {d} 个潜在维度：平面显示前两维，点击解码时其余维度取 0。",
+        ),
+        "compare.structured": ("UMAP-structured autoencoder", "UMAP 结构自编码器"),
+        "compare.structured_note": (
+            "{title}. Trained on the reconstruction error plus UMAP's neighbour-graph term, which pulls neighbours "
+            "together and pushes the rest apart as UMAP does: the classes separate more clearly than in a plain "
+            "autoencoder's plane, and the decoder still draws any point at once.",
+            "{title}。以重建误差加上 UMAP 邻居图项训练，该项像 UMAP 一样把近邻拉近、把其余推开：类别比普通自编码器的平面"
+            "分得更清楚，而解码器仍能立刻画出任意一点。",
         ),
         "compare.umap": ("UMAP", "UMAP"),
         "compare.umap_note": (
@@ -83,7 +93,6 @@ register(
 
 # UMAP's inverse_transform takes tens to hundreds of ms an image: its MSE is measured on this many test images.
 UMAP_RECONSTRUCT_LIMIT = 50
-METHODS = ("pca", "model", "umap")
 PLANE_HEIGHT = 400
 
 
@@ -115,6 +124,14 @@ def embedding_test_codes(dataset_name: str, method: str) -> np.ndarray:
 def embedding_decode(dataset_name: str, method: str, x: float, y: float) -> np.ndarray:
     """The image (C, H, W) that PCA's or UMAP's inverse map gives the point (x, y)."""
     return _embedding(dataset_name, method).inverse_transform(np.array([[x, y]], dtype=np.float32))[0]
+
+
+def structured_entry(dataset_name: str, chosen: ModelEntry) -> ModelEntry | None:
+    """The shipped UMAP-structured autoencoder for a dataset, shown beside the chosen model; None when no such
+    file ships (or passes its check) or when it is the chosen model already."""
+    return next(
+        (e for e in pretrained_entries(dataset_name) if e.checkpoint.kind == "umap-ae" and e.id != chosen.id), None
+    )
 
 
 def metrics_table(rows: Sequence[Metrics]) -> pd.DataFrame:
@@ -172,30 +189,34 @@ def render() -> None:
     dataset, entry = now.dataset, now.entry
     st.header(t("compare.title"))
     st.caption(t("compare.intro", dataset=dataset.title))
-    columns = st.columns(3, gap="medium")
-    titles = {
-        "pca": (t("compare.pca"), t("compare.pca_note")),
-        "model": (t("compare.model"), t("compare.model_note", title=entry.title)),
-        "umap": (t("compare.umap"), t("compare.umap_note")),
-    }
-    for column, method in zip(columns, METHODS):
+    structured = structured_entry(dataset.name, entry)
+    # (method, model entry for "model", title, note): PCA, the chosen model, the shipped UMAP-AE, UMAP.
+    panels = [
+        ("pca", None, t("compare.pca"), t("compare.pca_note")),
+        ("model", entry, t("compare.model"), t("compare.model_note", title=entry.title)),
+    ]
+    if structured is not None:
+        panels.append(
+            ("model", structured, t("compare.structured"), t("compare.structured_note", title=structured.title))
+        )
+    panels.append(("umap", None, t("compare.umap"), t("compare.umap_note")))
+    for column, (method, model_entry, title, note) in zip(st.columns(len(panels), gap="medium"), panels):
         with column:
-            title, note = titles[method]
             st.subheader(title)
             st.caption(note)
-            if method == "model" and entry.checkpoint.model.config.latent_dim > 2:
-                st.caption(t("compare.model_dims", d=entry.checkpoint.model.config.latent_dim))
+            if model_entry is not None and model_entry.checkpoint.model.config.latent_dim > 2:
+                st.caption(t("compare.model_dims", d=model_entry.checkpoint.model.config.latent_dim))
             if method == "umap":
                 with st.spinner(t("compare.fitting_umap"), show_time=True):
                     cache.umap(dataset.name)
-            _plane_column(method, dataset.name, entry if method == "model" else None)
+            _plane_column(method, dataset.name, model_entry)
     st.subheader(t("compare.metrics"))
     with st.spinner(t("compare.computing"), show_time=True):
+        models = [e for e in (entry, structured) if e is not None]
         rows = [
             replace(embedding_metrics(dataset.name, "pca"), method=t("compare.pca")),
-            replace(model_metrics(entry.id, entry.checkpoint, dataset.name), method=entry.title),
+            *(replace(model_metrics(e.id, e.checkpoint, dataset.name), method=e.title) for e in models),
             replace(embedding_metrics(dataset.name, "umap"), method=t("compare.umap")),
         ]
     st.dataframe(metrics_table(rows), hide_index=True)
     st.caption(t("compare.metrics_note", n=UMAP_RECONSTRUCT_LIMIT))
-

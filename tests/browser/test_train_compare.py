@@ -1,5 +1,6 @@
 """Train and Compare in a real browser, through app.py: a short training on digits runs to its success
-message with the curves drawn, and Compare then draws its three planes. Saves train.png, compare.png and
+message with the curves drawn, and Compare then draws its four planes (PCA, the trained model, the shipped
+UMAP-structured autoencoder, UMAP). Saves train.png, compare.png and
 learn.png on the way (into docs/ with AELAB_UPDATE_DOCS=1)."""
 
 from __future__ import annotations
@@ -86,7 +87,7 @@ def test_train_then_compare_then_learn(page: Page, app_url: str, page_errors: li
     expect(page.get_by_role("heading", name="PCA, autoencoder and UMAP side by side")).to_be_visible(timeout=30_000)
     page.wait_for_function(
         "() => { const p = window.__aelab?.planes || {};"
-        " return Object.values(p).filter(s => s.drawn && s.key.startsWith('compare.plane.')).length === 3; }",
+        " return Object.values(p).filter(s => s.drawn && s.key.startsWith('compare.plane.')).length === 4; }",
         timeout=200_000,
     )
     expect(_main(page).get_by_test_id("stDataFrame")).to_be_visible(timeout=120_000)
