@@ -53,7 +53,24 @@ def test_beta_and_noise_appear_for_their_kinds_only() -> None:
     assert "train.beta" in keys() and "train.noise" not in keys()
     at.selectbox(key="train.kind").set_value("dae").run()
     assert "train.noise" in keys() and "train.beta" not in keys()
+    assert "train.umap_weight" not in {s.key for s in at.select_slider}
     assert not at.exception
+
+
+@pytest.mark.timeout(240)
+def test_a_umap_ae_is_trained_with_the_chosen_structure_weight() -> None:
+    at = open_train()
+    at.selectbox(key="train.dataset").set_value("digits").run()
+    at.selectbox(key="train.kind").set_value("umap-ae").run()
+    weight = at.select_slider(key="train.umap_weight")
+    assert weight.value == 10.0  # the shipped models' weight
+    weight.set_value(3.0).run()
+    at.number_input(key="train.epochs.digits").set_value(1).run()
+    at.button(key="train.start").click().run()
+    assert not at.exception
+    run_until(at, lambda at: len(at.success) > 0, limit_s=150)  # the neighbour graph comes first (numba)
+    checkpoint = at.session_state["aelab.selection"].entries[0].checkpoint
+    assert checkpoint.kind == "umap-ae" and checkpoint.model.config.umap_weight == 3.0
 
 
 def test_one_epoch_on_digits_completes_and_joins_this_sessions_models() -> None:
