@@ -39,9 +39,10 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--lr", type=float, default=1e-3, help="learning rate")
     train.add_argument("--beta", type=float, default=1.0, help="KL weight (vae)")
     train.add_argument("--noise", type=float, default=0.3, help="input noise std (dae)")
-    train.add_argument("--umap-weight", type=float, default=10.0, help="weight of the UMAP structure term (umap-ae)")
-    train.add_argument("--n-neighbors", type=_positive_int, default=15, help="UMAP graph neighbours (umap-ae)")
-    train.add_argument("--min-dist", type=float, default=0.1, help="UMAP minimum distance (umap-ae)")
+    # umap-ae settings default to ModelConfig's (None: not given), so the defaults live in one place.
+    train.add_argument("--umap-weight", type=float, default=None, help="weight of the UMAP structure term (umap-ae)")
+    train.add_argument("--n-neighbors", type=_positive_int, default=None, help="UMAP graph neighbours (umap-ae)")
+    train.add_argument("--min-dist", type=float, default=None, help="UMAP minimum distance (umap-ae)")
     train.add_argument("--shift", type=float, default=0.0, help="random shift of training images, pixels (augmentation)")
     train.add_argument("--hidden", type=_positive_int, nargs="+", default=None, help="MLP widths, image side first")
     train.add_argument("--seed", type=int, default=0)
@@ -172,9 +173,10 @@ def cmd_train(args: argparse.Namespace) -> None:
     from aelab.models import ModelConfig
     from aelab.train import TrainConfig
 
+    structure = {name: getattr(args, name) for name in ("umap_weight", "n_neighbors", "min_dist")}
     model_config = ModelConfig(
         kind=args.model, latent_dim=args.latent_dim, beta=args.beta, noise=args.noise, seed=args.seed,
-        umap_weight=args.umap_weight, n_neighbors=args.n_neighbors, min_dist=args.min_dist,
+        **{name: value for name, value in structure.items() if value is not None},
     )
     if args.hidden:
         model_config.hidden = tuple(args.hidden)

@@ -182,7 +182,8 @@ def _settings(active: bool) -> None:
     epochs = st.number_input(t("train.epochs"), 1, 500, defaults["epochs"], key=f"train.epochs.{name}")
     lr = st.select_slider(t("train.lr"), LEARNING_RATES, defaults["lr"], format_func="{:g}".format, key=f"train.lr.{name}")
     batch_size = st.select_slider(t("train.batch_size"), BATCH_SIZES, defaults["batch_size"], key=f"train.batch_size.{name}")
-    beta = noise = umap_weight = None
+    beta = noise = None
+    umap_weight = ModelConfig.umap_weight
     if kind == "umap-ae":
         umap_weight = st.select_slider(
             t("train.umap_weight"), UMAP_WEIGHTS, ModelConfig.umap_weight, format_func="{:g}".format,
@@ -197,7 +198,7 @@ def _settings(active: bool) -> None:
         dataset = cache.dataset(name)
         model_config = model_config_for(
             dataset, kind, int(latent_dim), beta=1.0 if beta is None else beta, noise=0.3 if noise is None else noise,
-            seed=int(seed), umap_weight=ModelConfig.umap_weight if umap_weight is None else float(umap_weight),
+            seed=int(seed), umap_weight=float(umap_weight),
         )
         train_config = TrainConfig(epochs=int(epochs), batch_size=int(batch_size), lr=float(lr), seed=int(seed))
         training_pool().submit(page_state().session_key, dataset, model_config, train_config)
