@@ -65,8 +65,11 @@ def test_train_then_compare_then_learn(page: Page, app_url: str, page_errors: li
     page.goto(f"{app_url}/train")
     expect(page.get_by_role("heading", name="Train an autoencoder")).to_be_visible(timeout=60_000)
     _choose(page, "Dataset", "Digits 8×8")
+    # The rerun first adds digits' own field (default 60), then removes MNIST's stale one: wait for both,
+    # in that order (a count of 1 alone can still be the stale field, before the rerun has drawn anything).
+    expect(_main(page).locator("input[aria-label='Epochs'][value='60']")).to_have_count(1, timeout=20_000)
     epochs = _main(page).get_by_label("Epochs", exact=True)
-    expect(epochs).to_have_count(1, timeout=20_000)  # MNIST's stale field is gone: the rerun is done
+    expect(epochs).to_have_count(1, timeout=20_000)
     expect(epochs).to_have_value("60")  # digits' default
 
     _train(page, 2)
