@@ -1,26 +1,5 @@
-"""aelab's Streamlit entry point: the shared sidebar and the four pages. Run with ``streamlit run app.py``."""
+"""aelab's Streamlit entry point (``streamlit run app.py``); the app itself is `aelab.ui.app`."""
 
-from __future__ import annotations
+from aelab.ui.app import main
 
-import streamlit as st
-
-from aelab.ui.plane import prefetch_plotly  # light (numpy, plotly's package): no torch
-
-st.set_page_config(layout="wide", page_title="aelab", page_icon=":material/scatter_plot:")
-with st.sidebar:
-    prefetch_plotly()  # the browser loads plotly.js while the imports below run (seconds on a cold start)
-
-from aelab.ui import cache, compare, explore, learn, sidebar, train_page  # noqa: E402  (torch, scikit-learn)
-from aelab.ui.i18n import t  # noqa: E402
-
-train_page.collect_finished_training()  # a run that ended while another page was open joins the picker
-sidebar.render()
-pages = [
-    st.Page(explore.render, title=t("nav.explore"), url_path="explore", icon=":material/scatter_plot:", default=True),
-    st.Page(train_page.render, title=t("nav.train"), url_path="train", icon=":material/model_training:"),
-    st.Page(compare.render, title=t("nav.compare"), url_path="compare", icon=":material/compare:"),
-    st.Page(learn.render, title=t("nav.learn"), url_path="learn", icon=":material/school:"),
-]
-st.navigation(pages).run()
-# Once per process, after the first page is out: full GC passes then skip the imports (a click's slow half).
-cache.freeze_startup_heap()
+main()

@@ -50,7 +50,7 @@ def has_module(name: str) -> bool:
 
 def setup(extras: str) -> None:
     """Create .venv and install aelab (editable) with ``extras``, skipping work already done."""
-    if sys.version_info < (3, 10):
+    if sys.version_info < (3, 10):  # noqa: UP036  (run.py must say so on an older Python, not crash)
         sys.exit(f"aelab needs Python 3.10 or newer; this is {sys.version.split()[0]}")
     if not PYTHON.exists():
         say(f"creating a virtual environment in {VENV}")
@@ -79,8 +79,10 @@ def ensure_browser() -> None:
         run(apt, "update", "-q", env=env)
         run(apt, "install", "-y", "-q", "--no-install-recommends", "chromium", "fonts-noto-cjk", env=env)
     else:
-        say("chromium is not installed and cannot be installed here (needs root and apt-get): "
-            "browser tests will be skipped. On Debian/Ubuntu: sudo apt-get install chromium")
+        say(
+            "chromium is not installed and cannot be installed here (needs root and apt-get): "
+            "browser tests will be skipped. On Debian/Ubuntu: sudo apt-get install chromium"
+        )
 
 
 def main(argv: list[str]) -> int:

@@ -37,8 +37,12 @@ class Metrics:
     fit_seconds: float | None = None
 
     def to_dict(self) -> dict[str, float | str | None]:
-        return {"method": self.method, "test_mse": self.test_mse, "knn_accuracy": self.knn_accuracy,
-                "fit_seconds": self.fit_seconds}
+        return {
+            "method": self.method,
+            "test_mse": self.test_mse,
+            "knn_accuracy": self.knn_accuracy,
+            "fit_seconds": self.fit_seconds,
+        }
 
 
 def reconstruction_mse(images: np.ndarray, reconstructions: np.ndarray) -> float:
@@ -86,11 +90,15 @@ class Embedding:
 def fit_pca(dataset: Dataset, n_components: int = 2, seed: int = 0) -> Embedding:
     """PCA fitted on the training split."""
     start = time.perf_counter()
-    pca = PCA(n_components=n_components, random_state=seed).fit(dataset.train_images.reshape(len(dataset.train_idx), -1))
+    pca = PCA(n_components=n_components, random_state=seed).fit(
+        dataset.train_images.reshape(len(dataset.train_idx), -1)
+    )
     return Embedding(f"PCA({n_components})", pca, dataset.image_shape, time.perf_counter() - start)
 
 
-def fit_umap(dataset: Dataset, n_components: int = 2, n_neighbors: int = 15, min_dist: float = 0.1, seed: int = 0) -> Embedding:
+def fit_umap(
+    dataset: Dataset, n_components: int = 2, n_neighbors: int = 15, min_dist: float = 0.1, seed: int = 0
+) -> Embedding:
     """UMAP (umap-learn) fitted on the training split; slow to import and fit the first time (numba)."""
     import umap  # deferred: importing umap compiles numba code, seconds we only pay when asked
 
@@ -114,12 +122,16 @@ def evaluate_embedding(embedding: Embedding, dataset: Dataset, reconstruct_limit
     return Metrics(embedding.name, mse, accuracy, embedding.fit_seconds)
 
 
-def evaluate_model(model: Autoencoder, dataset: Dataset, name: str | None = None, fit_seconds: float | None = None) -> Metrics:
+def evaluate_model(
+    model: Autoencoder, dataset: Dataset, name: str | None = None, fit_seconds: float | None = None
+) -> Metrics:
     """Test reconstruction MSE and 5-NN accuracy of the model's codes on the dataset's split."""
     test_images = dataset.test_images
     mse = reconstruction_mse(test_images, reconstruct(model, test_images))
     accuracy = knn_accuracy(
-        encode_images(model, dataset.train_images), dataset.train_labels,
-        encode_images(model, test_images), dataset.test_labels,
+        encode_images(model, dataset.train_images),
+        dataset.train_labels,
+        encode_images(model, test_images),
+        dataset.test_labels,
     )
     return Metrics(name or model.kind, mse, accuracy, fit_seconds)

@@ -152,7 +152,9 @@ def load_checkpoint(source: str | os.PathLike | bytes) -> Checkpoint:
             raise BadCheckpoint(f"no checkpoint file at {path}")
         size = path.stat().st_size
         if size > MAX_BYTES:
-            raise BadCheckpoint(f"{path.name} is {size / 2**20:.1f} MB; checkpoints are limited to {MAX_BYTES // 2**20} MB")
+            raise BadCheckpoint(
+                f"{path.name} is {size / 2**20:.1f} MB; checkpoints are limited to {MAX_BYTES // 2**20} MB"
+            )
         data = path.read_bytes()
     header = read_header(data)
     config = _config_from(header)
@@ -168,7 +170,9 @@ def load_checkpoint(source: str | os.PathLike | bytes) -> Checkpoint:
     _check_tensors(expected_state(config), tensors)
     model = build_model(config)
     if weights_hash(tensors) != header["weights_sha256"]:
-        raise BadCheckpoint("the weights do not match the hash in the checkpoint's header (the file was altered or damaged)")
+        raise BadCheckpoint(
+            "the weights do not match the hash in the checkpoint's header (the file was altered or damaged)"
+        )
     model.load_state_dict(tensors, strict=True)
     return Checkpoint(model.eval(), header)
 
@@ -178,7 +182,9 @@ def read_header(data: bytes) -> dict:
     if len(data) == 0:
         raise BadCheckpoint("the file is empty")
     if len(data) > MAX_BYTES:
-        raise BadCheckpoint(f"the file is {len(data) / 2**20:.1f} MB; checkpoints are limited to {MAX_BYTES // 2**20} MB")
+        raise BadCheckpoint(
+            f"the file is {len(data) / 2**20:.1f} MB; checkpoints are limited to {MAX_BYTES // 2**20} MB"
+        )
     if len(data) < 8:
         raise BadCheckpoint(f"the file is only {len(data)} bytes: too short to be a safetensors checkpoint")
     (header_length,) = struct.unpack("<Q", data[:8])
@@ -197,7 +203,9 @@ def read_header(data: bytes) -> dict:
         outer = json.loads(data[8 : 8 + header_length].decode("utf-8"))
         header = json.loads(outer["__metadata__"]["aelab"])
     except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError):
-        raise BadCheckpoint("not an aelab checkpoint: the safetensors header has no readable 'aelab' metadata") from None
+        raise BadCheckpoint(
+            "not an aelab checkpoint: the safetensors header has no readable 'aelab' metadata"
+        ) from None
     _check_header(header)
     return header
 
@@ -231,7 +239,9 @@ def _check_header(header: object) -> None:
         raise BadCheckpoint("latent_bounds must be a list of [low, high] pairs") from None
     latent_dim = header["model"].get("latent_dim")
     if bounds_array.shape != (latent_dim, 2) or not np.isfinite(bounds_array).all():
-        raise BadCheckpoint(f"latent_bounds must be {latent_dim} finite [low, high] pairs; got shape {bounds_array.shape}")
+        raise BadCheckpoint(
+            f"latent_bounds must be {latent_dim} finite [low, high] pairs; got shape {bounds_array.shape}"
+        )
     for name, value in header["metrics"].items():
         if not isinstance(value, (int, float)) or not math.isfinite(value):
             raise BadCheckpoint(f"metric {name!r} is not a finite number")
@@ -244,7 +254,9 @@ def _config_from(header: dict) -> ModelConfig:
     except (TypeError, ValueError, AelabError) as error:
         raise BadCheckpoint(f"the checkpoint's model config is invalid: {error}") from None
     if list(config.image_shape) != header["image_shape"]:
-        raise BadCheckpoint(f"image_shape {header['image_shape']} disagrees with the model config's {list(config.image_shape)}")
+        raise BadCheckpoint(
+            f"image_shape {header['image_shape']} disagrees with the model config's {list(config.image_shape)}"
+        )
     return config
 
 
@@ -260,7 +272,12 @@ def _check_tensors(expected: dict[str, torch.Tensor], tensors: dict[str, torch.T
     if missing or extra:
         raise BadCheckpoint(
             "the weights do not fit the model the header describes: "
-            + "; ".join(filter(None, [missing and f"missing {', '.join(missing[:5])}", extra and f"unexpected {', '.join(extra[:5])}"]))
+            + "; ".join(
+                filter(
+                    None,
+                    [missing and f"missing {', '.join(missing[:5])}", extra and f"unexpected {', '.join(extra[:5])}"],
+                )
+            )
         )
     for name, want in expected.items():
         got = tensors[name]

@@ -43,7 +43,9 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--umap-weight", type=float, default=None, help="weight of the UMAP structure term (umap-ae)")
     train.add_argument("--n-neighbors", type=_positive_int, default=None, help="UMAP graph neighbours (umap-ae)")
     train.add_argument("--min-dist", type=float, default=None, help="UMAP minimum distance (umap-ae)")
-    train.add_argument("--shift", type=float, default=0.0, help="random shift of training images, pixels (augmentation)")
+    train.add_argument(
+        "--shift", type=float, default=0.0, help="random shift of training images, pixels (augmentation)"
+    )
     train.add_argument("--hidden", type=_positive_int, nargs="+", default=None, help="MLP widths, image side first")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
@@ -75,7 +77,8 @@ def _parser() -> argparse.ArgumentParser:
 def _add_export_command(commands) -> None:
     """``aelab export-html CHECKPOINT --dataset NAME --out FILE``: the single-file offline explorer."""
     export = commands.add_parser(
-        "export-html", help="write one self-contained HTML page to explore a model offline (hover decoding in the browser)"
+        "export-html",
+        help="write one self-contained HTML page to explore a model offline (hover decoding in the browser)",
     )
     export.add_argument("checkpoint", type=Path)
     export.add_argument("--dataset", default=None, help="defaults to the checkpoint's dataset")
@@ -104,7 +107,8 @@ def _add_data_commands(commands) -> None:
     fetch = actions.add_parser("fetch", help="download an online dataset into the per-user cache")
     fetch.add_argument("name", choices=list(ONLINE))
     imported = actions.add_parser(
-        "import", help=f"put a dataset's standard files into the cache: a folder with {', '.join(IDX_FILES)}, or an .npz"
+        "import",
+        help=f"put a dataset's standard files into the cache: a folder with {', '.join(IDX_FILES)}, or an .npz",
     )
     imported.add_argument("path", type=Path)
     imported.add_argument("--dataset", required=True, choices=list(ONLINE), help="which online dataset the files are")
@@ -130,6 +134,7 @@ def _fetch_with_bar(name: str) -> None:
     from aelab.sources import fetch
 
     with tqdm(total=100, desc=f"fetching {name}", unit="%", dynamic_ncols=True) as bar:
+
         def progress(fraction: float, message: str) -> None:
             bar.set_postfix_str(message, refresh=False)
             bar.update(round(100 * fraction) - bar.n)
@@ -175,7 +180,11 @@ def cmd_train(args: argparse.Namespace) -> None:
 
     structure = {name: getattr(args, name) for name in ("umap_weight", "n_neighbors", "min_dist")}
     model_config = ModelConfig(
-        kind=args.model, latent_dim=args.latent_dim, beta=args.beta, noise=args.noise, seed=args.seed,
+        kind=args.model,
+        latent_dim=args.latent_dim,
+        beta=args.beta,
+        noise=args.noise,
+        seed=args.seed,
         **{name: value for name, value in structure.items() if value is not None},
     )
     if args.hidden:
@@ -187,11 +196,16 @@ def cmd_train(args: argparse.Namespace) -> None:
     _, trained = _train_recipe(args.dataset, model_config, train_config, f"{args.dataset}-{args.model}")
     path = trained.save(args.out)
     m = trained.metrics
-    print(f"saved {path}  test MSE {m.test_mse:.4f}  5-NN accuracy {m.knn_accuracy:.3f}  ({trained.history.seconds:.1f} s)")
+    print(
+        f"saved {path}  test MSE {m.test_mse:.4f}  5-NN accuracy {m.knn_accuracy:.3f}  ({trained.history.seconds:.1f} s)"
+    )
     if not trained.learned:
         from aelab.recipes import NOT_LEARNED
 
-        print("aelab: warning: " + NOT_LEARNED.format(mse=m.test_mse, mean=trained.mean_image_mse, lr=args.lr), file=sys.stderr)
+        print(
+            "aelab: warning: " + NOT_LEARNED.format(mse=m.test_mse, mean=trained.mean_image_mse, lr=args.lr),
+            file=sys.stderr,
+        )
 
 
 def _table(rows: list[list[str]], header: list[str]) -> str:
@@ -214,8 +228,10 @@ def cmd_eval(args: argparse.Namespace) -> None:
             f"but {dataset.name} has {dataset.image_shape}"
         )
     rows = []
-    for metrics in (evaluate_model(checkpoint.model, dataset, name=f"{checkpoint.kind} ({args.checkpoint.name})"),
-                    evaluate_embedding(fit_pca(dataset), dataset)):
+    for metrics in (
+        evaluate_model(checkpoint.model, dataset, name=f"{checkpoint.kind} ({args.checkpoint.name})"),
+        evaluate_embedding(fit_pca(dataset), dataset),
+    ):
         rows.append([metrics.method, f"{metrics.test_mse:.4f}", f"{metrics.knn_accuracy:.3f}"])
     print(f"{dataset.title}: {len(dataset.train_idx)} train / {len(dataset.test_idx)} test")
     print(_table(rows, ["method", "test MSE", "5-NN accuracy"]))
@@ -242,19 +258,21 @@ def cmd_sample(args: argparse.Namespace) -> None:
 
 
 def cmd_pretrain(args: argparse.Namespace) -> None:
+    import torch
+
     from aelab.baselines import evaluate_embedding, fit_pca
     from aelab.checkpoint import load_checkpoint
     from aelab.data import load_dataset
     from aelab.recipes import PRETRAINED, PRETRAINED_DIR, write_manifest
-
-    import torch
 
     # One thread: the order of floating-point sums, and so the weights, must not depend on the core count.
     torch.set_num_threads(1)
     recipes = [r for r in PRETRAINED if not args.only or r.name in args.only]
     unknown = set(args.only or []) - {r.name for r in PRETRAINED}
     if unknown:
-        raise AelabError(f"unknown recipe {', '.join(sorted(unknown))}; choose from {', '.join(r.name for r in PRETRAINED)}")
+        raise AelabError(
+            f"unknown recipe {', '.join(sorted(unknown))}; choose from {', '.join(r.name for r in PRETRAINED)}"
+        )
     out_dir = args.out_dir or PRETRAINED_DIR
     rows = []
     for recipe in recipes:
@@ -265,7 +283,16 @@ def cmd_pretrain(args: argparse.Namespace) -> None:
         after = load_checkpoint(target).header["weights_sha256"]
         same = "new" if before is None else ("same weights" if before == after else "weights changed")
         m = trained.metrics
-        rows.append([recipe.name, f"{m.test_mse:.4f}", f"{m.knn_accuracy:.3f}", f"{trained.history.seconds:.0f}", after[:12], same])
+        rows.append(
+            [
+                recipe.name,
+                f"{m.test_mse:.4f}",
+                f"{m.knn_accuracy:.3f}",
+                f"{trained.history.seconds:.0f}",
+                after[:12],
+                same,
+            ]
+        )
     write_manifest(out_dir)
     for name in sorted({r.dataset for r in recipes}):
         dataset = load_dataset(name)

@@ -12,6 +12,7 @@ cached per user: see :mod:`aelab.sources`. Uploads are parsed and validated in :
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -116,9 +117,7 @@ def make_dataset(
     if images.ndim == 3:
         images = images[:, None]
     if images.ndim != 4:
-        raise UnsupportedFile(
-            f"expected images shaped (N, H, W) or (N, C, H, W); got an array shaped {images.shape}"
-        )
+        raise UnsupportedFile(f"expected images shaped (N, H, W) or (N, C, H, W); got an array shaped {images.shape}")
     n, c, h, w = images.shape
     if c not in (1, 3):
         raise UnsupportedFile(f"expected 1 (grey) or 3 (RGB) channels; got {c} in shape {images.shape}")
@@ -146,7 +145,11 @@ def make_dataset(
     if labels.shape != (n,):
         raise UnsupportedFile(f"expected one label per image, shaped ({n},); got {labels.shape}")
     if not np.issubdtype(labels.dtype, np.integer):
-        if np.issubdtype(labels.dtype, np.floating) and np.isfinite(labels).all() and (labels == np.round(labels)).all():
+        if (
+            np.issubdtype(labels.dtype, np.floating)
+            and np.isfinite(labels).all()
+            and (labels == np.round(labels)).all()
+        ):
             labels = labels.astype(np.int64)
         else:
             raise UnsupportedFile(f"expected integer labels; got dtype {labels.dtype}")
@@ -164,8 +167,10 @@ def make_dataset(
     for factor, column in (factors or {}).items():
         column = np.array(column)  # a copy: the caller's array stays writable, ours becomes read-only
         if column.shape != (n,) or not np.issubdtype(column.dtype, np.number):
-            raise UnsupportedFile(f"expected factor {factor!r} to hold one number per image, shaped ({n},); "
-                                  f"got {column.dtype} shaped {column.shape}")
+            raise UnsupportedFile(
+                f"expected factor {factor!r} to hold one number per image, shaped ({n},); "
+                f"got {column.dtype} shaped {column.shape}"
+            )
         if not np.isfinite(column).all():
             raise UnsupportedFile(f"factor {factor!r} contains NaN or infinite values")
         checked_factors[str(factor)] = column
@@ -190,7 +195,7 @@ def factor_classes(values: np.ndarray, bins: int = 5, max_distinct: int = 12) ->
         return np.searchsorted(distinct, values).astype(np.int64), tuple(f"{v:g}" for v in distinct)
     edges = np.unique(np.quantile(values, np.linspace(0, 1, bins + 1)))
     classes = np.clip(np.searchsorted(edges, values, side="right") - 1, 0, len(edges) - 2).astype(np.int64)
-    names = tuple(f"{low:.3g}–{high:.3g}" for low, high in zip(edges[:-1], edges[1:]))
+    names = tuple(f"{low:.3g}–{high:.3g}" for low, high in itertools.pairwise(edges))
     return classes, names
 
 

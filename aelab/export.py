@@ -3,7 +3,7 @@
 A 2-D decoder is a few hundred thousand to a few million multiply-adds: a browser runs it in about a
 millisecond, so the plane can decode under the pointer with no server round trip. This module turns a
 trained decoder into a *decoder spec*, a JSON-ready dict of its layers with the weights as base64 float32
-little-endian, which the plain-JavaScript forward pass in ``aelab/ui/assets/decoder.js`` runs (the app's
+little-endian, which the plain-JavaScript forward pass in ``aelab/assets/decoder.js`` runs (the app's
 plane widget and the exported HTML use the same file). The layer vocabulary is what aelab's decoders are
 made of: ``linear``, ``relu``, ``sigmoid``, ``reshape``, ``conv_transpose2d``, ``crop``; so ``MLPDecoder``
 (kinds ae, vae, dae, umap-ae) and ``ConvDecoder`` (conv) both export. A module outside that vocabulary
@@ -43,7 +43,7 @@ from aelab.models import KIND_TITLES, Autoencoder, ConvDecoder, MLPDecoder
 
 SPEC_FORMAT = "aelab-decoder"
 SPEC_VERSION = 1
-ASSETS = Path(__file__).resolve().parent / "ui" / "assets"
+ASSETS = Path(__file__).resolve().parent / "assets"
 DECODER_JS = ASSETS / "decoder.js"
 EXPLORER_TEMPLATE = ASSETS / "explorer.html"
 PLOTLY_JS = Path(plotly.__file__).resolve().parent / "package_data" / "plotly.min.js"
@@ -105,7 +105,9 @@ def _module_layers(module: nn.Module) -> list[dict[str, Any]]:
             and module.padding_mode == "zeros"
         )
         if not plain:
-            raise UnsupportedExport("the browser decoder runs transposed convolutions without groups, dilation or output padding")
+            raise UnsupportedExport(
+                "the browser decoder runs transposed convolutions without groups, dilation or output padding"
+            )
         bias = module.bias if module.bias is not None else torch.zeros(module.out_channels)
         return [
             {
@@ -186,7 +188,12 @@ def decoder_spec(model: Autoencoder, plane_map: PlaneMap | None = None) -> dict[
                 "this projection of the codes (e.g. UMAP) has no linear inverse the browser could apply; "
                 "images are decoded on the server"
             )
-    body = {"latent_dim": config.latent_dim, "image_shape": list(config.image_shape), "plane_map": affine, "layers": layers}
+    body = {
+        "latent_dim": config.latent_dim,
+        "image_shape": list(config.image_shape),
+        "plane_map": affine,
+        "layers": layers,
+    }
     digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:16]
     return {"format": SPEC_FORMAT, "version": SPEC_VERSION, "id": digest, "kind": config.kind, **body}
 
@@ -211,8 +218,11 @@ def spec_decode(spec: dict[str, Any], codes: np.ndarray) -> np.ndarray:
         elif op == "conv_transpose2d":
             weight = decode_floats(layer["weight"]).reshape(layer["in"], layer["out"], *layer["kernel"]).copy()
             x = torch.nn.functional.conv_transpose2d(
-                x, torch.from_numpy(weight), torch.from_numpy(decode_floats(layer["bias"]).copy()),
-                stride=layer["stride"], padding=layer["padding"],
+                x,
+                torch.from_numpy(weight),
+                torch.from_numpy(decode_floats(layer["bias"]).copy()),
+                stride=layer["stride"],
+                padding=layer["padding"],
             )
         elif op == "crop":
             _, h, w = layer["shape"]

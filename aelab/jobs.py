@@ -241,8 +241,15 @@ def model_config_for(
     small = dataset.image_shape[1] * dataset.image_shape[2] <= SMALL_IMAGE_PIXELS
     hidden, channels = ((128, 64), (16, 32)) if small else ((512, 256), (32, 64))
     return ModelConfig(
-        kind=kind, image_shape=dataset.image_shape, latent_dim=latent_dim, hidden=hidden, channels=channels,
-        beta=beta, noise=noise, seed=seed, umap_weight=umap_weight,
+        kind=kind,
+        image_shape=dataset.image_shape,
+        latent_dim=latent_dim,
+        hidden=hidden,
+        channels=channels,
+        beta=beta,
+        noise=noise,
+        seed=seed,
+        umap_weight=umap_weight,
     )
 
 
@@ -352,6 +359,9 @@ class TrainingPool:
     def _forget_old(self) -> None:
         """Drop sessions whose job finished more than keep_finished_s ago (caller holds the lock)."""
         now = time.monotonic()
-        for key in [k for k, job in self._jobs.items()
-                    if job.finished_at is not None and now - job.finished_at > self.keep_finished_s]:
+        for key in [
+            k
+            for k, job in self._jobs.items()
+            if job.finished_at is not None and now - job.finished_at > self.keep_finished_s
+        ]:
             del self._jobs[key]

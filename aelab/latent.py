@@ -69,7 +69,9 @@ def plane_bounds(codes: np.ndarray, percentile: float = 0.5, pad: float = 0.1) -
     return np.stack([centre - half, centre + half], axis=1).astype(np.float64)
 
 
-def grid_codes(bounds: np.ndarray, n: int, dims: tuple[int, int] = (0, 1), base: np.ndarray | None = None) -> np.ndarray:
+def grid_codes(
+    bounds: np.ndarray, n: int, dims: tuple[int, int] = (0, 1), base: np.ndarray | None = None
+) -> np.ndarray:
     """Codes of an n×n grid over ``bounds[dims]``, shaped (n, n, d), row 0 at the top (highest y).
 
     Other dimensions take ``base`` (default 0). Cell centres are used, so the grid tiles the box exactly.
@@ -95,9 +97,7 @@ def decode_grid(
     return images.reshape(n, n, *images.shape[1:])
 
 
-def interpolate(
-    model: Autoencoder, z0: np.ndarray, z1: np.ndarray, steps: int = 10
-) -> tuple[np.ndarray, np.ndarray]:
+def interpolate(model: Autoencoder, z0: np.ndarray, z1: np.ndarray, steps: int = 10) -> tuple[np.ndarray, np.ndarray]:
     """Straight line from z0 to z1 (both (d,)) in ``steps`` points: (codes (steps, d), images (steps, C, H, W))."""
     t = np.linspace(0.0, 1.0, steps)[:, None]
     codes = ((1 - t) * np.asarray(z0, dtype=np.float64) + t * np.asarray(z1, dtype=np.float64)).astype(np.float32)

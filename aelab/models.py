@@ -15,6 +15,7 @@ Kinds: ``ae`` (MLP), ``conv`` (convolutional), ``vae`` (variational, MLP, β-wei
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields
@@ -110,7 +111,7 @@ class ModelConfig:
 def mlp(widths: list[int]) -> nn.Sequential:
     """Linear layers between consecutive widths with ReLU between them (none after the last)."""
     layers: list[nn.Module] = []
-    for i, (a, b) in enumerate(zip(widths[:-1], widths[1:])):
+    for i, (a, b) in enumerate(itertools.pairwise(widths)):
         layers.append(nn.Linear(a, b))
         if i < len(widths) - 2:
             layers.append(nn.ReLU())
@@ -168,9 +169,7 @@ class ConvDecoder(nn.Module):
         self.fh, self.fw = _conv_sizes(h, stages)[-1], _conv_sizes(w, stages)[-1]
         self.image_shape = config.image_shape
         widths = list(reversed(config.channels))
-        self.head = nn.Sequential(
-            mlp([config.latent_dim, config.hidden[-1], widths[0] * self.fh * self.fw]), nn.ReLU()
-        )
+        self.head = nn.Sequential(mlp([config.latent_dim, config.hidden[-1], widths[0] * self.fh * self.fw]), nn.ReLU())
         layers: list[nn.Module] = []
         for i, (a, b) in enumerate(zip(widths, (*widths[1:], c))):
             layers.append(nn.ConvTranspose2d(a, b, 4, stride=2, padding=1))
@@ -180,7 +179,7 @@ class ConvDecoder(nn.Module):
         self.channels0 = widths[0]
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        c, h, w = self.image_shape
+        _c, h, w = self.image_shape
         x = self.head(z).view(-1, self.channels0, self.fh, self.fw)
         return torch.sigmoid(self.upsample(x)[:, :, :h, :w])
 
@@ -314,9 +313,8 @@ class UMAPAutoencoder(Autoencoder):
     warm_start_steps = 500  # steps fitting the encoder to the graph's spectral layout before training
 
     def prepare(self, train_images: torch.Tensor, augment: Augment | None = None) -> None:
-        from umap.umap_ import find_ab_params, fuzzy_simplicial_set  # deferred: imports numba
-
         import numpy as np
+        from umap.umap_ import find_ab_params, fuzzy_simplicial_set  # deferred: imports numba
 
         flat = train_images.flatten(1).cpu().numpy()
         graph, _, _ = fuzzy_simplicial_set(
@@ -346,7 +344,9 @@ class UMAPAutoencoder(Autoencoder):
 
         layout = spectral_layout(flat, graph, 2, np.random.RandomState(self.config.seed))
         layout = layout - layout.mean(0)
-        layout = torch.as_tensor(10.0 * layout / np.abs(layout).max(), dtype=torch.float32, device=self._train_images.device)
+        layout = torch.as_tensor(
+            10.0 * layout / np.abs(layout).max(), dtype=torch.float32, device=self._train_images.device
+        )
         generator = torch.Generator(device=self._train_images.device).manual_seed(self.config.seed)
         optimiser = torch.optim.Adam(self.encoder.parameters(), lr=1e-3)
         n = len(self._train_images)

@@ -17,8 +17,8 @@ import numpy as np
 
 from aelab.baselines import Metrics, evaluate_model, mean_image_mse
 from aelab.checkpoint import Checkpoint, checkpoint_bytes, load_checkpoint, make_header, save_checkpoint
-from aelab.errors import BadCheckpoint
 from aelab.data import Dataset
+from aelab.errors import BadCheckpoint
 from aelab.latent import encode_images, plane_bounds
 from aelab.models import Autoencoder, ModelConfig, build_model
 from aelab.train import EpochReport, History, TrainConfig, fit

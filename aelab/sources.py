@@ -152,18 +152,25 @@ ONLINE: dict[str, OnlineSpec] = {
     spec.name: spec
     for spec in (
         OnlineSpec(
-            "mnist", "MNIST (70,000 handwritten digits, 28×28)", "mnist_784",
-            tuple(str(d) for d in range(10)), "https://yann.lecun.com/exdb/mnist/",
+            "mnist",
+            "MNIST (70,000 handwritten digits, 28×28)",
+            "mnist_784",
+            tuple(str(d) for d in range(10)),
+            "https://yann.lecun.com/exdb/mnist/",
             "all 70,000 MNIST digits; downloaded once (about 15 MB)",
         ),
         OnlineSpec(
-            "fashion", "Fashion-MNIST (70,000 clothing images, 28×28)", "Fashion-MNIST",
+            "fashion",
+            "Fashion-MNIST (70,000 clothing images, 28×28)",
+            "Fashion-MNIST",
             ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"),
             "https://github.com/zalandoresearch/fashion-mnist",
             "Zalando's 70,000 clothing images; downloaded once (about 30 MB)",
         ),
         OnlineSpec(
-            "kmnist", "Kuzushiji-MNIST (70,000 cursive Japanese characters, 28×28)", "Kuzushiji-MNIST",
+            "kmnist",
+            "Kuzushiji-MNIST (70,000 cursive Japanese characters, 28×28)",
+            "Kuzushiji-MNIST",
             ("お", "き", "す", "つ", "な", "は", "ま", "や", "れ", "を"),
             "https://github.com/rois-codh/kmnist",
             "70,000 cursive hiragana, one per row of the syllabary; downloaded once (about 20 MB)",
@@ -223,7 +230,9 @@ def _checked(spec: OnlineSpec, images: np.ndarray, labels: np.ndarray, where: st
     if images.ndim == 2 and images.shape[1] == 784:
         images = images.reshape(-1, 28, 28)
     if images.ndim != 3 or images.shape[1:] != (28, 28):
-        raise UnsupportedFile(f"expected {spec.title} images shaped (N, 28, 28) or (N, 784) in {where}; got {images.shape}")
+        raise UnsupportedFile(
+            f"expected {spec.title} images shaped (N, 28, 28) or (N, 784) in {where}; got {images.shape}"
+        )
     if labels.dtype.kind in "USO":  # OpenML gives labels as strings "0".."9" (an object array)
         try:
             labels = labels.astype(str).astype(np.int64)
@@ -231,7 +240,9 @@ def _checked(spec: OnlineSpec, images: np.ndarray, labels: np.ndarray, where: st
             raise UnsupportedFile(f"expected labels 0–9 in {where}; found {labels[:3].tolist()}…") from None
     if labels.shape != (len(images),):
         raise UnsupportedFile(f"expected {len(images)} labels in {where}; got an array shaped {labels.shape}")
-    if not np.issubdtype(labels.dtype, np.integer) and not (np.issubdtype(labels.dtype, np.floating) and np.isfinite(labels).all()):
+    if not np.issubdtype(labels.dtype, np.integer) and not (
+        np.issubdtype(labels.dtype, np.floating) and np.isfinite(labels).all()
+    ):
         raise UnsupportedFile(f"expected integer labels 0–9 in {where}; got dtype {labels.dtype}")
     if len(images) == 0 or labels.min() < 0 or labels.max() > 9:
         raise UnsupportedFile(f"expected a non-empty set with labels 0–9 in {where}")
@@ -255,9 +266,7 @@ def fetch(name: str, progress: Progress | None = None) -> Path:
     try:
         pixels, labels = _fetch_openml(spec, cache_dir() / "openml")
     except (OSError, ValueError) as error:  # URLError is an OSError; a checksum mismatch is a ValueError
-        raise SourceUnavailable(
-            f"could not download {spec.title} ({error}). {manual_instructions(spec)}"
-        ) from error
+        raise SourceUnavailable(f"could not download {spec.title} ({error}). {manual_instructions(spec)}") from error
     report(0.8, "checking and converting")
     images, labels = _checked(spec, pixels, labels, "the OpenML download")
     report(0.9, f"saving to {spec.cache_file}")
@@ -276,7 +285,11 @@ def load_online(name: str, progress: Progress | None = None) -> Dataset:
     except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile) as error:
         raise UnsupportedFile(f"the cached file {path} is damaged ({error}); delete it to download again") from None
     return make_dataset(
-        spec.name, images, labels, spec.label_names, title=spec.title,
+        spec.name,
+        images,
+        labels,
+        spec.label_names,
+        title=spec.title,
         info={"source": f"{spec.homepage}, via OpenML, cached in {path}"},
     )
 
@@ -295,7 +308,9 @@ def read_idx(data: bytes, where: str = "the file") -> np.ndarray:
         except (OSError, EOFError) as error:
             raise UnsupportedFile(f"{where} is not a readable .gz file ({error})") from None
     if len(data) < 4 or data[:2] != b"\x00\x00" or data[2] != 0x08 or not 1 <= data[3] <= 3:
-        raise UnsupportedFile(f"expected an IDX file of unsigned bytes (magic 00 00 08 0n) in {where}; got {data[:4].hex()}")
+        raise UnsupportedFile(
+            f"expected an IDX file of unsigned bytes (magic 00 00 08 0n) in {where}; got {data[:4].hex()}"
+        )
     ndim = data[3]
     dims = tuple(int(d) for d in np.frombuffer(data, dtype=">u4", count=ndim, offset=4))
     body = memoryview(data)[4 + 4 * ndim :]
@@ -349,9 +364,17 @@ def import_files(path: Path, name: str) -> Path:
     return _write_cache(spec, images, labels)
 
 
-register_source(Source("shapes", "Shapes (generated)", load_shapes, "4,000 generated shapes with known factors, 28×28, bundled"))
+register_source(
+    Source("shapes", "Shapes (generated)", load_shapes, "4,000 generated shapes with known factors, 28×28, bundled")
+)
 for _spec_ in ONLINE.values():
     register_source(
-        Source(_spec_.name, _spec_.title.split(" (")[0], lambda name=_spec_.name: load_online(name), _spec_.description, bundled=False)
+        Source(
+            _spec_.name,
+            _spec_.title.split(" (")[0],
+            lambda name=_spec_.name: load_online(name),
+            _spec_.description,
+            bundled=False,
+        )
     )
 del _spec_

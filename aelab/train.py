@@ -24,7 +24,6 @@ from aelab.errors import TrainingDiverged
 from aelab.latent import encode_images
 from aelab.models import Autoencoder
 
-
 # A test loss this many times the untrained model's counts as divergence even while it is still finite.
 EXPLODE_FACTOR = 1000.0
 
@@ -206,7 +205,11 @@ def fit(
                 model.load_state_dict(last_good)
                 model.eval()
                 history.seconds = time.perf_counter() - start
-                what = f"grew to {test_terms['loss']:.3g}, over {EXPLODE_FACTOR:g}× its starting value," if exploded else "became non-finite"
+                what = (
+                    f"grew to {test_terms['loss']:.3g}, over {EXPLODE_FACTOR:g}× its starting value,"
+                    if exploded
+                    else "became non-finite"
+                )
                 restored = f"the end of epoch {epoch - 1}" if epoch > 1 else "their initial values"
                 raise TrainingDiverged(
                     f"training diverged: the test loss {what} in epoch {epoch}; the weights were restored to {restored}. "
@@ -220,7 +223,11 @@ def fit(
             if on_epoch is not None:
                 on_epoch(
                     EpochReport(
-                        epoch, config.epochs, train_terms, test_terms, history.seconds,
+                        epoch,
+                        config.epochs,
+                        train_terms,
+                        test_terms,
+                        history.seconds,
                         lambda: encode_images(model, test_x),
                     )
                 )

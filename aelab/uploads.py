@@ -167,7 +167,9 @@ def parse_npz(data: bytes, name: str, title: str = "") -> Dataset:
     label_names = None
     if names is not None:
         if names.dtype.kind not in "US" or names.ndim != 1:
-            raise UnsupportedFile(f"expected 'label_names' as a 1-D array of strings; got {names.dtype} shaped {names.shape}")
+            raise UnsupportedFile(
+                f"expected 'label_names' as a 1-D array of strings; got {names.dtype} shaped {names.shape}"
+            )
         label_names = [n.decode("utf-8", "replace") if isinstance(n, bytes) else str(n) for n in names.tolist()]
     return make_dataset(name, images, labels, label_names, title=title or name, info=_value_info(images))
 
@@ -221,7 +223,7 @@ def parse_csv(data: bytes, name: str, title: str = "") -> Dataset:
                 f"expected {width} columns in every row (images of one size); row {number} has {len(row)}"
             )
     pixels_count = width - 1
-    side = int(round(np.sqrt(pixels_count)))
+    side = round(np.sqrt(pixels_count))
     if pixels_count < 4 or side * side != pixels_count:
         raise UnsupportedFile(
             f"expected a square number of pixel columns (e.g. 784 = 28×28) besides the label; got {pixels_count}"
@@ -232,8 +234,12 @@ def parse_csv(data: bytes, name: str, title: str = "") -> Dataset:
     try:
         pixels = pixel_cells.astype(np.float64)
     except ValueError:
-        bad = next((r, c) for r in range(pixel_cells.shape[0]) for c in range(pixel_cells.shape[1])
-                   if not _is_number(str(pixel_cells[r, c])))
+        bad = next(
+            (r, c)
+            for r in range(pixel_cells.shape[0])
+            for c in range(pixel_cells.shape[1])
+            if not _is_number(str(pixel_cells[r, c]))
+        )
         raise UnsupportedFile(
             f"expected numbers in the pixel columns; row {bad[0] + (2 if has_header else 1)} has "
             f"{str(pixel_cells[bad])[:20]!r}"
@@ -283,9 +289,7 @@ def parse_image_zip(data: bytes, name: str, side: int = 28, rgb: bool = False, t
         if member.is_dir() or not parts or _skipped(parts):
             continue
         if Path(parts[-1]).suffix.lower() not in IMAGE_SUFFIXES:
-            raise UnsupportedFile(
-                f"expected only PNG or JPEG images in the class folders; found {member.filename!r}"
-            )
+            raise UnsupportedFile(f"expected only PNG or JPEG images in the class folders; found {member.filename!r}")
         files.append((parts, member))
     if not files:
         raise UnsupportedFile("expected one folder per class holding PNG or JPEG images; the zip holds no images")
@@ -328,14 +332,27 @@ def parse_image_zip(data: bytes, name: str, side: int = 28, rgb: bool = False, t
                     images[i] = np.asarray(converted, dtype=np.uint8)
         except UnsupportedFile:
             raise
-        except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError,
-                Image.DecompressionBombWarning, EOFError) as error:
-            raise UnsupportedFile(f"expected a readable PNG or JPEG image; {member.filename!r} is not ({error})") from None
+        except (
+            UnidentifiedImageError,
+            OSError,
+            ValueError,
+            SyntaxError,
+            Image.DecompressionBombError,
+            Image.DecompressionBombWarning,
+            EOFError,
+        ) as error:
+            raise UnsupportedFile(
+                f"expected a readable PNG or JPEG image; {member.filename!r} is not ({error})"
+            ) from None
         labels[i] = classes.index(parts[0])
     if rgb:
         images = np.transpose(images, (0, 3, 1, 2))
     return make_dataset(
-        name, images, labels, classes, title=title or name,
+        name,
+        images,
+        labels,
+        classes,
+        title=title or name,
         info={"values": "pixel values 0–255 (images)", "resized": f"{side}×{side} {'RGB' if rgb else 'grey'}"},
     )
 

@@ -197,15 +197,21 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print("| measure | aelab Explore | minimal st.plotly_chart page | ratio |")
     print("|---|---|---|---|")
-    print(f"| cold first render, median of {len(cold_app)} (ms) | {median(cold_app):.0f} | {median(cold_min):.0f} "
-          f"| {median(cold_app) / median(cold_min):.2f} |")
-    print(f"| warm first render, median of {len(warm_app)} (ms) | {median(warm_app):.0f} | {median(warm_min):.0f} "
-          f"| {median(warm_app) / median(warm_min):.2f} |")
+    print(
+        f"| cold first render, median of {len(cold_app)} (ms) | {median(cold_app):.0f} | {median(cold_min):.0f} "
+        f"| {median(cold_app) / median(cold_min):.2f} |"
+    )
+    print(
+        f"| warm first render, median of {len(warm_app)} (ms) | {median(warm_app):.0f} | {median(warm_min):.0f} "
+        f"| {median(warm_app) / median(warm_min):.2f} |"
+    )
     print()
     print(f"cold app runs (ms): {[round(v) for v in cold_app]}; minimal: {[round(v) for v in cold_min]}")
     print(f"warm app runs (ms): {[round(v) for v in warm_app]}; minimal: {[round(v) for v in warm_min]}")
-    print(f"click to new image over {len(clicks)} clicks: median {median(clicks):.0f} ms, "
-          f"p95 {percentile(clicks, 95):.0f} ms, min {min(clicks):.0f}, max {max(clicks):.0f}")
+    print(
+        f"click to new image over {len(clicks)} clicks: median {median(clicks):.0f} ms, "
+        f"p95 {percentile(clicks, 95):.0f} ms, min {min(clicks):.0f}, max {max(clicks):.0f}"
+    )
     print(f"server logs: {logs}")
     print("load average (1, 5, 15 min) at the end: " + ", ".join(f"{v:.1f}" for v in os.getloadavg()))
     return 0

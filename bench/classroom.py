@@ -36,9 +36,9 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "bench")]
 
+from app_latency import APP_DRAWN, CLICK_CLOCK, DECODED, EMPTY_SPOTS, SRC_CHANGED  # noqa: E402
 from playwright.async_api import Page, async_playwright  # noqa: E402
 
-from app_latency import APP_DRAWN, CLICK_CLOCK, DECODED, EMPTY_SPOTS, SRC_CHANGED  # noqa: E402
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, run_streamlit  # noqa: E402
 
 N_POINTS = 5000  # MNIST-5k: every image is a point of the plane
@@ -133,7 +133,7 @@ async def explore(student: Student, page: Page, clicks: int, deadline: float) ->
         await page.mouse.click(spot["x"], spot["y"])
         try:
             student.clicks.append((time.monotonic(), await wait_image(page, old)))
-        except Exception as error:  # noqa: BLE001  (a timeout is the measured failure)
+        except Exception as error:
             student.errors.append(f"click {k}: no new image ({type(error).__name__})")
         await page.wait_for_timeout(400)
         if k % 5 == 4 and time.monotonic() < deadline:
@@ -144,7 +144,7 @@ async def explore(student: Student, page: Page, clicks: int, deadline: float) ->
             await page.keyboard.press("ArrowRight")
             try:
                 student.sliders.append(await wait_image(page, old))
-            except Exception as error:  # noqa: BLE001
+            except Exception as error:
                 student.errors.append(f"slider after click {k}: no new image ({type(error).__name__})")
             await page.wait_for_timeout(400)
 
@@ -198,7 +198,7 @@ async def run_student(student: Student, browser, url: str, args, training: Train
         exceptions = await page.locator("[data-testid='stException']").count()
         if exceptions:
             student.errors.append(f"{exceptions} Streamlit exception(s) on the page")
-    except Exception as error:  # noqa: BLE001  (any failure of a session is an error of the run, not a crash)
+    except Exception as error:
         student.errors.append(f"{type(error).__name__}: {str(error).splitlines()[0][:200]}")
     finally:
         await context.close()
@@ -285,25 +285,32 @@ async def main_async(args) -> int:
     def stats(values: list[float]) -> str:
         if not values:
             return "none"
-        return (f"median {statistics.median(values):.0f} ms, p95 {np.percentile(values, 95):.0f} ms "
-                f"(n={len(values)})")
+        return f"median {statistics.median(values):.0f} ms, p95 {np.percentile(values, 95):.0f} ms (n={len(values)})"
 
     opened = [s.opened_ms for s in students if s.opened_ms is not None]
-    print(f"sessions: {args.sessions} (1 training, {args.sessions - 1} exploring), run time {elapsed:.0f} s "
-          f"(budget {args.budget} s)")
+    print(
+        f"sessions: {args.sessions} (1 training, {args.sessions - 1} exploring), run time {elapsed:.0f} s "
+        f"(budget {args.budget} s)"
+    )
     print(f"plane drawn after opening: {stats(opened)}")
     print(f"clicks done: {len(latencies)} of {(args.sessions - 1) * args.clicks}")
     print(f"click to new image, all: {stats(latencies)}")
     print(f"  while the training ran: {stats(during)}")
     print(f"  without a training: {stats(outside)}")
     print(f"slider key to new image: {stats(sliders)}")
-    print(f"training: {training.outcome}"
-          + (f", {training.finished - training.started:.0f} s" if training.started and training.finished else ""))
-    print(f"CPU time used during the run: server {server_cpu:.0f} s, Chromium (all renderers) {browser_cpu:.0f} s, "
-          f"of {elapsed * (os.cpu_count() or 1):.0f} core-seconds available ({os.cpu_count()} cores x {elapsed:.0f} s)")
+    print(
+        f"training: {training.outcome}"
+        + (f", {training.finished - training.started:.0f} s" if training.started and training.finished else "")
+    )
+    print(
+        f"CPU time used during the run: server {server_cpu:.0f} s, Chromium (all renderers) {browser_cpu:.0f} s, "
+        f"of {elapsed * (os.cpu_count() or 1):.0f} core-seconds available ({os.cpu_count()} cores x {elapsed:.0f} s)"
+    )
     print(f"server RSS: idle after start {idle_kb / 1024:.0f} MB, peak (VmHWM) {peak_kb / 1024:.0f} MB")
-    print(f"isolation: trained model in the trainer's picker: {trained_titles or 'NO'}; in another student's picker: "
-          f"{leaks or 'none'} (of {looked} checked); another student's chosen model changed: {changed or 'none'}")
+    print(
+        f"isolation: trained model in the trainer's picker: {trained_titles or 'NO'}; in another student's picker: "
+        f"{leaks or 'none'} (of {looked} checked); another student's chosen model changed: {changed or 'none'}"
+    )
     print(f"errors: {len(errors)}")
     for error in errors[:40]:
         print(f"  {error}")

@@ -134,8 +134,10 @@ def measure(page: Page, label: str, note: str, moves: int, clicks: int) -> list[
     fps, events, seconds = hover_rate(page, box, moves)
     latencies = click_latencies(page, box, clicks)
     click_ms = statistics.median(latencies)
-    print(f"{label}: decode {ms:.2f} ms, hover {fps:.1f} decodes/s over {seconds:.1f} s ({events:.0f} pointer events/s), "
-          f"click {click_ms:.0f} ms (min {min(latencies):.0f}, max {max(latencies):.0f})")
+    print(
+        f"{label}: decode {ms:.2f} ms, hover {fps:.1f} decodes/s over {seconds:.1f} s ({events:.0f} pointer events/s), "
+        f"click {click_ms:.0f} ms (min {min(latencies):.0f}, max {max(latencies):.0f})"
+    )
     return [label, spec[0], note, f"{ms:.2f}", f"{fps:.1f}", f"{events:.0f}", f"{click_ms:.0f}",
             f"{min(latencies):.0f}–{max(latencies):.0f}", f"{click_ms / (1000 / fps):.1f}×"]  # fmt: skip
 
@@ -148,7 +150,10 @@ def main() -> None:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         conv_path, conv_note = conv_checkpoint(Path(tmp))
-        with run_streamlit(REPO / "app.py", log_path=Path(tmp) / "streamlit.log", timeout_s=180) as url, sync_playwright() as p:
+        with (
+            run_streamlit(REPO / "app.py", log_path=Path(tmp) / "streamlit.log", timeout_s=180) as url,
+            sync_playwright() as p,
+        ):
             browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.goto(url)
@@ -163,8 +168,10 @@ def main() -> None:
     header = ["model", "kind", "weights", "decode ms (JS, median)", "hover decodes/s", "pointer events/s",
               "click → image ms (median)", "click range ms", "click / hover frame"]  # fmt: skip
     print()
-    print(f"{datetime.date.today()} · {platform.node()} · {platform.processor() or platform.machine()} · "
-          f"Chromium headless · {args.moves} mouse steps, {args.clicks} clicks per model")
+    print(
+        f"{datetime.date.today()} · {platform.node()} · {platform.processor() or platform.machine()} · "
+        f"Chromium headless · {args.moves} mouse steps, {args.clicks} clicks per model"
+    )
     print("| " + " | ".join(header) + " |")
     print("|" + "---|" * len(header))
     for row in rows:

@@ -26,9 +26,9 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from aelab.checkpoint import load_checkpoint  # noqa: E402
 from aelab.data import Dataset, load_dataset, make_dataset  # noqa: E402
 from aelab.latent import encode_images  # noqa: E402
-from aelab.checkpoint import load_checkpoint  # noqa: E402
 from aelab.recipes import PRETRAINED_DIR  # noqa: E402
 from aelab.sources import is_cached  # noqa: E402
 
@@ -43,7 +43,9 @@ def mnist_sized() -> tuple[Dataset, str]:
     rng = np.random.default_rng(0)
     images = np.tile(small.images, (14, 1, 1, 1))
     images = np.clip(images + rng.normal(0, 0.02, images.shape).astype(np.float32), 0, 1)
-    return make_dataset("upload-bench70k", images, np.tile(small.labels, 14), small.label_names), "stand-in (mnist5k × 14 + noise)"
+    return make_dataset(
+        "upload-bench70k", images, np.tile(small.labels, 14), small.label_names
+    ), "stand-in (mnist5k × 14 + noise)"
 
 
 def time_encode(model, images: np.ndarray) -> float:
@@ -65,11 +67,17 @@ def time_explore(dataset: Dataset, checkpoint) -> tuple[float, int]:
 
     st.cache_data.clear()
     st.cache_resource.clear()  # the plane map too: nothing of this dataset's is cached before the run
-    entry = ModelEntry(f"session:bench-{dataset.name}", "bench", "session",
-                       replace(checkpoint, header={**checkpoint.header, "dataset": dataset.name}))
+    entry = ModelEntry(
+        f"session:bench-{dataset.name}",
+        "bench",
+        "session",
+        replace(checkpoint, header={**checkpoint.header, "dataset": dataset.name}),
+    )
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=600)
     app.session_state[SESSION_DATASETS_KEY] = SessionDatasets({dataset.name: dataset}, {"bench": dataset.name})
-    app.session_state["aelab.selection"] = Selection(dataset=dataset.name, model={dataset.name: entry.id}, entries=[entry])
+    app.session_state["aelab.selection"] = Selection(
+        dataset=dataset.name, model={dataset.name: entry.id}, entries=[entry]
+    )
     start = time.perf_counter()
     app.run()
     seconds = time.perf_counter() - start
@@ -80,7 +88,9 @@ def time_explore(dataset: Dataset, checkpoint) -> tuple[float, int]:
 
 def main() -> None:
     torch.set_num_threads(2)
-    checkpoint = load_checkpoint(PRETRAINED_DIR / "mnist5k-vae.safetensors")  # pretrained/ may be mid-rebuild: no manifest check
+    checkpoint = load_checkpoint(
+        PRETRAINED_DIR / "mnist5k-vae.safetensors"
+    )  # pretrained/ may be mid-rebuild: no manifest check
     small = load_dataset("mnist5k")
     small = make_dataset("upload-bench5k", small.images, small.labels, small.label_names)
     large, origin = mnist_sized()
@@ -92,7 +102,7 @@ def main() -> None:
         explore, payload = time_explore(dataset, checkpoint)
         encode = time_encode(model, dataset.images)
         rows.append((len(dataset), encode, explore, payload))
-    (n5, e5, x5, p5), (n70, e70, x70, p70) = rows
+    (_n5, e5, x5, p5), (_n70, e70, x70, p70) = rows
     print(f"machine: {platform.machine()}, {torch.get_num_threads()} torch threads, Python {platform.python_version()}")
     print(f"70k set: {origin}; model: mnist5k-vae; encode: median of {REPEATS}; Explore: one cold AppTest run")
     print("| points | encode (s) | Explore first render (s) | plane payload (MB) |")

@@ -42,10 +42,17 @@ def main() -> None:
     torch.set_num_threads(1)
 
     dataset = load_dataset(args.dataset)
-    model_config = ModelConfig(kind=args.kind, hidden=tuple(args.hidden), umap_weight=args.umap_weight,
-                               n_neighbors=args.n_neighbors, min_dist=args.min_dist, seed=args.seed)
-    train_config = TrainConfig(epochs=args.epochs, shift=args.shift, schedule=args.schedule, weight_decay=args.weight_decay,
-                               seed=args.seed)
+    model_config = ModelConfig(
+        kind=args.kind,
+        hidden=tuple(args.hidden),
+        umap_weight=args.umap_weight,
+        n_neighbors=args.n_neighbors,
+        min_dist=args.min_dist,
+        seed=args.seed,
+    )
+    train_config = TrainConfig(
+        epochs=args.epochs, shift=args.shift, schedule=args.schedule, weight_decay=args.weight_decay, seed=args.seed
+    )
     start = time.perf_counter()
     trained = train_model(dataset, model_config, train_config)
     seconds = time.perf_counter() - start

@@ -80,10 +80,14 @@ def main() -> None:
     parser.add_argument("--umap-inverse", type=int, default=200)
     parser.add_argument("--skip-quality", action="store_true")
     args = parser.parse_args()
-    print(f"machine: {platform.processor() or platform.machine()}, {torch.get_num_threads()} torch threads, torch {torch.__version__}")
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {torch.get_num_threads()} torch threads, torch {torch.__version__}"
+    )
 
     if args.kinds:
-        print(f"\n## Training throughput on MNIST-5k (4,000 training images, {args.epochs} epochs, median of {args.repeats})")
+        print(
+            f"\n## Training throughput on MNIST-5k (4,000 training images, {args.epochs} epochs, median of {args.repeats})"
+        )
         print("| model | aelab fit (samples/s) | plain loop (samples/s) | ratio |")
         print("|---|---|---|---|")
     for kind in args.kinds:
@@ -104,11 +108,20 @@ def main() -> None:
                 continue
             checkpoint = load_checkpoint(path)
             m = evaluate_model(checkpoint.model, dataset, name=recipe.name)
-            print(f"| {dataset_name} | {recipe.name} | {m.test_mse:.4f} | {m.knn_accuracy:.3f} | {checkpoint.training['seconds']:.1f} |", flush=True)
+            print(
+                f"| {dataset_name} | {recipe.name} | {m.test_mse:.4f} | {m.knn_accuracy:.3f} | {checkpoint.training['seconds']:.1f} |",
+                flush=True,
+            )
         pca = evaluate_embedding(fit_pca(dataset), dataset)
-        print(f"| {dataset_name} | PCA(2) | {pca.test_mse:.4f} | {pca.knn_accuracy:.3f} | {pca.fit_seconds:.2f} |", flush=True)
+        print(
+            f"| {dataset_name} | PCA(2) | {pca.test_mse:.4f} | {pca.knn_accuracy:.3f} | {pca.fit_seconds:.2f} |",
+            flush=True,
+        )
         umap = evaluate_embedding(fit_umap(dataset), dataset, reconstruct_limit=args.umap_inverse)
-        print(f"| {dataset_name} | UMAP (MSE on {args.umap_inverse} test images) | {umap.test_mse:.4f} | {umap.knn_accuracy:.3f} | {umap.fit_seconds:.1f} |", flush=True)
+        print(
+            f"| {dataset_name} | UMAP (MSE on {args.umap_inverse} test images) | {umap.test_mse:.4f} | {umap.knn_accuracy:.3f} | {umap.fit_seconds:.1f} |",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 import torch
+from synthetic import tiny_dataset
 
 from aelab.data import Dataset
 from aelab.models import ModelConfig
 from aelab.recipes import TrainedModel, train_model
 from aelab.train import TrainConfig
-from synthetic import tiny_dataset
 
 torch.set_num_threads(1)  # tiny models: threads cost more than they give, and xdist runs workers in parallel
 

@@ -7,7 +7,9 @@ import numpy as np
 from aelab.data import Dataset, make_dataset
 
 
-def blobs(n: int = 240, side: int = 8, classes: int = 4, channels: int = 1, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def blobs(
+    n: int = 240, side: int = 8, classes: int = 4, channels: int = 1, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
     """Images (n, C, side, side) and labels (n,): class k is a bright square in quadrant k plus a little noise."""
     rng = np.random.default_rng(seed)
     labels = np.arange(n) % classes

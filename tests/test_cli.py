@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
+from synthetic import tiny_dataset
 
 from aelab import cli
 from aelab.data import Source, register_source
-from synthetic import tiny_dataset
 
 register_source(Source("blobs8", "Blobs 8×8", lambda: tiny_dataset(), "tiny generated test set"))
 
@@ -23,7 +23,9 @@ def run(*args: str) -> int:
 
 def test_train_eval_sample_info_end_to_end(tmp_path: Path, capsys) -> None:
     out = tmp_path / "m.safetensors"
-    assert run("train", "--dataset", "blobs8", "--model", "vae", "--epochs", "3", "--hidden", "16", "--out", str(out)) == 0
+    assert (
+        run("train", "--dataset", "blobs8", "--model", "vae", "--epochs", "3", "--hidden", "16", "--out", str(out)) == 0
+    )
     assert out.is_file() and "test MSE" in capsys.readouterr().out
 
     assert run("eval", str(out)) == 0
@@ -40,7 +42,9 @@ def test_train_eval_sample_info_end_to_end(tmp_path: Path, capsys) -> None:
 
 def test_sample_from_a_non_vae_fits_a_density(tmp_path: Path) -> None:
     out = tmp_path / "ae.safetensors"
-    assert run("train", "--dataset", "blobs8", "--model", "ae", "--epochs", "2", "--hidden", "16", "--out", str(out)) == 0
+    assert (
+        run("train", "--dataset", "blobs8", "--model", "ae", "--epochs", "2", "--hidden", "16", "--out", str(out)) == 0
+    )
     assert run("sample", str(out), "-n", "4", "--out", str(tmp_path / "s.png")) == 0
 
 

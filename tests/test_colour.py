@@ -7,6 +7,7 @@ import io
 import numpy as np
 import pytest
 from PIL import Image
+from synthetic import tiny_dataset
 
 from aelab.checkpoint import load_checkpoint
 from aelab.imaging import grid_image, png_bytes, tile
@@ -14,7 +15,6 @@ from aelab.latent import decode_grid, encode_images, plane_bounds
 from aelab.models import ModelConfig
 from aelab.recipes import train_model
 from aelab.train import TrainConfig
-from synthetic import tiny_dataset
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +24,9 @@ def rgb():
 
 @pytest.mark.parametrize("kind", ["ae", "conv", "vae", "dae"])
 def test_every_kind_trains_and_decodes_rgb(rgb, kind: str) -> None:
-    trained = train_model(rgb, ModelConfig(kind=kind, hidden=(32, 16), channels=(8, 16)), TrainConfig(epochs=3, batch_size=64))
+    trained = train_model(
+        rgb, ModelConfig(kind=kind, hidden=(32, 16), channels=(8, 16)), TrainConfig(epochs=3, batch_size=64)
+    )
     assert trained.history.train[-1]["loss"] < trained.history.train[0]["loss"]
     codes = encode_images(trained.model, rgb.images)
     grid = decode_grid(trained.model, plane_bounds(codes), 4)

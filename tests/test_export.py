@@ -121,7 +121,9 @@ def test_javascript_decoder_applies_the_plane_map(tmp_path) -> None:
         "const d = require(process.argv[1]).load(JSON.parse(require('fs').readFileSync(0, 'utf8')));"
         f"process.stdout.write(JSON.stringify({points.tolist()}.map(([x, y]) => Array.from(d.decodePlane(x, y)))));"
     )
-    result = subprocess.run([NODE, "-e", script, str(DECODER_JS)], input=json.dumps(spec), capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [NODE, "-e", script, str(DECODER_JS)], input=json.dumps(spec), capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0, result.stderr
     decoded = np.array(json.loads(result.stdout)).reshape(len(points), 1, 8, 8)
     expected = decode_codes(model, plane_map.to_latent(points))

@@ -38,7 +38,7 @@ def test_killing_the_process_mid_save_never_leaves_a_broken_checkpoint(tmp_path:
     target = tmp_path / "model.safetensors"
     rng = random.Random(0)
     seeds_seen = set()
-    for attempt in range(6):
+    for _attempt in range(6):
         process = subprocess.Popen([sys.executable, "-c", WRITER, str(target)], stdout=subprocess.PIPE, text=True)
         assert process.stdout.readline().strip() == "ready"
         time.sleep(rng.uniform(0.05, 0.6))

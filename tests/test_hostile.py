@@ -116,7 +116,11 @@ def hostile_files() -> list[HostileFile]:
         ("evil.pt", _torch_save, "never unpickles"),
         ("empty.safetensors", lambda good, marker: b"", "empty"),
         ("short.safetensors", lambda good, marker: good[:5], "too short"),
-        ("truncated.safetensors", lambda good, marker: good[: len(good) // 2], "bytes of weights but the file has only"),
+        (
+            "truncated.safetensors",
+            lambda good, marker: good[: len(good) // 2],
+            "bytes of weights but the file has only",
+        ),
         ("cut-header.safetensors", lambda good, marker: good[:200], "truncated"),
         ("lying-shape.safetensors", _lying_shape, "damaged"),
         ("lying-dtype.safetensors", _lying_dtype, "damaged"),
@@ -295,7 +299,9 @@ def test_a_training_thread_runs_nicer_than_the_server(tiny, monkeypatch: pytest.
         return real_train_model(*args, **kwargs)
 
     monkeypatch.setattr(jobs, "train_model", recording_train_model)
-    job = jobs.TrainingPool(max_workers=1).submit("session", tiny, ModelConfig(kind="ae", hidden=(8,)), TrainConfig(epochs=1))
+    job = jobs.TrainingPool(max_workers=1).submit(
+        "session", tiny, ModelConfig(kind="ae", hidden=(8,)), TrainConfig(epochs=1)
+    )
     assert job.wait(60) and job.state == jobs.DONE
     server = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
     assert seen == [min(19, server + jobs.TRAINING_NICENESS)]

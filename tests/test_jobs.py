@@ -7,7 +7,15 @@ import pytest
 import torch
 
 from aelab.jobs import (
-    DONE, FAILED, QUEUED, RUNNING, STOPPED, TrainingJob, TrainingPool, default_torch_threads, model_config_for,
+    DONE,
+    FAILED,
+    QUEUED,
+    RUNNING,
+    STOPPED,
+    TrainingJob,
+    TrainingPool,
+    default_torch_threads,
+    model_config_for,
 )
 from aelab.latent import encode_images
 from aelab.models import ModelConfig

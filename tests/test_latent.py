@@ -6,10 +6,10 @@ import pytest
 from aelab.latent import (
     MixtureSampler,
     PriorSampler,
+    axis_traversal,
     decode_codes,
     decode_grid,
     decode_point,
-    axis_traversal,
     encode_images,
     factor_correlations,
     fit_plane_map,

@@ -8,8 +8,8 @@ from __future__ import annotations
 import json
 
 import numpy as np
-from plotly.colors import qualitative
 import pytest
+from plotly.colors import qualitative
 from streamlit.testing.v1 import AppTest
 
 from aelab.ui import plane
@@ -133,7 +133,9 @@ def test_parse_click(value: object, expected: tuple[float, float] | None) -> Non
 
 def test_plotly_js_is_served_from_the_python_package_under_the_base_path() -> None:
     assert (plane.PLOTLY_JS_DIR / plane.PLOTLY_JS_FILE).is_file()
-    assert plotly_js_url("", "aelab.ui.plane.plotlyjs").startswith("/component/aelab.ui.plane.plotlyjs/plotly.min.js?v=")
+    assert plotly_js_url("", "aelab.ui.plane.plotlyjs").startswith(
+        "/component/aelab.ui.plane.plotlyjs/plotly.min.js?v="
+    )
     assert plotly_js_url("/lab/", "n").startswith("/lab/component/n/plotly.min.js?v=")
 
 

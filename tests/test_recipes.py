@@ -60,6 +60,8 @@ def test_a_model_that_learned_nothing_is_flagged(tiny, trained_ae) -> None:
 
     assert trained_ae.learned and trained_ae.metrics.test_mse < 0.5 * trained_ae.mean_image_mse
     # a learning rate of 10 does not make the loss NaN here: the network collapses to a constant image
-    collapsed = train_model(tiny, ModelConfig(kind="ae", hidden=(32, 16)), TrainConfig(epochs=10, lr=10, schedule="constant"))
+    collapsed = train_model(
+        tiny, ModelConfig(kind="ae", hidden=(32, 16)), TrainConfig(epochs=10, lr=10, schedule="constant")
+    )
     assert not collapsed.learned
     assert collapsed.metrics.test_mse >= 0.95 * collapsed.mean_image_mse

@@ -103,7 +103,7 @@ def test_a_bad_download_is_not_cached(cache: Path, monkeypatch: pytest.MonkeyPat
 def test_a_damaged_cache_file_says_to_delete_it(cache: Path) -> None:
     cache.mkdir(parents=True)
     (cache / "mnist.npz").write_bytes(b"PK\x03\x04 truncated")
-    with pytest.raises(UnsupportedFile, match="is damaged.*delete it"):
+    with pytest.raises(UnsupportedFile, match=r"is damaged.*delete it"):
         load_online("mnist")
 
 
@@ -140,9 +140,13 @@ def test_import_idx_folder_then_load_offline(cache: Path, tmp_path: Path, remote
 
 def test_import_keras_npz(cache: Path, tmp_path: Path) -> None:
     rng = np.random.default_rng(2)
-    np.savez(tmp_path / "mnist.npz", x_train=rng.integers(0, 256, (20, 28, 28), dtype=np.uint8),
-             y_train=np.arange(20) % 10, x_test=rng.integers(0, 256, (10, 28, 28), dtype=np.uint8),
-             y_test=np.arange(10) % 10)
+    np.savez(
+        tmp_path / "mnist.npz",
+        x_train=rng.integers(0, 256, (20, 28, 28), dtype=np.uint8),
+        y_train=np.arange(20) % 10,
+        x_test=rng.integers(0, 256, (10, 28, 28), dtype=np.uint8),
+        y_test=np.arange(10) % 10,
+    )
     import_files(tmp_path / "mnist.npz", "kmnist")
     assert len(load_dataset("kmnist")) == 30
 
@@ -150,23 +154,25 @@ def test_import_keras_npz(cache: Path, tmp_path: Path) -> None:
 def test_import_refuses_bad_files(cache: Path, tmp_path: Path) -> None:
     write_idx_folder(tmp_path / "short")
     (tmp_path / "short" / "t10k-labels-idx1-ubyte.gz").unlink()
-    with pytest.raises(UnsupportedFile, match="expected t10k-labels-idx1-ubyte.gz .* not there"):
+    with pytest.raises(UnsupportedFile, match=r"expected t10k-labels-idx1-ubyte\.gz .* not there"):
         import_files(tmp_path / "short", "mnist")
     with pytest.raises(UnsupportedFile, match="magic 00 00 08 0n"):
         read_idx(b"hello world")
     with pytest.raises(UnsupportedFile, match=r"says \(2, 28, 28\) values but holds 10 bytes"):
         read_idx(b"\x00\x00\x08\x03" + struct.pack(">3I", 2, 28, 28) + b"x" * 10)
-    with pytest.raises(UnsupportedFile, match="not a readable .gz"):
+    with pytest.raises(UnsupportedFile, match=r"not a readable \.gz"):
         read_idx(b"\x1f\x8b broken")
     np.savez(tmp_path / "other.npz", pixels=np.zeros(3))
-    with pytest.raises(UnsupportedFile, match="x_train, y_train, x_test, y_test.*found pixels"):
+    with pytest.raises(UnsupportedFile, match=r"x_train, y_train, x_test, y_test.*found pixels"):
         import_files(tmp_path / "other.npz", "mnist")
     with pytest.raises(UnsupportedFile, match="a folder holding"):
         import_files(tmp_path / "missing.bin", "mnist")
     assert not is_cached("mnist")
 
 
-def test_cli_data_import_and_fetch(cache: Path, tmp_path: Path, remote: list[str], capsys: pytest.CaptureFixture) -> None:
+def test_cli_data_import_and_fetch(
+    cache: Path, tmp_path: Path, remote: list[str], capsys: pytest.CaptureFixture
+) -> None:
     write_idx_folder(tmp_path / "files")
     assert cli.main(["data", "import", str(tmp_path / "files"), "--dataset", "fashion"]) == 0
     assert "imported" in capsys.readouterr().out and is_cached("fashion")
@@ -177,8 +183,12 @@ def test_cli_data_import_and_fetch(cache: Path, tmp_path: Path, remote: list[str
     assert "aelab: error: expected a folder holding" in capsys.readouterr().err
 
 
-def test_cli_offline_error_is_one_line(cache: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
-    monkeypatch.setattr(sources, "_fetch_openml", lambda spec, home: (_ for _ in ()).throw(OSError("network is unreachable")))
+def test_cli_offline_error_is_one_line(
+    cache: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    monkeypatch.setattr(
+        sources, "_fetch_openml", lambda spec, home: (_ for _ in ()).throw(OSError("network is unreachable"))
+    )
     assert cli.main(["data", "fetch", "fashion"]) == 2
     err = capsys.readouterr().err
     assert err.count("aelab: error:") == 1 and "aelab data import FOLDER --dataset fashion" in err

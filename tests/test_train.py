@@ -120,8 +120,14 @@ def test_shift_augmentation_trains_and_stays_reproducible(tiny) -> None:
 
 @pytest.mark.parametrize(
     "changes, message",
-    [({"shift": -1.0}, "shift"), ({"epochs": 0}, "epochs"), ({"lr": float("nan")}, "learning rate"), ({"lr": -1.0}, "learning rate"), ({"batch_size": 0}, "batch size"),
-     ({"device": "tpu"}, "device")],
+    [
+        ({"shift": -1.0}, "shift"),
+        ({"epochs": 0}, "epochs"),
+        ({"lr": float("nan")}, "learning rate"),
+        ({"lr": -1.0}, "learning rate"),
+        ({"batch_size": 0}, "batch size"),
+        ({"device": "tpu"}, "device"),
+    ],
 )
 def test_bad_train_config_is_refused(tiny, changes: dict, message: str) -> None:
     model = build_model(ModelConfig(kind="ae", image_shape=tiny.image_shape, **SMALL))

@@ -14,11 +14,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
+from synthetic import blobs
 
 from aelab import uploads
 from aelab.errors import UnsupportedFile
 from aelab.uploads import load_upload, parse_csv, parse_image_zip, parse_npz
-from synthetic import blobs
 
 
 def npz_bytes(**arrays: np.ndarray) -> bytes:
@@ -51,7 +51,9 @@ def zip_bytes(entries: dict[str, bytes], compression: int = zipfile.ZIP_DEFLATED
     return buffer.getvalue()
 
 
-def class_folders(n_per_class: int = 6, size: tuple[int, int] = (16, 16), prefix: str = "", rgb: bool = False) -> dict[str, bytes]:
+def class_folders(
+    n_per_class: int = 6, size: tuple[int, int] = (16, 16), prefix: str = "", rgb: bool = False
+) -> dict[str, bytes]:
     rng = np.random.default_rng(0)
     entries = {}
     for label in ("cat", "dog"):
@@ -67,7 +69,9 @@ def class_folders(n_per_class: int = 6, size: tuple[int, int] = (16, 16), prefix
 
 def test_npz_grey_uint8_with_labels_and_names() -> None:
     images, labels = blobs(n=40, side=8)
-    data = npz_bytes(images=(images[:, 0] * 255).astype(np.uint8), labels=labels, label_names=np.array(["a", "b", "c", "d"]))
+    data = npz_bytes(
+        images=(images[:, 0] * 255).astype(np.uint8), labels=labels, label_names=np.array(["a", "b", "c", "d"])
+    )
     dataset = parse_npz(data, "up")
     assert dataset.images.shape == (40, 1, 8, 8) and dataset.images.dtype == np.float32
     assert 0.0 <= dataset.images.min() and dataset.images.max() <= 1.0 and dataset.images.max() > 0.8
@@ -158,7 +162,9 @@ def test_empty_and_oversized_files(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_unknown_extension() -> None:
-    assert "got 'model.safetensors'" in refused(r"expected a \.npz, \.csv, \.zip file", load_upload, "model.safetensors", b"x", "n")
+    assert "got 'model.safetensors'" in refused(
+        r"expected a \.npz, \.csv, \.zip file", load_upload, "model.safetensors", b"x", "n"
+    )
 
 
 @pytest.mark.parametrize(
@@ -179,7 +185,10 @@ def test_unknown_extension() -> None:
         ({"images": np.zeros((20, 4, 4)), "labels": np.zeros(19)}, r"one label per image, shaped \(20,\); got \(19,\)"),
         ({"images": np.zeros((20, 4, 4)), "labels": np.full(20, 0.5)}, "integer labels"),
         ({"images": np.zeros((20, 4, 4)), "labels": np.full(20, 10**9)}, "labels between 0 and 999"),
-        ({"images": np.zeros((20, 4, 4)), "labels": np.arange(20) % 3, "label_names": np.array(["a"])}, "only 1 label names"),
+        (
+            {"images": np.zeros((20, 4, 4)), "labels": np.arange(20) % 3, "label_names": np.array(["a"])},
+            "only 1 label names",
+        ),
         ({"images": np.zeros((20, 4, 4)), "label_names": np.zeros(2)}, "'label_names' as a 1-D array of strings"),
     ],
 )

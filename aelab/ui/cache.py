@@ -24,7 +24,6 @@ from aelab.data import Dataset, load_dataset
 from aelab.latent import encode_images
 from aelab.recipes import load_pretrained
 
-
 _heap_lock = threading.Lock()
 _heap_frozen = False
 

@@ -22,18 +22,18 @@ from dataclasses import dataclass
 import numpy as np
 import streamlit as st
 
+from aelab.baselines import reconstruction_mse
 from aelab.data import Dataset, factor_classes
 from aelab.export import UnsupportedExport, decoder_spec, explorer_html, runs_in_browser
 from aelab.imaging import grid_image, png_bytes, tile
-from aelab.baselines import reconstruction_mse
 from aelab.latent import (
+    PlaneMap,
     decode_codes,
     decode_point,
+    fit_plane_map,
     generate,
     grid_codes,
     interpolate,
-    PlaneMap,
-    fit_plane_map,
     nearest,
     plane_bounds,
     reconstruct,
@@ -359,8 +359,11 @@ def render() -> None:
     _hover_options(options, entry, dataset)
     if dataset.factors:
         options.selectbox(
-            t("explore.colour_by"), ["label", *dataset.factors], key=COLOUR_KEY,
-            format_func=lambda f: t("explore.colour_label") if f == "label" else f, help=t("explore.colour_by_help"),
+            t("explore.colour_by"),
+            ["label", *dataset.factors],
+            key=COLOUR_KEY,
+            format_func=lambda f: t("explore.colour_label") if f == "label" else f,
+            help=t("explore.colour_by_help"),
         )
     if d > 2:
         with notes:
@@ -395,7 +398,9 @@ def colouring(dataset: Dataset) -> tuple[np.ndarray, tuple[str, ...]]:
     return factor_classes(dataset.factors[factor])
 
 
-def _current_map(entry: ModelEntry, dataset: Dataset, codes: np.ndarray) -> tuple[str, PlaneMap, np.ndarray, np.ndarray]:
+def _current_map(
+    entry: ModelEntry, dataset: Dataset, codes: np.ndarray
+) -> tuple[str, PlaneMap, np.ndarray, np.ndarray]:
     """(projection method, map, plane points (N, 2), plane bounds (2, 2)) for the chosen projection."""
     method = st.session_state[PROJECTION_KEY] if codes.shape[1] > 2 else "identity"
     with st.spinner(t("explore.fitting_umap") if method == "umap" else t("explore.encoding")):
@@ -459,7 +464,9 @@ def _view(entry: ModelEntry, dataset: Dataset, codes: np.ndarray, specs: list[Sl
         for rank, (i, distance) in enumerate(zip(index, distances)):
             with columns[rank % len(columns)]:
                 label = dataset.label_names[dataset.labels[i]]
-                _show(dataset.images[i], 56, caption=t("explore.nearest_caption", label=label, distance=float(distance)))
+                _show(
+                    dataset.images[i], 56, caption=t("explore.nearest_caption", label=label, distance=float(distance))
+                )
 
 
 # --- hover decoding and the offline explorer ------------------------------------------------------------
@@ -569,8 +576,12 @@ def _reconstruction_section(entry: ModelEntry, dataset: Dataset) -> None:
     st.session_state.setdefault(INDEX_KEY, int(dataset.test_idx[0]))
     index = index_column.number_input(t("explore.index"), 0, len(dataset) - 1, step=1, key=INDEX_KEY)
     button_column.button(
-        t("explore.random"), key="explore.random", on_click=_random_index, args=(len(dataset),),
-        icon=":material/shuffle:", width="stretch",
+        t("explore.random"),
+        key="explore.random",
+        on_click=_random_index,
+        args=(len(dataset),),
+        icon=":material/shuffle:",
+        width="stretch",
     )
     original = dataset.images[index : index + 1]
     rebuilt = reconstruct(entry.checkpoint.model, original)

@@ -116,7 +116,10 @@ register(
         ),
         "learn.originals": ("Originals", "原图"),
         "learn.pca_recon": ("PCA({k}) reconstruction · MSE {mse:.4f}", "PCA({k}) 重建 · MSE {mse:.4f}"),
-        "learn.ae_recon": ("Autoencoder reconstruction (d = {d}) · MSE {mse:.4f}", "自编码器重建（d = {d}）· MSE {mse:.4f}"),
+        "learn.ae_recon": (
+            "Autoencoder reconstruction (d = {d}) · MSE {mse:.4f}",
+            "自编码器重建（d = {d}）· MSE {mse:.4f}",
+        ),
         "learn.versus_note": (
             "MSE: mean squared error per pixel over the digits shown.",
             "MSE：所示数字上每个像素的均方误差。",
@@ -172,8 +175,10 @@ def _lesson() -> None:
     st.write(t("learn.why"))
     st.subheader(t("learn.parts.h"))
     st.write(t("learn.parts"))
-    st.latex(r"z = \varphi(x) \in \mathbb{R}^d, \qquad x' = \psi(z), \qquad "
-             r"\mathcal{L}(\varphi, \psi) = \frac{1}{N} \sum_{i=1}^{N} \lVert x_i - \psi(\varphi(x_i)) \rVert^2")
+    st.latex(
+        r"z = \varphi(x) \in \mathbb{R}^d, \qquad x' = \psi(z), \qquad "
+        r"\mathcal{L}(\varphi, \psi) = \frac{1}{N} \sum_{i=1}^{N} \lVert x_i - \psi(\varphi(x_i)) \rVert^2"
+    )
     st.write(t("learn.bottleneck"))
     st.subheader(t("learn.layer.h"))
     st.write(t("learn.layer"))
@@ -181,8 +186,10 @@ def _lesson() -> None:
     st.write(t("learn.layer_more"))
     st.subheader(t("learn.uses.h"))
     st.markdown(t("learn.uses"))
-    st.latex(r"\text{denoising: } \lVert x - \psi(\varphi(\tilde{x})) \rVert^2, \quad \tilde{x} = x + \varepsilon, "
-             r"\qquad \text{VAE: } \mathcal{L} = \text{reconstruction} + \beta \, \mathrm{KL}\big(q(z \mid x) \,\Vert\, \mathcal{N}(0, I)\big)")
+    st.latex(
+        r"\text{denoising: } \lVert x - \psi(\varphi(\tilde{x})) \rVert^2, \quad \tilde{x} = x + \varepsilon, "
+        r"\qquad \text{VAE: } \mathcal{L} = \text{reconstruction} + \beta \, \mathrm{KL}\big(q(z \mid x) \,\Vert\, \mathcal{N}(0, I)\big)"
+    )
     st.subheader(t("learn.pca.h"))
     st.write(t("learn.pca"))
 
@@ -203,8 +210,13 @@ def _denoising(dataset: Dataset, entry: ModelEntry, clean: np.ndarray) -> None:
 def _versus(dataset: Dataset, entry: ModelEntry, clean: np.ndarray) -> None:
     st.markdown(f"#### {t('learn.versus.h')}")
     d = entry.checkpoint.model.config.latent_dim
-    k = st.select_slider(t("learn.components"), (1, 2, 3, 5, 10, 20), value=2, key="learn.components",
-                         help=t("learn.components_help", d=d))
+    k = st.select_slider(
+        t("learn.components"),
+        (1, 2, 3, 5, 10, 20),
+        value=2,
+        key="learn.components",
+        help=t("learn.components_help", d=d),
+    )
     pca = cache.pca(dataset.name, k)
     by_pca = pca.inverse_transform(pca.transform(clean))
     by_model = reconstruct(entry.checkpoint.model, clean)
@@ -232,8 +244,14 @@ def _axes(dataset: Dataset, entry: ModelEntry) -> None:
     correlations = factor_correlations(cache.codes(entry.id, entry.checkpoint, dataset.name), dataset.factors)
     names = list(correlations)
     figure = px.imshow(
-        np.array([correlations[n] for n in names]), x=[_axis_name(i) for i in range(model.config.latent_dim)],
-        y=names, zmin=0, zmax=1, text_auto=".2f", color_continuous_scale="Blues", aspect="auto",
+        np.array([correlations[n] for n in names]),
+        x=[_axis_name(i) for i in range(model.config.latent_dim)],
+        y=names,
+        zmin=0,
+        zmax=1,
+        text_auto=".2f",
+        color_continuous_scale="Blues",
+        aspect="auto",
         labels={"x": t("learn.axis"), "y": t("learn.factor"), "color": "|ρ|"},
     )
     figure.update_layout(height=80 + 40 * len(names), margin=dict(l=10, r=10, t=10, b=10))

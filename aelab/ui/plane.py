@@ -19,7 +19,7 @@ How the pieces fit, and why:
 
 - Hover decoding (optional): with a `decoder` spec from `aelab.export.decoder_spec` in the plane's payload
   (it changes only with the model, so clicks still re-send nothing), the browser runs the decoder itself
-  (`aelab/ui/assets/decoder.js`, inlined here) on the point under the pointer, once per display frame, and
+  (`aelab/assets/decoder.js`, inlined here) on the point under the pointer, once per display frame, and
   draws it on a small pixelated canvas that follows the pointer. No message goes to the server while
   hovering. The relay's `hover` flag turns it off without touching the plane's payload.
 
@@ -40,8 +40,8 @@ from typing import Any
 
 import numpy as np
 import plotly
-from plotly.colors import qualitative
 import streamlit as st
+from plotly.colors import qualitative
 from streamlit import config as st_config
 from streamlit.components.v1 import declare_component
 
@@ -53,7 +53,7 @@ LABEL_COLORS: list[str] = list(qualitative.Plotly) + [
 ]
 
 PLOTLY_JS_DIR = Path(plotly.__file__).parent / "package_data"
-DECODER_JS_FILE = Path(__file__).parent / "assets" / "decoder.js"
+DECODER_JS_FILE = Path(__file__).resolve().parents[1] / "assets" / "decoder.js"
 HOVER_PREVIEW_PX = 112  # about this many CSS pixels for the hover preview's side (a whole multiple of the image's)
 PLOTLY_JS_FILE = "plotly.min.js"
 
@@ -517,18 +517,23 @@ export default function ({ data }) {
 # isolate_styles=False: plotly.js puts its CSS (modebar, hover labels) in document.head, which a shadow
 # root would not see.
 # decoder.js defines globalThis.AelabDecoder when the module runs; the preview size is a constant of the JS.
-_PLANE_JS = DECODER_JS_FILE.read_text(encoding="utf-8") + f"\nconst HOVER_PREVIEW_PX = {HOVER_PREVIEW_PX};\n" + _PLANE_JS
+_PLANE_JS = (
+    DECODER_JS_FILE.read_text(encoding="utf-8") + f"\nconst HOVER_PREVIEW_PX = {HOVER_PREVIEW_PX};\n" + _PLANE_JS
+)
 _plane_component = st.components.v2.component("aelab.latent_plane", js=_PLANE_JS, isolate_styles=False)
 _marker_component = st.components.v2.component("aelab.latent_plane_marker", js=_MARKER_JS, isolate_styles=False)
 
 # Starts loading plotly.js as soon as the page's first element arrives, before the plane exists: downloading
 # and compiling plotly.min.js takes the browser 1-2 s, which then overlaps the server's imports and encoding
 # instead of following them (BENCHMARKS.md, app latency). The plane's loadPlotly reuses the same promise.
-_PREFETCH_JS = _REGISTRY_JS + r"""
+_PREFETCH_JS = (
+    _REGISTRY_JS
+    + r"""
 export default function ({ data }) {
   loadPlotly(data.url).catch(() => {});  // a failure is reported by the plane, which tries again
 }
 """
+)
 _prefetch_component = st.components.v2.component("aelab.plotly_prefetch", js=_PREFETCH_JS, isolate_styles=False)
 
 

@@ -24,7 +24,6 @@ from aelab.checkpoint import load_checkpoint
 from aelab.data import dataset_names
 from aelab.errors import AelabError
 from aelab.sources import ONLINE, fetch, is_cached
-from aelab.uploads import FORMATS, load_upload
 from aelab.ui import cache
 from aelab.ui.i18n import LANGUAGE_KEY, LANGUAGES, language, register, t
 from aelab.ui.state import (
@@ -39,6 +38,7 @@ from aelab.ui.state import (
     select,
     selection,
 )
+from aelab.uploads import FORMATS, load_upload
 
 DATASET_KEY = "aelab.sidebar.dataset"
 MODEL_KEY = "aelab.sidebar.model"
@@ -64,8 +64,7 @@ register(
         ),
         "sidebar.upload": ("Upload a checkpoint", "上传检查点"),
         "sidebar.upload_help": (
-            "An aelab .safetensors file, from the Train page's download or `aelab train`. "
-            "Nothing in it is executed.",
+            "An aelab .safetensors file, from the Train page's download or `aelab train`. Nothing in it is executed.",
             "aelab 的 .safetensors 文件（来自“训练”页的下载或 `aelab train`）。文件中的任何内容都不会被执行。",
         ),
         "sidebar.upload_title": ("{name} · uploaded", "{name} · 已上传"),
@@ -169,7 +168,11 @@ def _on_data_upload() -> None:
         name = uploaded.name
     uploaded = own.by_name[name]
     data.notice = t(
-        "sidebar.data_loaded", title=uploaded.title, n=len(uploaded), shape=uploaded.image_shape, classes=uploaded.n_classes
+        "sidebar.data_loaded",
+        title=uploaded.title,
+        n=len(uploaded),
+        shape=uploaded.image_shape,
+        classes=uploaded.n_classes,
     )
     selection().dataset = data.loaded = name
 
@@ -180,8 +183,11 @@ def dataset_upload() -> None:
         st.number_input(t("sidebar.data_side"), 4, 128, 28, key=DATA_SIDE_KEY)
         st.checkbox(t("sidebar.data_rgb"), key=DATA_RGB_KEY)
         st.file_uploader(
-            t("sidebar.data_file"), type=[f.lstrip(".") for f in FORMATS], key=DATA_UPLOAD_KEY,
-            on_change=_on_data_upload, help=t("sidebar.data_help"),
+            t("sidebar.data_file"),
+            type=[f.lstrip(".") for f in FORMATS],
+            key=DATA_UPLOAD_KEY,
+            on_change=_on_data_upload,
+            help=t("sidebar.data_help"),
         )
         data = _data_state()
         if data.notice:
@@ -203,9 +209,7 @@ def _on_upload() -> None:
     try:
         checkpoint = load_checkpoint(file.getvalue())
         if checkpoint.dataset not in dataset_options():
-            raise AelabError(
-                t("sidebar.unknown_dataset", dataset=checkpoint.dataset, known=", ".join(dataset_names()))
-            )
+            raise AelabError(t("sidebar.unknown_dataset", dataset=checkpoint.dataset, known=", ".join(dataset_names())))
         expected = tuple(checkpoint.model.config.image_shape)
         found = cache.dataset(checkpoint.dataset).image_shape
         if expected != found:

@@ -191,7 +191,9 @@ def select(entry: ModelEntry) -> None:
     state.model[entry.dataset] = entry.id
 
 
-def add_session_model(title: str, checkpoint: Checkpoint, select: bool = True, *, source: ModelSource = "session") -> ModelEntry:
+def add_session_model(
+    title: str, checkpoint: Checkpoint, select: bool = True, *, source: ModelSource = "session"
+) -> ModelEntry:
     """Add a model trained (``source="session"``) or uploaded (``"upload"``) in this session and return its entry.
 
     It appears in this session's model picker for ``checkpoint.dataset`` only. With ``select``, it becomes
@@ -207,4 +209,3 @@ def add_session_model(title: str, checkpoint: Checkpoint, select: bool = True, *
 
 
 _select = select  # add_session_model's parameter shadows the function's name
-

@@ -89,8 +89,7 @@ register(
         "train.done": (
             "{kind} trained on {dataset} for {epochs} epochs in {seconds:.1f} s. "
             "It is now selected in the sidebar as “{title}”.",
-            "{kind} 已在 {dataset} 上训练 {epochs} 轮，用时 {seconds:.1f} 秒。"
-            "它已作为“{title}”在侧边栏中选中。",
+            "{kind} 已在 {dataset} 上训练 {epochs} 轮，用时 {seconds:.1f} 秒。它已作为“{title}”在侧边栏中选中。",
         ),
         "train.not_learned": (
             "This model learned nothing: its reconstructions are no better than the average image (test MSE "
@@ -170,8 +169,11 @@ def _settings(active: bool) -> None:
     names = list(labels)
     current_dataset = selection().dataset
     name = st.selectbox(
-        t("train.dataset"), names, index=names.index(current_dataset) if current_dataset in names else 0,
-        format_func=labels.__getitem__, key="train.dataset",
+        t("train.dataset"),
+        names,
+        index=names.index(current_dataset) if current_dataset in names else 0,
+        format_func=labels.__getitem__,
+        key="train.dataset",
     )
     kind = st.selectbox(t("train.kind"), KINDS, format_func=kind_title, key="train.kind")
     latent_dim = st.number_input(
@@ -180,14 +182,22 @@ def _settings(active: bool) -> None:
     defaults = SMALL_DEFAULTS if name == "digits" else LARGE_DEFAULTS
     # Keys per dataset: each dataset keeps its own sensible defaults and the user's changes to them.
     epochs = st.number_input(t("train.epochs"), 1, 500, defaults["epochs"], key=f"train.epochs.{name}")
-    lr = st.select_slider(t("train.lr"), LEARNING_RATES, defaults["lr"], format_func="{:g}".format, key=f"train.lr.{name}")
-    batch_size = st.select_slider(t("train.batch_size"), BATCH_SIZES, defaults["batch_size"], key=f"train.batch_size.{name}")
+    lr = st.select_slider(
+        t("train.lr"), LEARNING_RATES, defaults["lr"], format_func="{:g}".format, key=f"train.lr.{name}"
+    )
+    batch_size = st.select_slider(
+        t("train.batch_size"), BATCH_SIZES, defaults["batch_size"], key=f"train.batch_size.{name}"
+    )
     beta = noise = None
     umap_weight = ModelConfig.umap_weight
     if kind == "umap-ae":
         umap_weight = st.select_slider(
-            t("train.umap_weight"), UMAP_WEIGHTS, ModelConfig.umap_weight, format_func="{:g}".format,
-            key="train.umap_weight", help=t("train.umap_weight_help"),
+            t("train.umap_weight"),
+            UMAP_WEIGHTS,
+            ModelConfig.umap_weight,
+            format_func="{:g}".format,
+            key="train.umap_weight",
+            help=t("train.umap_weight_help"),
         )
     if kind == "vae":
         beta = st.slider(t("train.beta"), 0.0, 4.0, 1.0, 0.1, key="train.beta", help=t("train.beta_help"))
@@ -197,8 +207,13 @@ def _settings(active: bool) -> None:
     if st.button(t("train.start"), type="primary", disabled=active, key="train.start", icon=":material/play_arrow:"):
         dataset = cache.dataset(name)
         model_config = model_config_for(
-            dataset, kind, int(latent_dim), beta=1.0 if beta is None else beta, noise=0.3 if noise is None else noise,
-            seed=int(seed), umap_weight=float(umap_weight),
+            dataset,
+            kind,
+            int(latent_dim),
+            beta=1.0 if beta is None else beta,
+            noise=0.3 if noise is None else noise,
+            seed=int(seed),
+            umap_weight=float(umap_weight),
         )
         train_config = TrainConfig(epochs=int(epochs), batch_size=int(batch_size), lr=float(lr), seed=int(seed))
         training_pool().submit(page_state().session_key, dataset, model_config, train_config)
@@ -212,11 +227,19 @@ def loss_figure(snap: JobSnapshot) -> go.Figure:
     """Train and test loss per finished epoch."""
     epochs = list(range(1, len(snap.train_losses) + 1))
     figure = go.Figure()
-    figure.add_scatter(x=epochs, y=[terms["loss"] for terms in snap.train_losses], name=t("train.train_curve"), mode="lines+markers")
-    figure.add_scatter(x=epochs, y=[terms["loss"] for terms in snap.test_losses], name=t("train.test_curve"), mode="lines+markers")
+    figure.add_scatter(
+        x=epochs, y=[terms["loss"] for terms in snap.train_losses], name=t("train.train_curve"), mode="lines+markers"
+    )
+    figure.add_scatter(
+        x=epochs, y=[terms["loss"] for terms in snap.test_losses], name=t("train.test_curve"), mode="lines+markers"
+    )
     figure.update_layout(
-        title=t("train.loss_title"), xaxis_title=t("train.epoch_axis"), yaxis_title=t("train.loss_axis"),
-        height=380, margin=dict(l=10, r=10, t=50, b=10), legend=dict(orientation="h", y=1.02, x=1, xanchor="right", yanchor="bottom"),
+        title=t("train.loss_title"),
+        xaxis_title=t("train.epoch_axis"),
+        yaxis_title=t("train.loss_axis"),
+        height=380,
+        margin=dict(l=10, r=10, t=50, b=10),
+        legend=dict(orientation="h", y=1.02, x=1, xanchor="right", yanchor="bottom"),
     )
     figure.update_xaxes(range=[0.5, max(snap.epochs, 1) + 0.5])
     return figure
@@ -230,13 +253,20 @@ def codes_figure(snap: JobSnapshot, label_names: tuple[str, ...]) -> go.Figure:
     for k, name in enumerate(label_names):
         mask = labels == k
         figure.add_scattergl(
-            x=codes[mask, 0], y=codes[mask, 1] if codes.shape[1] > 1 else 0 * codes[mask, 0], mode="markers",
-            name=str(name), marker=dict(color=colors[k], size=5, opacity=0.8),
+            x=codes[mask, 0],
+            y=codes[mask, 1] if codes.shape[1] > 1 else 0 * codes[mask, 0],
+            mode="markers",
+            name=str(name),
+            marker=dict(color=colors[k], size=5, opacity=0.8),
         )
     d = codes.shape[1]
     title = t("train.scatter_title", epoch=snap.epoch) if d == 2 else t("train.scatter_dims", epoch=snap.epoch, d=d)
     figure.update_layout(
-        title=title, height=380, margin=dict(l=10, r=10, t=50, b=10), xaxis_title="z₁", yaxis_title="z₂",
+        title=title,
+        height=380,
+        margin=dict(l=10, r=10, t=50, b=10),
+        xaxis_title="z₁",
+        yaxis_title="z₂",
         legend=dict(itemsizing="constant"),
     )
     return figure
@@ -277,23 +307,43 @@ def _results(job: TrainingJob, snap: JobSnapshot) -> None:
     trained = snap.model
     dataset = cache.dataset(snap.dataset)
     if snap.state == DONE:
-        st.success(t("train.done", kind=kind_title(trained.model.kind), dataset=dataset.title,
-                     epochs=trained.history.epochs, seconds=trained.history.seconds, title=title))
+        st.success(
+            t(
+                "train.done",
+                kind=kind_title(trained.model.kind),
+                dataset=dataset.title,
+                epochs=trained.history.epochs,
+                seconds=trained.history.seconds,
+                title=title,
+            )
+        )
     else:
         st.warning(t("train.stopped", epochs=trained.history.epochs, total=snap.epochs, title=title))
     if not trained.learned:
-        st.warning(t("train.not_learned", mse=trained.metrics.test_mse, mean=trained.mean_image_mse,
-                     lr=trained.train_config.lr), icon=":material/warning:")
+        st.warning(
+            t(
+                "train.not_learned",
+                mse=trained.metrics.test_mse,
+                mean=trained.mean_image_mse,
+                lr=trained.train_config.lr,
+            ),
+            icon=":material/warning:",
+        )
     st.caption(t("train.metrics", dataset=dataset.title))
-    ours = Metrics(kind_title(trained.model.kind), trained.metrics.test_mse, trained.metrics.knn_accuracy,
-                   trained.history.seconds)
+    ours = Metrics(
+        kind_title(trained.model.kind), trained.metrics.test_mse, trained.metrics.knn_accuracy, trained.history.seconds
+    )
     pca = replace(embedding_metrics(snap.dataset, "pca"), method=t("compare.pca"))
     st.dataframe(metrics_table([ours, pca]), hide_index=True)
     data = state.checkpoints.get(job.id)
     if data is not None:
         st.download_button(
-            t("train.download"), data, file_name=f"{snap.dataset}-{trained.model.kind}.safetensors",
-            mime="application/octet-stream", help=t("train.download_help"), icon=":material/download:",
+            t("train.download"),
+            data,
+            file_name=f"{snap.dataset}-{trained.model.kind}.safetensors",
+            mime="application/octet-stream",
+            help=t("train.download_help"),
+            icon=":material/download:",
             key="train.download",
         )
 
@@ -308,12 +358,17 @@ def _job_view() -> None:
         _collect(job, snap)
         st.rerun()  # a full run: the sidebar shows the new model and this fragment stops polling
     if snap.state == QUEUED:
-        st.info(t("train.queued", position=snap.queue_position or 1, running=training_pool().running),
-                icon=":material/hourglass_top:")
+        st.info(
+            t("train.queued", position=snap.queue_position or 1, running=training_pool().running),
+            icon=":material/hourglass_top:",
+        )
     elif snap.active:
         starting = "train.starting_umap" if snap.model_config.kind == "umap-ae" else "train.starting"
-        text = (t("train.progress", epoch=snap.epoch, epochs=snap.epochs, elapsed=snap.elapsed, left=snap.seconds_left)
-                if snap.seconds_left is not None else t(starting, elapsed=snap.elapsed))
+        text = (
+            t("train.progress", epoch=snap.epoch, epochs=snap.epochs, elapsed=snap.elapsed, left=snap.seconds_left)
+            if snap.seconds_left is not None
+            else t(starting, elapsed=snap.elapsed)
+        )
         st.progress(snap.progress, text=text)
     if snap.active and st.button(t("train.stop"), key="train.stop", icon=":material/stop:"):
         job.stop()
@@ -337,4 +392,3 @@ def render() -> None:
         _settings(active)
     with progress:
         st.fragment(_job_view, run_every=POLL_S if active else None)()
-

@@ -161,9 +161,7 @@ def streamlit_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Strea
     stack: list[Any] = []
     logs = tmp_path_factory.mktemp("streamlit-logs")
 
-    def start(
-        script: str | os.PathLike[str], *, env: Mapping[str, str] | None = None, args: Sequence[str] = ()
-    ) -> str:
+    def start(script: str | os.PathLike[str], *, env: Mapping[str, str] | None = None, args: Sequence[str] = ()) -> str:
         identity = (str(Path(script).resolve()), tuple(sorted((env or {}).items())), tuple(args))
         if identity not in running:
             server = run_streamlit(
@@ -203,7 +201,11 @@ def wait_until_idle(page: Any, quiet_ms: int = 600, timeout_ms: int = 60_000) ->
 def screenshot_path(name: str) -> Path:
     """Where a browser test saves its screenshot ``name``: docs/ when AELAB_UPDATE_DOCS=1 (to refresh the
     pictures README shows), otherwise a temporary folder, so a test run leaves the working tree as it was."""
-    folder = REPO_ROOT / "docs" if os.environ.get("AELAB_UPDATE_DOCS") == "1" else Path(tempfile.gettempdir()) / "aelab-screenshots"
+    folder = (
+        REPO_ROOT / "docs"
+        if os.environ.get("AELAB_UPDATE_DOCS") == "1"
+        else Path(tempfile.gettempdir()) / "aelab-screenshots"
+    )
     folder.mkdir(parents=True, exist_ok=True)
     return folder / name
 

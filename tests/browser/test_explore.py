@@ -5,7 +5,6 @@ Runs app.py (the shipped VAE on MNIST-5k) and leaves a screenshot of the whole p
 
 from __future__ import annotations
 
-
 import pytest
 from playwright.sync_api import Page
 
@@ -22,9 +21,7 @@ SLIDER_STEP = 0.05  # the MNIST VAE's sliders: a 1-2-5 step of about 1/200 of th
 def _open(page: Page, url: str) -> None:
     page.set_viewport_size({"width": 1400, "height": 1000})
     page.goto(url)
-    page.wait_for_function(
-        "() => window.__aelab?.planes?.['explore.plane']?.drawn === true", timeout=90_000
-    )
+    page.wait_for_function("() => window.__aelab?.planes?.['explore.plane']?.drawn === true", timeout=90_000)
     page.locator(DECODED).first.wait_for(timeout=30_000)
     page.wait_for_timeout(500)
 
@@ -75,7 +72,9 @@ def _wait_for_new_image(page: Page, old_src: str) -> None:
     page.wait_for_timeout(300)
 
 
-def test_click_on_empty_space_decodes_it_and_the_sliders_follow(page: Page, app_url: str, page_errors: list[str]) -> None:
+def test_click_on_empty_space_decodes_it_and_the_sliders_follow(
+    page: Page, app_url: str, page_errors: list[str]
+) -> None:
     _open(page, app_url)
     before_src, before_values = _decoded_src(page), _slider_values(page)
     spot = _empty_spot(page)

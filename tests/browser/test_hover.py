@@ -75,7 +75,9 @@ def test_explore_page_decodes_under_the_pointer_without_the_server(
     page.on("websocket", frames.on_websocket)
     page.set_viewport_size({"width": 1400, "height": 1000})
     page.goto(app_url)
-    page.wait_for_function(f"() => !!window.__aelab?.planes?.['explore.plane']?.drawn && !!{PLANE_STATE}.decoder", timeout=90_000)
+    page.wait_for_function(
+        f"() => !!window.__aelab?.planes?.['explore.plane']?.drawn && !!{PLANE_STATE}.decoder", timeout=90_000
+    )
     page.wait_for_timeout(1000)  # the run's last messages
     box = _plot_box(page)
 
@@ -129,7 +131,9 @@ def explorer_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if not paths:
         pytest.skip("no shipped checkpoint in pretrained/")
     checkpoint = load_checkpoint(paths[0])
-    return write_explorer(checkpoint, load_dataset(checkpoint.dataset), tmp_path_factory.mktemp("export") / "explorer.html")
+    return write_explorer(
+        checkpoint, load_dataset(checkpoint.dataset), tmp_path_factory.mktemp("export") / "explorer.html"
+    )
 
 
 def test_exported_explorer_decodes_offline_from_a_file(browser: Browser, explorer_file: Path) -> None:

@@ -13,7 +13,6 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Page
 
-
 pytestmark = pytest.mark.timeout(240)
 
 APP_DRAWN = "() => window.__aelab?.planes?.['explore.plane']?.drawn === true"

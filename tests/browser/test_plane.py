@@ -193,7 +193,9 @@ def test_click_on_empty_space_returns_its_data_coordinate(
     # The demo's click callback moves the sliders to the click, rounded to their step.
     assert _marker(page) == pytest.approx(returned, abs=SLIDER_STEP)
     after_click = frames.since(mark)
-    assert after_click and sum(after_click) < SMALL_MESSAGE_BYTES, f"a click should not resend the scatter: {after_click}"
+    assert after_click and sum(after_click) < SMALL_MESSAGE_BYTES, (
+        f"a click should not resend the scatter: {after_click}"
+    )
     assert page.evaluate(f"{DEBUG}.clicks") == 1
 
     # A click on a point counts as well, at the point's own coordinate; hovering it names label and sample.

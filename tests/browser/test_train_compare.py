@@ -39,9 +39,7 @@ def _set_number(page: Page, label: str, value: int) -> None:
 def _train(page: Page, epochs: int) -> None:
     _set_number(page, "Epochs", epochs)
     _main(page).get_by_role("button", name="Train").click()
-    expect(_main(page).get_by_test_id("stAlertContentSuccess")).to_contain_text(
-        f"for {epochs} epochs", timeout=60_000
-    )
+    expect(_main(page).get_by_test_id("stAlertContentSuccess")).to_contain_text(f"for {epochs} epochs", timeout=60_000)
 
 
 def _go(page: Page, title: str) -> None:

@@ -63,9 +63,7 @@ def test_upload_a_zip_train_one_epoch_and_explore(
     expect(epochs).to_have_value("1")
     main.get_by_role("button", name="Train").click()
     expect(main.get_by_test_id("stAlertContentSuccess")).to_contain_text("for 1 epochs", timeout=90_000)
-    expect(sidebar.get_by_role("combobox", name="Model")).to_have_value(
-        re.compile("trained"), timeout=20_000
-    )
+    expect(sidebar.get_by_role("combobox", name="Model")).to_have_value(re.compile("trained"), timeout=20_000)
 
     page.get_by_test_id("stSidebarNav").get_by_role("link", name="Explore").click()
     expect(page.get_by_role("heading", name="Explore the latent space")).to_be_visible(timeout=30_000)

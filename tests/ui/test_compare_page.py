@@ -12,6 +12,7 @@ from aelab.jobs import model_config_for
 from aelab.recipes import train_model
 from aelab.train import TrainConfig
 from aelab.ui.state import ModelEntry, Selection
+
 from .apptest import page_script
 
 pytestmark = pytest.mark.timeout(180)  # the first UMAP fit compiles numba code

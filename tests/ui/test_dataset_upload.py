@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
+from test_uploads import class_folders, npz_bytes, zip_bytes
 
 from aelab import sources
 from aelab.data import load_dataset
@@ -19,7 +20,7 @@ from aelab.train import TrainConfig
 from aelab.ui.explore import COLOUR_KEY
 from aelab.ui.sidebar import DATA_UPLOAD_KEY, DATASET_KEY
 from aelab.ui.state import ModelEntry, Selection
-from test_uploads import class_folders, npz_bytes, zip_bytes
+
 from .apptest import run_app
 
 
@@ -93,7 +94,9 @@ def test_an_online_dataset_is_fetched_on_first_pick(tmp_path: Path, monkeypatch:
 
 @pytest.fixture(scope="module")
 def shapes_entry() -> ModelEntry:
-    trained = train_model(load_dataset("shapes"), ModelConfig(kind="ae", hidden=(64,)), TrainConfig(epochs=1, batch_size=256))
+    trained = train_model(
+        load_dataset("shapes"), ModelConfig(kind="ae", hidden=(64,)), TrainConfig(epochs=1, batch_size=256)
+    )
     return ModelEntry("session:test-shapes", "shapes-ae", "session", trained.as_checkpoint())
 
 
@@ -123,16 +126,26 @@ def test_an_rgb_upload_trains_and_explores_in_colour() -> None:
     from aelab.uploads import parse_image_zip
 
     uploaded = parse_image_zip(zip_bytes(class_folders(n_per_class=20, rgb=True)), "upload-rgbtest", side=12, rgb=True)
-    trained = train_model(uploaded, ModelConfig(kind="conv", image_shape=uploaded.image_shape, channels=(8, 16)),
-                          TrainConfig(epochs=1, batch_size=16))
+    trained = train_model(
+        uploaded,
+        ModelConfig(kind="conv", image_shape=uploaded.image_shape, channels=(8, 16)),
+        TrainConfig(epochs=1, batch_size=16),
+    )
     entry = ModelEntry("session:test-rgb", "rgb-conv", "session", trained.as_checkpoint())
-    app = run_app(**{
-        SESSION_DATASETS_KEY: SessionDatasets({uploaded.name: uploaded}, {"digest": uploaded.name}),
-        "aelab.selection": Selection(dataset=uploaded.name, model={uploaded.name: entry.id}, entries=[entry]),
-    })
+    app = run_app(
+        **{
+            SESSION_DATASETS_KEY: SessionDatasets({uploaded.name: uploaded}, {"digest": uploaded.name}),
+            "aelab.selection": Selection(dataset=uploaded.name, model={uploaded.name: entry.id}, entries=[entry]),
+        }
+    )
     assert app.selectbox(key=DATASET_KEY).value == uploaded.name
     decoded = app.get("image")[0].proto.imgs[0].url
     assert decoded  # the decoded RGB image was drawn (a PNG URL); the page raised nothing
-    assert [t["name"] for t in json.loads(next(
-        c for c in app.get("bidi_component") if json.loads(c.proto.json or "{}").get("key") == "explore.plane"
-    ).proto.json)["traces"]] == ["cat", "dog"]
+    assert [
+        t["name"]
+        for t in json.loads(
+            next(
+                c for c in app.get("bidi_component") if json.loads(c.proto.json or "{}").get("key") == "explore.plane"
+            ).proto.json
+        )["traces"]
+    ] == ["cat", "dog"]

@@ -7,16 +7,15 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from aelab.data import load_dataset
-from aelab.latent import encode_images
+from aelab.latent import encode_images, fit_plane_map
 from aelab.models import ModelConfig
 from aelab.recipes import train_model
 from aelab.train import TrainConfig
-from aelab.latent import fit_plane_map
 from aelab.ui.explore import GRID_SIZE_KEY, NEAREST_K, PLANE_KEY, PROJECTION_KEY, slider_specs
 from aelab.ui.sidebar import MODEL_KEY
 from aelab.ui.state import ModelEntry, Selection
-from .apptest import run_app
 
+from .apptest import run_app
 
 # The page's images in order: the decoded image, the nearest samples, the manifold grid, the interpolation
 # strip, the generated samples (one element holding N images), then original, reconstruction, difference.

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
+from test_hostile import HOSTILE, HOSTILE_DATASETS
 
 from aelab import recipes
 from aelab.data import load_dataset
@@ -30,7 +31,7 @@ from aelab.recipes import PRETRAINED_DIR, train_model
 from aelab.train import TrainConfig
 from aelab.ui import cache
 from aelab.ui.sidebar import DATA_UPLOAD_KEY, DATASET_KEY, MODEL_KEY, UPLOAD_KEY
-from test_hostile import HOSTILE, HOSTILE_DATASETS
+
 from .apptest import page_script
 
 pytestmark = pytest.mark.timeout(300)
@@ -58,7 +59,9 @@ def test_every_hostile_upload_shows_one_error_and_keeps_the_uploaded_model(
     digits_checkpoint: bytes, tmp_path: Path
 ) -> None:
     app = run_app()
-    app.file_uploader(key=UPLOAD_KEY).set_value(("good.safetensors", digits_checkpoint, "application/octet-stream")).run()
+    app.file_uploader(key=UPLOAD_KEY).set_value(
+        ("good.safetensors", digits_checkpoint, "application/octet-stream")
+    ).run()
     assert not app.exception and not app.sidebar.error
     chosen = app.selectbox(key=MODEL_KEY).value
     assert chosen.startswith("upload:") and app.selectbox(key=DATASET_KEY).value == "digits"
@@ -66,7 +69,9 @@ def test_every_hostile_upload_shows_one_error_and_keeps_the_uploaded_model(
 
     marker = tmp_path / "ran-code"
     for name, build, message in HOSTILE:
-        app.file_uploader(key=UPLOAD_KEY).set_value((name, build(digits_checkpoint, marker), "application/octet-stream"))
+        app.file_uploader(key=UPLOAD_KEY).set_value(
+            (name, build(digits_checkpoint, marker), "application/octet-stream")
+        )
         app.run()
         assert not app.exception, (name, [e.value for e in app.exception])
         errors = [e.value for e in app.sidebar.error]
@@ -101,8 +106,11 @@ def _tamper_flip(directory: Path) -> None:
 
 def _tamper_unlisted(directory: Path) -> None:
     manifest = directory / recipes.MANIFEST
-    manifest.write_text("".join(line + "\n" for line in manifest.read_text().splitlines()
-                                if not line.endswith("mnist5k-vae.safetensors")))
+    manifest.write_text(
+        "".join(
+            line + "\n" for line in manifest.read_text().splitlines() if not line.endswith("mnist5k-vae.safetensors")
+        )
+    )
 
 
 @pytest.mark.parametrize(
@@ -113,7 +121,10 @@ def _tamper_unlisted(directory: Path) -> None:
 def test_a_tampered_shipped_model_is_left_out_with_a_message(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tamper, message: str
 ) -> None:
-    if not (PRETRAINED_DIR / "mnist5k-vae.safetensors").is_file() or not (PRETRAINED_DIR / "mnist5k-ae.safetensors").is_file():
+    if (
+        not (PRETRAINED_DIR / "mnist5k-vae.safetensors").is_file()
+        or not (PRETRAINED_DIR / "mnist5k-ae.safetensors").is_file()
+    ):
         pytest.skip("needs the shipped mnist5k-vae and mnist5k-ae checkpoints (run `aelab pretrain`)")
     shipped = tmp_path / "pretrained"
     shutil.copytree(PRETRAINED_DIR, shipped)  # the real files stay untouched
@@ -153,8 +164,12 @@ def test_learning_rate_10_ends_in_the_divergence_message_and_the_page_stays_usab
     at = _open_train()
     pool: TrainingPool = training_pool()
     digits = load_dataset("digits")
-    job = pool.submit(at.session_state["aelab.train"].session_key, digits, model_config_for(digits, "vae"),
-                      TrainConfig(epochs=3, lr=10.0, batch_size=32))
+    job = pool.submit(
+        at.session_state["aelab.train"].session_key,
+        digits,
+        model_config_for(digits, "vae"),
+        TrainConfig(epochs=3, lr=10.0, batch_size=32),
+    )
     assert job.wait(POLL_LIMIT_S)
     at.run()
     assert not at.exception
@@ -169,8 +184,12 @@ def test_stop_mid_training_leaves_a_usable_model_in_this_session() -> None:
     at = _open_train()
     pool: TrainingPool = training_pool()
     digits = load_dataset("digits")
-    job = pool.submit(at.session_state["aelab.train"].session_key, digits, model_config_for(digits, "ae"),
-                      TrainConfig(epochs=500, batch_size=16))
+    job = pool.submit(
+        at.session_state["aelab.train"].session_key,
+        digits,
+        model_config_for(digits, "ae"),
+        TrainConfig(epochs=500, batch_size=16),
+    )
     deadline = time.monotonic() + POLL_LIMIT_S
     while job.snapshot().epoch < 1:
         assert time.monotonic() < deadline, "no epoch finished in time"

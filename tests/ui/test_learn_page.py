@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from streamlit.testing.v1 import AppTest
+
 from .apptest import page_script
 
 pytestmark = pytest.mark.timeout(120)
@@ -20,10 +21,13 @@ def image_urls(at: AppTest) -> list[str]:
     return [image.proto.imgs[0].url for image in at.get("image")]
 
 
-@pytest.mark.parametrize(("language", "title", "formula_heading"), [
-    ("en", "What an autoencoder does", "Encoder φ and decoder ψ"),
-    ("zh", "自编码器是做什么的", "编码器 φ 与解码器 ψ"),
-])
+@pytest.mark.parametrize(
+    ("language", "title", "formula_heading"),
+    [
+        ("en", "What an autoencoder does", "Encoder φ and decoder ψ"),
+        ("zh", "自编码器是做什么的", "编码器 φ 与解码器 ψ"),
+    ],
+)
 def test_the_lesson_renders_in_both_languages(language: str, title: str, formula_heading: str) -> None:
     at = open_learn(language)
     assert not at.exception

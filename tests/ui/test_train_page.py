@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 from aelab.data import load_dataset
 from aelab.jobs import TrainingPool, model_config_for
 from aelab.train import TrainConfig
+
 from .apptest import page_script
 
 pytestmark = pytest.mark.timeout(120)
@@ -35,7 +36,9 @@ def run_until(at: AppTest, done, limit_s: float = POLL_LIMIT_S) -> AppTest:
     return at
 
 
-@pytest.mark.parametrize(("language", "title", "button"), [("en", "Train an autoencoder", "Train"), ("zh", "训练自编码器", "训练")])
+@pytest.mark.parametrize(
+    ("language", "title", "button"), [("en", "Train an autoencoder", "Train"), ("zh", "训练自编码器", "训练")]
+)
 def test_the_page_renders_in_both_languages(language: str, title: str, button: str) -> None:
     at = open_train(language)
     assert not at.exception
@@ -101,8 +104,12 @@ def test_a_diverging_run_shows_its_message_and_adds_no_model() -> None:
     at = open_train()
     pool: TrainingPool = training_pool()
     digits = load_dataset("digits")
-    job = pool.submit(at.session_state["aelab.train"].session_key, digits, model_config_for(digits, "ae"),
-                      TrainConfig(epochs=2, lr=1e30))
+    job = pool.submit(
+        at.session_state["aelab.train"].session_key,
+        digits,
+        model_config_for(digits, "ae"),
+        TrainConfig(epochs=2, lr=1e30),
+    )
     assert job.wait(POLL_LIMIT_S)
     at.run()
     assert not at.exception
