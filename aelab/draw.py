@@ -31,6 +31,8 @@ kept for display. Problems are refused with :class:`NoDigit` (nothing drawable) 
 
 from __future__ import annotations
 
+import base64
+import binascii
 import io
 import itertools
 import math
@@ -44,6 +46,7 @@ from scipy import ndimage
 
 from aelab.data import Dataset
 from aelab.errors import AelabError, UnsupportedFile
+from aelab.latent import IdentityMap, LineMap, PlaneMap, ReducerMap, nearest
 
 INK_THRESHOLD = 0.1  # a pixel brighter than this is ink when cropping
 MIN_EXTENT = 0.08  # the ink's longer side must span this share of the canvas' longer side, or it is a dot
@@ -299,3 +302,93 @@ def render_strokes(strokes: list[np.ndarray], size: tuple[int, int], pen_width: 
             near = (px - x0 - t * dx) ** 2 + (py - y0 - t * dy) ** 2 <= radius * radius
             ink[r0:r1, c0:c1][near] = 1.0
     return ink
+
+
+# --- where a drawing lands -----------------------------------------------------------------------------------
+
+CANVAS_SIDE = 280  # the drawing canvas, in pixels: 10× an MNIST digit
+MAX_DATA_URL_CHARS = 2_000_000  # a PNG data URL from the canvas (a drawn 280×280 canvas is about 5-20 kB)
+VOTE_K = 5  # neighbours in the vote, as in the 5-NN accuracy the models are measured by
+
+
+def pen_width(convention: Convention, canvas_side: int = CANVAS_SIDE) -> float:
+    """A pen width (canvas pixels) that gives the dataset's own stroke width once the drawing is scaled.
+
+    A drawing fills about 3/4 of the canvas; MNIST's strokes are about 2 px in its 20-px box, the 8×8
+    digits' about 1.5 px of 8. So the pen is a tenth of the drawn digit for MNIST-like boxes and a fifth
+    for the 8×8 digits.
+    """
+    share = 0.2 if max(convention.box) <= 8 else 0.1
+    return round(0.75 * canvas_side * share, 1)
+
+
+def image_from_data_url(url: object) -> np.ndarray:
+    """A canvas' ``data:image/png;base64,…`` (as the browser sends it) -> grey (H, W) in [0, 1].
+
+    Refuses with UnsupportedFile anything that is not a PNG data URL of a sane size (the value comes from
+    the client, which may be tampered with).
+    """
+    prefix = "data:image/png;base64,"
+    if not isinstance(url, str) or not url.startswith(prefix):
+        raise UnsupportedFile("the drawing did not arrive as a PNG image")
+    if len(url) > MAX_DATA_URL_CHARS:
+        raise UnsupportedFile(f"the drawing is larger than {MAX_DATA_URL_CHARS // 1_000_000} MB")
+    try:
+        data = base64.b64decode(url[len(prefix) :], validate=True)
+    except (binascii.Error, ValueError):
+        raise UnsupportedFile("the drawing's PNG data is damaged") from None
+    return read_grey(data)
+
+
+def plane_projection(plane_map: PlaneMap, latent_dim: int) -> dict[str, list] | None:
+    """The affine map code -> plane point, {"matrix": (d, 2), "offset": (2,)}, or None (UMAP: not affine).
+
+    Identity for d = 2, (z, 0) for d = 1, and a PCA's transform (z − mean) · componentsᵀ for d > 2.
+    """
+    if isinstance(plane_map, IdentityMap) and latent_dim == 2:
+        return {"matrix": [[1.0, 0.0], [0.0, 1.0]], "offset": [0.0, 0.0]}
+    if isinstance(plane_map, LineMap) and latent_dim == 1:
+        return {"matrix": [[1.0, 0.0]], "offset": [0.0, 0.0]}
+    if isinstance(plane_map, ReducerMap):
+        reducer = plane_map.reducer
+        components, mean = getattr(reducer, "components_", None), getattr(reducer, "mean_", None)
+        if components is not None and mean is not None and not getattr(reducer, "whiten", True):
+            components = np.asarray(components, dtype=np.float64)
+            if components.shape == (2, latent_dim):
+                return {"matrix": components.T.tolist(), "offset": (-np.asarray(mean) @ components.T).tolist()}
+    return None
+
+
+@dataclass(frozen=True)
+class Landing:
+    """Where an input lands: its code (d,), plane point (2,), the nearest samples of the dataset (indices
+    and distances, closest first), and the vote of the VOTE_K nearest training codes (label index, and the
+    count per label)."""
+
+    code: np.ndarray
+    point: np.ndarray
+    nearest: np.ndarray
+    distances: np.ndarray
+    guess: int
+    votes: np.ndarray
+
+
+def vote(
+    train_codes: np.ndarray, train_labels: np.ndarray, code: np.ndarray, n_labels: int, k: int = VOTE_K
+) -> tuple[int, np.ndarray]:
+    """(label, counts per label) of the k nearest training codes; a tie goes to the smaller label, as in
+    scikit-learn's KNeighborsClassifier (which the 5-NN accuracy uses)."""
+    distances = np.linalg.norm(train_codes - code, axis=1)
+    k = min(k, len(train_codes))
+    index = np.argpartition(distances, k - 1)[:k]
+    counts = np.bincount(np.asarray(train_labels)[index], minlength=n_labels)
+    return int(counts.argmax()), counts
+
+
+def land(codes: np.ndarray, dataset: Dataset, code: np.ndarray, plane_map: PlaneMap, *, k_nearest: int = 8) -> Landing:
+    """The landing of ``code`` (d,) among ``codes`` (N, d), the codes of every image of ``dataset``."""
+    code = np.asarray(code, dtype=np.float32).reshape(-1)
+    index, distances = nearest(codes, code, k_nearest)
+    guess, votes = vote(codes[dataset.train_idx], dataset.train_labels, code, dataset.n_classes)
+    point = plane_map.to_plane(code[None])[0]
+    return Landing(code, np.asarray(point, dtype=np.float64), index, distances, guess, votes)

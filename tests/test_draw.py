@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import io
 
 import numpy as np
@@ -11,18 +12,25 @@ from scipy import ndimage
 
 from aelab.data import load_dataset
 from aelab.draw import (
+    MAX_DATA_URL_CHARS,
     MAX_IMAGE_PIXELS,
     MNIST_CONVENTION,
     Convention,
     NoDigit,
     area_resize,
     convention_for,
+    image_from_data_url,
+    land,
+    pen_width,
     photo_steps,
+    plane_projection,
     preprocess,
     read_grey,
     render_strokes,
+    vote,
 )
 from aelab.errors import UnsupportedFile
+from aelab.latent import fit_plane_map
 
 CANVAS = (280, 280)
 
@@ -186,3 +194,47 @@ def test_transparent_pixels_read_as_black() -> None:
     Image.fromarray(rgba, "RGBA").save(buffer, format="PNG")
     grey = read_grey(buffer.getvalue())
     assert grey[0, 0] == 0.0 and grey[10, 10] == 1.0
+
+
+# --- where a drawing lands ---------------------------------------------------------------------------------
+
+
+def test_a_canvas_png_data_url_is_read_and_anything_else_refused() -> None:
+    ink = render_strokes([np.array([[140.0, 40.0], [140.0, 240.0]])], CANVAS, pen_width=20)
+    url = "data:image/png;base64," + base64.b64encode(png(ink)).decode()
+    np.testing.assert_array_equal(image_from_data_url(url), ink)
+    for bad, message in [
+        (None, "did not arrive as a PNG"),
+        ("data:image/svg+xml;base64,PHN2Zz4=", "did not arrive as a PNG"),
+        ("data:image/png;base64,***", "damaged"),
+        ("data:image/png;base64," + "A" * MAX_DATA_URL_CHARS, "larger than"),
+    ]:
+        with pytest.raises(UnsupportedFile, match=message):
+            image_from_data_url(bad)
+
+
+def test_plane_projections_are_the_plane_maps_forward_direction() -> None:
+    rng = np.random.default_rng(0)
+    for d in (1, 2, 5):
+        codes = rng.normal(size=(200, d)).astype(np.float32)
+        plane_map = fit_plane_map(codes, "pca")
+        projection = plane_projection(plane_map, d)
+        points = codes @ np.array(projection["matrix"]) + projection["offset"]
+        np.testing.assert_allclose(points, plane_map.to_plane(codes), atol=1e-5)
+
+
+def test_a_landing_votes_among_the_training_codes() -> None:
+    digits = load_dataset("digits")
+    codes = np.zeros((len(digits), 2), dtype=np.float32)
+    codes[:, 0] = digits.labels * 10.0  # each label its own spot on a line
+    landing = land(codes, digits, np.array([30.2, 0.0]), fit_plane_map(codes))
+    assert landing.guess == 3 and landing.votes[3] == 5 and landing.votes.sum() == 5
+    assert (digits.labels[landing.nearest] == 3).all() and np.all(np.diff(landing.distances) >= 0)
+    np.testing.assert_allclose(landing.point, [30.2, 0.0], atol=1e-6)
+    label, counts = vote(codes[:4], np.array([1, 1, 2, 2]), np.array([0.0, 0.0]), 3, k=4)
+    assert label == 1 and counts.tolist() == [0, 2, 2]  # a tie goes to the smaller label, as in scikit-learn
+
+
+def test_the_pen_suits_the_dataset() -> None:
+    assert pen_width(MNIST_CONVENTION) == 21.0  # about 2 px of MNIST's 20-px box once scaled
+    assert pen_width(Convention((8, 8), (8, 8), "box")) == 42.0

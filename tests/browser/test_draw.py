@@ -1,0 +1,136 @@
+"""The Draw page in a real browser: a "1" and a "0" drawn with the mouse on the shipped UMAP-structured model.
+
+The point moves while the pen does (no message to the server until pen-up), the server's vote agrees with
+the drawing, the browser's code matches torch's, and bad input gets its message. Leaves a screenshot of the
+page (docs/draw.png with AELAB_UPDATE_DOCS=1).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from .conftest import screenshot_path, wait_until_idle
+
+pytestmark = pytest.mark.timeout(240)
+
+SCREENSHOT = screenshot_path("draw.png")
+INSTANCE = "window.__aelabDraw.instances['aelab-draw']"
+MODEL = "UMAP-AE · pretrained"
+
+
+def _open(page: Page, url: str) -> None:
+    page.set_viewport_size({"width": 1400, "height": 1250})
+    page.goto(f"{url}/draw")
+    page.wait_for_function(f"() => !!window.__aelabDraw?.instances?.['aelab-draw'] && !!{INSTANCE}.encoder",
+                           timeout=120_000)  # fmt: skip
+    wait_until_idle(page)
+
+
+def _pick_model(page: Page, name: str) -> None:
+    page.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").filter(has_text="Model").click()
+    page.get_by_role("option", name=name, exact=True).click()
+    page.wait_for_function(f"() => {INSTANCE}.encoder?.kind === 'umap-ae'", timeout=60_000)
+    wait_until_idle(page)
+
+
+def _canvas_box(page: Page) -> dict[str, float]:
+    box = page.get_by_test_id("aelab-draw-canvas").bounding_box()
+    assert box is not None
+    return box
+
+
+def _stroke(page: Page, points: list[tuple[float, float]], *, release: bool = True) -> None:
+    """Press at the first point (canvas pixels), move through the rest, release."""
+    box = _canvas_box(page)
+    page.mouse.move(box["x"] + points[0][0], box["y"] + points[0][1])
+    page.mouse.down()
+    for x, y in points[1:]:
+        page.mouse.move(box["x"] + x, box["y"] + y, steps=2)
+    if release:
+        page.mouse.up()
+
+
+def _clear(page: Page) -> None:
+    page.locator("[data-tool='clear']").click()
+
+
+def _answer(page: Page, number: int) -> tuple[str, dict[str, int], float]:
+    """The server's answer to drawing ``number``: the guessed label, the votes, the browser-torch code difference."""
+    heading = page.get_by_text(re.compile(rf"Drawing {number} looks most like a"))
+    expect(heading).to_be_visible(timeout=60_000)
+    wait_until_idle(page)
+    guess = re.search(r"looks most like a (\S+)", heading.inner_text())[1]
+    caption = page.get_by_text(re.compile("Votes of the 5 nearest training codes")).inner_text()
+    votes = {label: int(n) for label, n in re.findall(r"(\S+) ×(\d+)", caption)}
+    difference = float(re.search(r"differ by ([0-9.e+-]+)", caption)[1].rstrip("."))
+    return guess, votes, difference
+
+
+def test_a_one_and_a_zero_land_among_their_own(page: Page, app_url: str, page_errors: list[str]) -> None:
+    _open(page, app_url)
+    _pick_model(page, MODEL)
+
+    # A "1": one stroke down the middle, slightly slanted. While the button is held the point moves in the
+    # page, and nothing has gone to the server yet.
+    one = [(150 + 0.1 * (y - 40), y) for y in range(40, 245, 8)]
+    _stroke(page, one, release=False)
+    page.wait_for_timeout(300)
+    live = page.evaluate(
+        f"() => ({{ live: {INSTANCE}.live, sent: window.__aelabDraw.sent, updates: window.__aelabDraw.timings.length }})"
+    )
+    assert live["live"] is not None and live["sent"] == 0 and live["updates"] >= 5
+    page.mouse.up()
+    guess, votes, difference = _answer(page, 1)
+    assert votes.get("1", 0) >= 3, votes
+    assert guess == "1"
+    assert difference <= 1e-5, "the browser's preprocessing and encoder should match the server's"
+    assert page.evaluate("() => window.__aelabDraw.sent") == 1, "one message per pen-up"
+
+    # A "0": a loop, as a new drawing (Clear keeps marker 1 on the plane).
+    _clear(page)
+    loop = [(140 + 62 * math.sin(a), 140 - 95 * math.cos(a)) for a in [i * 2 * math.pi / 48 for i in range(50)]]
+    _stroke(page, loop)
+    guess, votes, _ = _answer(page, 2)
+    assert votes.get("0", 0) >= 3, votes
+    assert guess == "0"
+    markers = page.evaluate(f"() => {INSTANCE}.markers.map(m => m.n)")
+    assert markers == [1, 2]
+
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(SCREENSHOT), full_page=True)
+
+
+def test_a_dot_and_an_empty_canvas_get_their_messages(page: Page, app_url: str, page_errors: list[str]) -> None:
+    _open(page, app_url)
+    hint = page.locator(".aelab-draw-hint")
+    expect(hint).to_have_text("Draw a digit here")
+    box = _canvas_box(page)
+    page.mouse.click(box["x"] + 140, box["y"] + 140)  # a single dot
+    expect(page.get_by_test_id("stAlert").filter(has_text="single dot")).to_be_visible(timeout=60_000)
+    expect(hint).to_contain_text("single dot")
+
+    # After the dot, a real stroke works; undo back to an empty canvas sends nothing more.
+    _clear(page)
+    _stroke(page, [(140, 40 + 10 * i) for i in range(21)])
+    expect(page.get_by_text(re.compile(r"looks most like a"))).to_be_visible(timeout=60_000)
+    wait_until_idle(page)
+    sent = page.evaluate("() => window.__aelabDraw.sent")
+    page.locator("[data-tool='undo']").click()
+    expect(hint).to_have_text("Draw a digit here")
+    page.wait_for_timeout(500)
+    assert page.evaluate("() => window.__aelabDraw.sent") == sent
+
+
+def test_a_file_that_is_not_an_image_is_refused(page: Page, app_url: str, page_errors: list[str], tmp_path) -> None:
+    _open(page, app_url)
+    page.get_by_text("A photo of a handwritten digit").click()
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not a picture")
+    uploader = page.get_by_test_id("stMain").get_by_test_id("stFileUploader")
+    uploader.locator("input[type='file']").set_input_files(str(notes))
+    expect(page.get_by_test_id("stAlert").filter(has_text="not an image")).to_be_visible(timeout=60_000)
+    expect(page.get_by_test_id("aelab-draw-canvas")).to_be_visible()  # the page still works
