@@ -73,28 +73,37 @@
     const ho = Math.floor((hi + 2 * ph - kh) / sh) + 1, wo = Math.floor((wi + 2 * pw - kw) / sw) + 1;
     const w = floats(layer.weight), b = floats(layer.bias);
     check(w.length === co * ci * kh * kw && b.length === co, "conv2d weight or bias has the wrong size");
+    // Each kernel tap's valid output columns, computed once: the inner loop then has no bounds checks.
+    const oxFirst = new Int32Array(kw), oxLast = new Int32Array(kw);
+    for (let kx = 0; kx < kw; kx++) {
+      oxFirst[kx] = Math.max(0, Math.ceil((pw - kx) / sw));
+      oxLast[kx] = Math.min(wo - 1, Math.floor((wi - 1 + pw - kx) / sw));
+    }
+    const acc = new Float64Array(co * ho * wo);
     return {
       shape: [co, ho, wo],
       run(x, y) {
+        // Gather by kernel tap: for each (o, c, ky, kx) add weight × the shifted input plane.
+        for (let o = 0; o < co; o++) acc.fill(b[o], o * ho * wo, (o + 1) * ho * wo);
         for (let o = 0; o < co; o++) {
-          for (let oy = 0; oy < ho; oy++) {
-            for (let ox = 0; ox < wo; ox++) {
-              let s = b[o];
-              for (let c = 0; c < ci; c++) {
-                for (let ky = 0; ky < kh; ky++) {
+          const oc = o * ho * wo;
+          for (let c = 0; c < ci; c++) {
+            const xc = c * hi * wi;
+            for (let ky = 0; ky < kh; ky++) {
+              for (let kx = 0; kx < kw; kx++) {
+                const k = w[((o * ci + c) * kh + ky) * kw + kx];
+                const first = oxFirst[kx], last = oxLast[kx];
+                for (let oy = 0; oy < ho; oy++) {
                   const iy = oy * sh - ph + ky;
                   if (iy < 0 || iy >= hi) continue;
-                  const xrow = (c * hi + iy) * wi, wrow = ((o * ci + c) * kh + ky) * kw;
-                  for (let kx = 0; kx < kw; kx++) {
-                    const ix = ox * sw - pw + kx;
-                    if (ix >= 0 && ix < wi) s += w[wrow + kx] * x[xrow + ix];
-                  }
+                  const xrow = xc + iy * wi - pw + kx, orow = oc + oy * wo;
+                  for (let ox = first; ox <= last; ox++) acc[orow + ox] += k * x[xrow + ox * sw];
                 }
               }
-              y[(o * ho + oy) * wo + ox] = s;
             }
           }
         }
+        for (let i = 0; i < acc.length; i++) y[i] = acc[i];
       },
     };
   }
