@@ -134,3 +134,49 @@ def test_a_file_that_is_not_an_image_is_refused(page: Page, app_url: str, page_e
     uploader.locator("input[type='file']").set_input_files(str(notes))
     expect(page.get_by_test_id("stAlert").filter(has_text="not an image")).to_be_visible(timeout=60_000)
     expect(page.get_by_test_id("aelab-draw-canvas")).to_be_visible()  # the page still works
+
+
+@pytest.mark.parametrize("pointer", ["touch", "pen"])
+def test_a_finger_or_a_pen_draws_too(pointer: str, browser, app_url: str) -> None:
+    """Real touch and pen input through the DevTools protocol (a classroom tablet): the canvas draws, it
+    does not scroll the page, and the drawing reaches the server."""
+    context = browser.new_context(has_touch=True, viewport={"width": 1400, "height": 1250})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    try:
+        _open(page, app_url)
+        page.evaluate(
+            "() => { const c = document.querySelector('[data-testid=stMain]');"
+            " window.__aelabPointerTypes = new Set();"
+            " c.addEventListener('pointerdown', e => window.__aelabPointerTypes.add(e.pointerType), true); }"
+        )
+        box = _canvas_box(page)
+        cdp = page.context.new_cdp_session(page)
+        points = [(box["x"] + 140, box["y"] + y) for y in range(40, 245, 10)]
+        if pointer == "touch":
+            cdp.send(
+                "Input.dispatchTouchEvent",
+                {"type": "touchStart", "touchPoints": [{"x": points[0][0], "y": points[0][1]}]},
+            )
+            for x, y in points[1:]:
+                cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"x": x, "y": y}]})
+            cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+        else:
+            common = {"pointerType": "pen", "button": "left"}
+            cdp.send(
+                "Input.dispatchMouseEvent",
+                {"type": "mousePressed", "x": points[0][0], "y": points[0][1], "clickCount": 1, **common},
+            )
+            for x, y in points[1:]:
+                cdp.send("Input.dispatchMouseEvent", {"type": "mouseMoved", "x": x, "y": y, **common})
+            cdp.send(
+                "Input.dispatchMouseEvent",
+                {"type": "mouseReleased", "x": points[-1][0], "y": points[-1][1], "clickCount": 1, **common},
+            )
+        expect(page.get_by_text(re.compile(r"Drawing 1 looks most like a"))).to_be_visible(timeout=60_000)
+        assert pointer in page.evaluate("() => Array.from(window.__aelabPointerTypes)")
+        assert page.evaluate("() => window.scrollY") == 0
+        assert errors == []
+    finally:
+        context.close()
