@@ -200,7 +200,11 @@ def read_grey(data: bytes, max_side: int | None = None) -> np.ndarray:
                 black = Image.new("RGBA", rgba.size, (0, 0, 0, 255))
                 image = Image.alpha_composite(black, rgba)
             grey = np.asarray(image.convert("L"), dtype=np.float64) / 255.0
-    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise UnsupportedFile(
+            f"the photo has more pixels than the {MAX_IMAGE_PIXELS // 1_000_000}-megapixel limit"
+        ) from None
+    except UnidentifiedImageError as error:
         raise UnsupportedFile(f"this file is not an image aelab can read (PNG, JPEG, …): {error}") from None
     except (OSError, ValueError, SyntaxError) as error:
         raise UnsupportedFile(f"this image file is damaged or truncated: {error}") from None
