@@ -173,4 +173,5 @@ def test_javascript_preprocessing_refuses_an_empty_canvas_and_a_dot() -> None:
 
 def test_conventions_serialise_for_the_browser() -> None:
     digits = convention_for(load_dataset("digits")).to_dict()
-    assert digits == {"frame": [8, 8], "box": [8, 8], "centre": "box", "channels": 1}
+    assert digits == {"frame": [8, 8], "box": [8, 8], "centre": "box", "channels": 1, "ink_threshold": 0.1,
+                      "min_extent": 0.16}  # fmt: skip

@@ -1,8 +1,9 @@
 /* The JavaScript twin of aelab.draw.preprocess: a drawing's ink -> the input a model sees, in the page.
  *
  * ink: Float64Array / Float32Array of H·W values in [0, 1], white ink on black, row-major.
- * convention (aelab.draw.Convention.to_dict): { frame: [H', W'], box: [bh, bw], centre: "mass" | "box", channels }.
- * The steps, as in Python: crop to the pixels above INK_THRESHOLD; scale the crop so its longer side fills
+ * convention (aelab.draw.Convention.to_dict): { frame: [H', W'], box: [bh, bw], centre: "mass" | "box", channels,
+ *   ink_threshold, min_extent } (the last two are aelab.draw's INK_THRESHOLD and MIN_EXTENT).
+ * The steps, as in Python: crop to the pixels above ink_threshold; scale the crop so its longer side fills
  * the box (aspect kept) by exact area averaging; place it with its centre of mass at the frame's centre
  * (whole-pixel shift) or the box centred; copy into each channel. tests/test_draw_js.py compares the two on
  * many generated strokes (to 1/255 per pixel), and the same file's renderStrokes with render_strokes.
@@ -16,16 +17,14 @@
 })(typeof globalThis !== "undefined" ? globalThis : this, function () {
   "use strict";
 
-  const INK_THRESHOLD = 0.1;  // aelab.draw.INK_THRESHOLD
-  const MIN_EXTENT = 0.08;  // aelab.draw.MIN_EXTENT
-
   /** {top, left, height, width} of the ink, or {error: "empty" | "dot"}. */
-  function inkBox(ink, h, w) {
+  function inkBox(ink, h, w, convention) {
+    const threshold = convention.ink_threshold, minExtent = convention.min_extent;
     let top = h, bottom = -1, left = w, right = -1;
     for (let r = 0; r < h; r++) {
       const row = r * w;
       for (let c = 0; c < w; c++) {
-        if (ink[row + c] > INK_THRESHOLD) {
+        if (ink[row + c] > threshold) {
           if (r < top) top = r;
           if (r > bottom) bottom = r;
           if (c < left) left = c;
@@ -35,7 +34,7 @@
     }
     if (bottom < 0) return { error: "empty" };
     const height = bottom - top + 1, width = right - left + 1;
-    if (Math.max(height, width) < MIN_EXTENT * Math.max(h, w)) return { error: "dot" };
+    if (Math.max(height, width) < minExtent * Math.max(h, w)) return { error: "dot" };
     return { top, left, height, width };
   }
 
@@ -58,7 +57,7 @@
 
   /** ink (H·W) -> {input: Float32Array C·H'·W', box} or {error}. */
   function preprocess(ink, h, w, convention) {
-    const found = inkBox(ink, h, w);
+    const found = inkBox(ink, h, w, convention);
     if (found.error) return found;
     const { top, left, height, width } = found;
     const [ph, pw] = scaledSize(height, width, convention.box);
@@ -142,5 +141,5 @@
     return ink;
   }
 
-  return { INK_THRESHOLD, MIN_EXTENT, inkBox, areaWeights, preprocess, renderStrokes, inkFromRGBA };
+  return { inkBox, areaWeights, preprocess, renderStrokes, inkFromRGBA };
 });

@@ -56,7 +56,7 @@ register(
         "draw.pen": ("Pen", "笔"),
         "draw.eraser": ("Eraser", "橡皮"),
         "draw.undo": ("Undo", "撤销"),
-        "draw.clear": ("Clear (new drawing)", "清空（新的一笔）"),
+        "draw.clear": ("Clear (new drawing)", "清空（开始新的手写）"),
         "draw.input": ("Model input {shape}", "模型输入 {shape}"),
         "draw.reconstruction": ("Reconstruction ψ(φ(x))", "重建 ψ(φ(x))"),
         "draw.plane": ("Where it lands (numbered: your drawings)", "落点（编号：你的手写）"),
@@ -77,7 +77,7 @@ register(
         ),
         "draw.nearest": ("Nearest real samples", "最近的真实样本"),
         "draw.clear_markers": ("Clear the numbered markers", "清除编号标记"),
-        "draw.markers": ("{count} drawings on the plane", "平面上有 {count} 幅手写"),
+        "draw.markers": ("Drawings on the plane: {count}", "平面上的手写：{count} 幅"),
         "draw.no_browser": (
             "This model's encoder cannot run in the browser: the point moves when you lift the pen.",
             "此模型的编码器无法在浏览器中运行：抬笔后点才会移动。",

@@ -73,7 +73,7 @@ def test_a_drawing_that_grows_keeps_its_number_and_a_new_one_gets_the_next(page:
     state: DrawState = page.session_state[STATE_KEY]
     assert [d.number for d in state.drawings["mnist5k"]] == [1, 2]
     assert state.next_number("mnist5k") == 3
-    assert "2 drawings on the plane" in [c.value for c in page.caption]
+    assert "Drawings on the plane: 2" in [c.value for c in page.caption]
 
 
 def test_the_server_reports_how_far_the_browser_code_was(page: AppTest) -> None:
