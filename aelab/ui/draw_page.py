@@ -228,6 +228,15 @@ def _picture(image: np.ndarray, width: int = 84) -> bytes:
     return png_bytes(image, scale=max(1, width // max(image.shape[1:])))
 
 
+def _square(image: np.ndarray) -> np.ndarray:
+    """A grey (H, W) image centred on a black square of its longer side."""
+    h, w = image.shape
+    side = max(h, w)
+    out = np.zeros((side, side), dtype=image.dtype)
+    out[(side - h) // 2 : (side - h) // 2 + h, (side - w) // 2 : (side - w) // 2 + w] = image
+    return out
+
+
 def _receive(state: DrawState, dataset: Dataset, value: object) -> None:
     """A pen-up from the canvas: re-preprocess the PNG here, keep the drawing (or the refusal)."""
     if not isinstance(value, dict) or value.get("sent") == state.received:
@@ -336,7 +345,9 @@ def _photo(dataset: Dataset) -> None:
         columns = st.columns(len(names))
         for column, name in zip(columns, names, strict=True):
             image = getattr(steps, name)
-            column.image(_picture(image, 112), caption=t(f"draw.step.{name}"), output_format="PNG")
+            if name == "cropped":  # centred on a black square, so every step shows at the same height
+                image = _square(image)
+            column.image(_picture(image, 112), caption=t(f"draw.step.{name}"), width=112, output_format="PNG")
         if state.photo_id != photo.file_id:  # a new photo joins the plane once, as the latest drawing
             state.photo_id = photo.file_id
             state.put(dataset.name, Drawing(state.next_number(dataset.name), steps.input, "photo"))

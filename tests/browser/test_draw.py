@@ -180,3 +180,30 @@ def test_a_finger_or_a_pen_draws_too(pointer: str, browser, app_url: str) -> Non
         assert errors == []
     finally:
         context.close()
+
+
+def test_a_photo_shows_every_step_and_lands(page: Page, app_url: str, page_errors: list[str], tmp_path) -> None:
+    import numpy as np
+    from PIL import Image
+
+    from aelab.draw import render_strokes
+
+    # A "7" in dark ink on unevenly lit, slightly noisy paper, 400×300.
+    ink = render_strokes([np.array([[150.0, 60.0], [250.0, 60.0], [170.0, 250.0]])], (300, 400), 22)
+    shade = 0.8 + 0.1 * np.linspace(0, 1, 400)[None, :]
+    photo = np.clip(shade - 0.6 * ink + np.random.default_rng(0).normal(0, 0.03, ink.shape), 0, 1)
+    path = tmp_path / "seven.png"
+    Image.fromarray((photo * 255).astype(np.uint8)).save(path)
+
+    _open(page, app_url)
+    _pick_model(page, MODEL)
+    page.get_by_text("A photo of a handwritten digit").click()
+    uploader = page.get_by_test_id("stMain").get_by_test_id("stFileUploader")
+    uploader.locator("input[type='file']").set_input_files(str(path))
+    expect(page.get_by_text(re.compile(r"Drawing 1 looks most like a 7"))).to_be_visible(timeout=60_000)
+    wait_until_idle(page)
+    for caption in ("Photo", "Contrast", "Threshold", "Inverted ink", "Cropped", "Model input"):
+        expect(page.get_by_test_id("stImageCaption").filter(has_text=re.compile(f"^{caption}$"))).to_have_count(1)
+    assert page.evaluate(f"() => {INSTANCE}.markers.map(m => m.n)") == [1]  # the photo is on the plane
+    page.wait_for_timeout(500)
+    page.get_by_test_id("stMain").locator("details").screenshot(path=str(screenshot_path("draw-photo.png")))
