@@ -9,7 +9,7 @@
  *                projection: { matrix: d × 2, offset: [2] } | null },
  *       strings: { pen, eraser, undo, clear, input, reconstruction, plane, hint, empty, dot, live, server } }
  *   data.role === "markers"  the small relay that changes after each pen-up:
- *     { key, markers: [{ n, x, y }], next: int, epoch: int }
+ *     { key, markers: [{ n, x, y }], next: int, epoch: str (changes with the dataset or a clear) }
  *
  * While the pen moves, each animation frame reads the canvas, preprocesses it (preprocess.js), encodes it
  * (encoder.js), decodes the code (decoder.js), and redraws the input, the reconstruction and the live point
@@ -321,7 +321,7 @@ function configure(st, data) {
 
 function setMarkers(st, relay) {
   st.markers = relay.markers;
-  if (st.epoch !== relay.epoch) {  // first relay, or the markers were cleared: count from the server's number
+  if (st.epoch !== relay.epoch) {  // first relay, another dataset, or markers cleared: the server's numbering
     st.epoch = relay.epoch;
     st.next = relay.next;
     if (!relay.markers.some((m) => m.n === st.number)) st.number = null;

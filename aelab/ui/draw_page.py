@@ -310,8 +310,10 @@ def _workbench(entry: ModelEntry, dataset: Dataset) -> None:
         drawn = encode_images(model, np.stack([d.input for d in drawings]))
         landings = {d.number: land(codes, dataset, code, plane_map) for d, code in zip(drawings, drawn, strict=True)}
     markers = [{"n": n, "x": float(landing.point[0]), "y": float(landing.point[1])} for n, landing in landings.items()]
-    relay = {"role": "markers", "key": COMPONENT_KEY, "markers": markers,
-             "next": state.next_number(dataset.name), "epoch": state.epoch}  # fmt: skip
+    # The epoch changes with the dataset or when the markers are cleared: the canvas then numbers from `next`.
+    epoch = f"{dataset.name}:{state.epoch}"
+    relay = {"role": "markers", "key": COMPONENT_KEY, "markers": markers, "next": state.next_number(dataset.name),
+             "epoch": epoch}  # fmt: skip
     _component(key=f"{COMPONENT_KEY}-markers", data=relay, height="content")
 
     if state.error:
