@@ -116,6 +116,7 @@ register(
 STATE_KEY = "aelab.draw"
 COMPONENT_KEY = "aelab-draw"
 NEAREST_SHOWN = 8
+MAX_DRAWINGS = 200  # kept per dataset in a session: a class's worth, and a bound a tampered client cannot lift
 Source = Literal["canvas", "photo"]
 
 
@@ -143,9 +144,10 @@ class DrawState:
     received: str | None = None  # the nonce of the last canvas message handled
 
     def put(self, dataset_name: str, drawing: Drawing) -> None:
-        """Add the drawing, or replace the one with its number (a drawing grows stroke by stroke)."""
+        """Add the drawing, or replace the one with its number (a drawing grows stroke by stroke); beyond
+        MAX_DRAWINGS the oldest goes."""
         kept = [d for d in self.drawings.get(dataset_name, []) if d.number != drawing.number]
-        self.drawings[dataset_name] = [*kept, drawing]
+        self.drawings[dataset_name] = [*kept, drawing][-MAX_DRAWINGS:]
         self.latest[dataset_name] = drawing.number
         self.error = None
 
@@ -253,9 +255,11 @@ def _receive(state: DrawState, dataset: Dataset, value: object) -> None:
         state.error = _refusal(error)
         return
     code = value.get("code")
-    browser_code = None
-    if isinstance(code, list) and code and all(isinstance(v, (int, float)) for v in code):
+    browser_code = None  # only shown beside torch's code; anything odd is dropped, not trusted
+    if isinstance(code, list) and 0 < len(code) <= 64 and all(type(v) in (int, float) for v in code):
         browser_code = np.asarray(code, dtype=np.float64)
+        if not np.isfinite(browser_code).all():
+            browser_code = None
     state.put(dataset.name, Drawing(number, image, "canvas", browser_code))
 
 

@@ -11,7 +11,7 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from aelab.draw import render_strokes
-from aelab.ui.draw_page import COMPONENT_KEY, STATE_KEY, DrawState
+from aelab.ui.draw_page import COMPONENT_KEY, MAX_DRAWINGS, STATE_KEY, Drawing, DrawState
 
 from .apptest import page_script
 
@@ -132,3 +132,18 @@ def test_a_file_that_is_not_an_image_is_refused_on_the_page() -> None:
     uploader.set_value(("notes.txt", b"not a picture at all", "text/plain")).run()
     assert not at.exception
     assert any("not an image" in e.value for e in at.error), [e.value for e in at.error]
+
+
+def test_a_tampered_message_cannot_grow_the_drawings_without_bound_or_inject_a_code() -> None:
+    state = DrawState()
+    image = np.zeros((1, 28, 28), dtype=np.float32)
+    for n in range(1, MAX_DRAWINGS + 50):
+        state.put("mnist5k", Drawing(n, image, "canvas"))
+    assert len(state.drawings["mnist5k"]) == MAX_DRAWINGS
+    assert state.drawings["mnist5k"][0].number == 50  # the oldest went
+
+    at = open_draw()
+    pen_up(at, 1, data_url(ONE), "t1", code=[float("nan"), 1.0])
+    assert at.session_state[STATE_KEY].drawings["mnist5k"][0].browser_code is None
+    pen_up(at, 20_000, data_url(ONE), "t2")
+    assert any("out of range" in w.value for w in at.warning)
