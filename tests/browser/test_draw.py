@@ -104,7 +104,7 @@ def test_a_one_and_a_zero_land_among_their_own(page: Page, app_url: str, page_er
     page.screenshot(path=str(SCREENSHOT), full_page=True)
 
 
-def test_a_dot_and_an_empty_canvas_get_their_messages(page: Page, app_url: str, page_errors: list[str]) -> None:
+def test_a_dot_an_empty_canvas_undo_and_the_eraser(page: Page, app_url: str, page_errors: list[str]) -> None:
     _open(page, app_url)
     hint = page.locator(".aelab-draw-hint")
     expect(hint).to_have_text("Draw a digit here")
@@ -123,6 +123,21 @@ def test_a_dot_and_an_empty_canvas_get_their_messages(page: Page, app_url: str, 
     expect(hint).to_have_text("Draw a digit here")
     page.wait_for_timeout(500)
     assert page.evaluate("() => window.__aelabDraw.sent") == sent
+
+    # The eraser: redraw the stroke, then rub it all out; an empty canvas sends nothing.
+    page.locator("[data-tool='undo']").click()  # nothing left to undo: no change
+    _stroke(page, [(140, 40 + 10 * i) for i in range(21)])
+    expect(page.get_by_text(re.compile(r"looks most like a"))).to_be_visible(timeout=60_000)
+    wait_until_idle(page)
+    sent = page.evaluate("() => window.__aelabDraw.sent")
+    page.locator("[data-tool='eraser']").click()
+    expect(page.locator("[data-tool='eraser']")).to_have_attribute("aria-pressed", "true")
+    _stroke(page, [(140, 20 + 10 * i) for i in range(25)])
+    expect(hint).to_have_text("Draw a digit here")
+    page.wait_for_timeout(500)
+    assert page.evaluate("() => window.__aelabDraw.sent") == sent
+    page.locator("[data-tool='pen']").click()
+    expect(page.locator("[data-tool='pen']")).to_have_attribute("aria-pressed", "true")
 
 
 def test_a_file_that_is_not_an_image_is_refused(page: Page, app_url: str, page_errors: list[str], tmp_path) -> None:
