@@ -315,3 +315,69 @@ def write_explorer(checkpoint: Checkpoint, dataset: Dataset, out: str | Path, *,
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     return path
+
+
+# --- encoders for the browser (the Draw page: a drawing's code while the pen moves) ---------------------
+# Kept in one block of its own: the encoder's spec and layer list, beside the decoder's but sharing only
+# encode_floats and _pair. aelab/assets/encoder.js runs it; tests/test_draw_js.py checks it against torch.
+
+ENCODER_FORMAT = "aelab-encoder"
+ENCODER_JS = ASSETS / "encoder.js"
+
+
+def _encoder_module_layers(module: nn.Module) -> list[dict[str, Any]]:
+    """The layers of an encoder's Sequential / Flatten / Linear / ReLU / Conv2d / ConvEncoder, in order."""
+    from aelab.models import ConvEncoder  # here, not at the top: keeps this block self-contained for merging
+
+    if isinstance(module, ConvEncoder):
+        return [*_encoder_module_layers(module.features), *_encoder_module_layers(module.head)]
+    if isinstance(module, nn.Sequential):
+        return [layer for child in module for layer in _encoder_module_layers(child)]
+    if isinstance(module, nn.Flatten):
+        return [{"op": "flatten"}]
+    if isinstance(module, nn.Conv2d):
+        plain = module.groups == 1 and _pair(module.dilation) == [1, 1] and module.padding_mode == "zeros"
+        if not plain or isinstance(module.padding, str):
+            raise UnsupportedExport("the browser encoder runs convolutions without groups, dilation or named padding")
+        bias = module.bias if module.bias is not None else torch.zeros(module.out_channels)
+        return [
+            {
+                "op": "conv2d",
+                "in": module.in_channels,
+                "out": module.out_channels,
+                "kernel": _pair(module.kernel_size),
+                "stride": _pair(module.stride),
+                "padding": _pair(module.padding),
+                "weight": encode_floats(module.weight),
+                "bias": encode_floats(bias),
+            }
+        ]
+    if isinstance(module, (nn.Linear, nn.ReLU)):
+        return _module_layers(module)
+    raise UnsupportedExport(f"the browser encoder cannot run a {type(module).__name__} layer")
+
+
+def encoder_spec(model: Autoencoder) -> dict[str, Any]:
+    """The browser form of ``model``'s encoder φ: image (C, H, W) -> code (d,), every kind.
+
+    Keys: format ("aelab-encoder"), version, id, kind, latent_dim, image_shape, layers. A VAE's encoder
+    head gives μ and log σ² side by side; a ``take`` layer keeps the first d numbers, μ, which is what
+    ``encode`` returns. Raises UnsupportedExport for a layer encoder.js does not know.
+    """
+    from aelab.models import VariationalAutoencoder
+
+    config = model.config
+    layers = _encoder_module_layers(model.encoder)
+    widths = [layer["out"] for layer in layers if layer["op"] == "linear"]
+    if isinstance(model, VariationalAutoencoder):
+        layers.append({"op": "take", "count": config.latent_dim})
+    elif not widths or widths[-1] != config.latent_dim:
+        raise UnsupportedExport(f"the encoder does not end in {config.latent_dim} numbers")
+    body = {"latent_dim": config.latent_dim, "image_shape": list(config.image_shape), "layers": layers}
+    digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:16]
+    return {"format": ENCODER_FORMAT, "version": SPEC_VERSION, "id": digest, "kind": config.kind, **body}
+
+
+def encoder_js() -> str:
+    """The source of the JavaScript encoder (UMD-style, like decoder.js)."""
+    return ENCODER_JS.read_text(encoding="utf-8")

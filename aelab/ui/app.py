@@ -24,11 +24,14 @@ def main() -> None:
 
     train_page.collect_finished_training()  # a run that ended while another page was open joins the picker
     sidebar.render()
+    from aelab.ui import draw_page  # the Draw page (issue 16)
+
     pages = [
         st.Page(
             explore.render, title=t("nav.explore"), url_path="explore", icon=":material/scatter_plot:", default=True
         ),
         st.Page(train_page.render, title=t("nav.train"), url_path="train", icon=":material/model_training:"),
+        st.Page(draw_page.render, title=t("nav.draw"), url_path="draw", icon=":material/draw:"),
         st.Page(compare.render, title=t("nav.compare"), url_path="compare", icon=":material/compare:"),
         st.Page(learn.render, title=t("nav.learn"), url_path="learn", icon=":material/school:"),
     ]

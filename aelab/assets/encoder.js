@@ -1,0 +1,157 @@
+/* aelab's encoder φ in plain JavaScript: the forward pass of an exported encoder, no libraries.
+ *
+ * The spec comes from `aelab.export.encoder_spec` (Python):
+ *   { format: "aelab-encoder", version: 1, id, kind, latent_dim, image_shape: [C, H, W],
+ *     layers: [ {op: "flatten"}                               same numbers, flat shape
+ *               {op: "linear", in, out, weight, bias}         weight (out, in) row-major, like torch
+ *               {op: "relu"}
+ *               {op: "conv2d", in, out, kernel: [kh, kw], stride: [sh, sw], padding: [ph, pw],
+ *                weight, bias}                                 weight (out, in, kh, kw), like torch
+ *               {op: "take", count} ] }                        the first `count` numbers (a VAE's μ)
+ * where weight and bias are {dtype: "f4", bdata: base64 of float32 little-endian}.
+ *
+ * Like decoder.js: buffers allocated once at load, sums in doubles, activations stored as float32.
+ * Works as a classic <script> (sets globalThis.AelabEncoder) and under node (`require("encoder.js")`),
+ * which is how tests/test_draw_js.py checks it against PyTorch.
+ */
+(function (root, factory) {
+  const api = factory();
+  if (typeof module === "object" && module && module.exports) module.exports = api;
+  root.AelabEncoder = api;
+})(typeof globalThis !== "undefined" ? globalThis : this, function () {
+  "use strict";
+
+  const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+  function base64Bytes(text) {
+    if (typeof atob === "function") {
+      const bin = atob(text);
+      const bytes = new Uint8Array(bin.length);
+      for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+      return bytes;
+    }
+    return new Uint8Array(Buffer.from(text, "base64"));
+  }
+
+  function floats(encoded) {
+    if (!encoded || encoded.dtype !== "f4") throw new Error("expected float32 weights (dtype 'f4')");
+    const bytes = base64Bytes(encoded.bdata);
+    if (LITTLE_ENDIAN) return new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
+    const view = new DataView(bytes.buffer);
+    const out = new Float32Array(bytes.byteLength / 4);
+    for (let i = 0; i < out.length; i++) out[i] = view.getFloat32(4 * i, true);
+    return out;
+  }
+
+  const size = (shape) => shape.reduce((a, b) => a * b, 1);
+
+  function check(condition, message) {
+    if (!condition) throw new Error("aelab encoder: " + message);
+  }
+
+  function linear(layer, shape) {
+    check(size(shape) === layer.in, `linear expects ${layer.in} inputs, got shape [${shape}]`);
+    const w = floats(layer.weight), b = floats(layer.bias), n = layer.in, m = layer.out;
+    check(w.length === n * m && b.length === m, "linear weight or bias has the wrong size");
+    return {
+      shape: [m],
+      run(x, y) {
+        for (let o = 0; o < m; o++) {
+          let s = b[o];
+          const row = o * n;
+          for (let i = 0; i < n; i++) s += w[row + i] * x[i];
+          y[o] = s;
+        }
+      },
+    };
+  }
+
+  function conv2d(layer, shape) {
+    check(shape.length === 3 && shape[0] === layer.in, `conv2d expects ${layer.in} channels, got [${shape}]`);
+    const [ci, hi, wi] = shape, co = layer.out;
+    const [kh, kw] = layer.kernel, [sh, sw] = layer.stride, [ph, pw] = layer.padding;
+    const ho = Math.floor((hi + 2 * ph - kh) / sh) + 1, wo = Math.floor((wi + 2 * pw - kw) / sw) + 1;
+    const w = floats(layer.weight), b = floats(layer.bias);
+    check(w.length === co * ci * kh * kw && b.length === co, "conv2d weight or bias has the wrong size");
+    // Each kernel tap's valid output columns, computed once: the inner loop then has no bounds checks.
+    const oxFirst = new Int32Array(kw), oxLast = new Int32Array(kw);
+    for (let kx = 0; kx < kw; kx++) {
+      oxFirst[kx] = Math.max(0, Math.ceil((pw - kx) / sw));
+      oxLast[kx] = Math.min(wo - 1, Math.floor((wi - 1 + pw - kx) / sw));
+    }
+    const acc = new Float64Array(co * ho * wo);
+    return {
+      shape: [co, ho, wo],
+      run(x, y) {
+        // Gather by kernel tap: for each (o, c, ky, kx) add weight × the shifted input plane.
+        for (let o = 0; o < co; o++) acc.fill(b[o], o * ho * wo, (o + 1) * ho * wo);
+        for (let o = 0; o < co; o++) {
+          const oc = o * ho * wo;
+          for (let c = 0; c < ci; c++) {
+            const xc = c * hi * wi;
+            for (let ky = 0; ky < kh; ky++) {
+              for (let kx = 0; kx < kw; kx++) {
+                const k = w[((o * ci + c) * kh + ky) * kw + kx];
+                const first = oxFirst[kx], last = oxLast[kx];
+                for (let oy = 0; oy < ho; oy++) {
+                  const iy = oy * sh - ph + ky;
+                  if (iy < 0 || iy >= hi) continue;
+                  const xrow = xc + iy * wi - pw + kx, orow = oc + oy * wo;
+                  for (let ox = first; ox <= last; ox++) acc[orow + ox] += k * x[xrow + ox * sw];
+                }
+              }
+            }
+          }
+        }
+        for (let i = 0; i < acc.length; i++) y[i] = acc[i];
+      },
+    };
+  }
+
+  function build(layer, shape) {
+    switch (layer.op) {
+      case "flatten": return { shape: [size(shape)], run: null };
+      case "linear": return linear(layer, shape);
+      case "relu": return { shape, run(x, y) { for (let i = 0; i < x.length; i++) y[i] = x[i] > 0 ? x[i] : 0; } };
+      case "conv2d": return conv2d(layer, shape);
+      case "take": {
+        check(shape.length === 1 && layer.count <= shape[0], `cannot take ${layer.count} of [${shape}]`);
+        const n = layer.count;
+        return { shape: [n], run(x, y) { for (let i = 0; i < n; i++) y[i] = x[i]; } };
+      }
+      default: throw new Error(`aelab encoder: unknown layer op '${layer.op}'`);
+    }
+  }
+
+  /** An encoder ready to run: `encode(pixels)` (C·H·W floats, channel-major) -> Float32Array code (d). */
+  function load(spec) {
+    check(spec && spec.format === "aelab-encoder" && spec.version === 1, "not an aelab-encoder spec (version 1)");
+    let shape = spec.image_shape.slice();
+    const input = new Float32Array(size(shape));
+    let buffer = input;
+    const steps = [];
+    for (const layer of spec.layers) {
+      const step = build(layer, shape);
+      shape = step.shape;
+      if (step.run) {
+        const out = new Float32Array(size(shape));
+        steps.push({ run: step.run, x: buffer, y: out });
+        buffer = out;
+      }
+    }
+    check(shape.length === 1 && shape[0] === spec.latent_dim,
+      `the layers end in [${shape}], not a code of ${spec.latent_dim}`);
+    const output = buffer;
+
+    function encode(pixels) {
+      check(pixels.length === input.length, `expected ${input.length} pixels, got ${pixels.length}`);
+      for (let i = 0; i < input.length; i++) input[i] = pixels[i];
+      for (const s of steps) s.run(s.x, s.y);
+      return output;  // reused by the next encode: copy it to keep it
+    }
+
+    return { id: spec.id, kind: spec.kind, latentDim: spec.latent_dim, imageShape: spec.image_shape.slice(), encode };
+  }
+
+  return { load };
+});
