@@ -336,8 +336,10 @@
         return;
       }
       const z = selected.code;
-      const same = plane.point && Math.abs(plane.point[0] - xy[0]) < 1e-9 && Math.abs(plane.point[1] - xy[1]) < 1e-9
-        && (!z || !plane.code || z.every((v, i) => Math.abs(v - plane.code[i]) < 1e-6));
+      // The server keeps codes in float32, as the page does: equal within float32's precision is the same point.
+      const close = (u, v) => Math.abs(u - v) <= 1e-6 * (1 + Math.abs(u));
+      const same = plane.point && close(plane.point[0], xy[0]) && close(plane.point[1], xy[1])
+        && (!z || !plane.code || z.every((v, i) => close(v, plane.code[i])));
       if (same) return;
       reg.debug.markerMoves += 1;
       if (z && plane.decoder) pickCode(z);
