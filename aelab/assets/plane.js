@@ -621,7 +621,15 @@
       if (plane.decoder && plane.code && plane.code.length !== plane.decoder.latentDim) plane.code = null;
       const height = fitHeight(data);
       plane.height = height;
-      return Plotly.react(gd, ...figure(data, height)).then(() => {
+      const fig = figure(data, height);
+      if (plane.drawn && plane.view === data.view && gd._fullLayout) {
+        // Same view, new data (a background, the language): keep the user's zoom. uirevision alone loses it
+        // once the axes are tied by scaleanchor.
+        fig[1].xaxis.range = gd._fullLayout.xaxis.range.slice();
+        fig[1].yaxis.range = gd._fullLayout.yaxis.range.slice();
+      }
+      plane.view = data.view;
+      return Plotly.react(gd, ...fig).then(() => {
         if (!plane.eventsAttached) {
           plane.eventsAttached = true;
           // Zoom, pan, resize, legend: the overlay follows the axes.
