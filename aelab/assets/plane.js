@@ -200,16 +200,27 @@
     }
 
     // --- drawing: overlay (cross, markers), the decoded image, the panel's readouts ---
-    function drawOverlay() {
-      const a = axes();
+    function sizeOverlay() {
+      // Reading the plot's size forces a layout: done when plotly draws or the size changes, never per move.
       const ratio = globalThis.devicePixelRatio || 1;
       const w = gd.clientWidth, h = gd.clientHeight;
+      plane.overlaySize = [w, h, ratio];
       if (overlay.width !== Math.round(w * ratio) || overlay.height !== Math.round(h * ratio)) {
         overlay.width = Math.round(w * ratio);
         overlay.height = Math.round(h * ratio);
         overlay.style.width = w + "px";
         overlay.style.height = h + "px";
       }
+    }
+    function redrawOverlay() {
+      sizeOverlay();
+      drawOverlay();
+    }
+
+    function drawOverlay() {
+      const a = axes();
+      if (!plane.overlaySize) sizeOverlay();
+      const [w, h, ratio] = plane.overlaySize;
       const ctx = overlay.getContext("2d");
       ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
       ctx.clearRect(0, 0, w, h);
@@ -416,9 +427,27 @@
     }
 
     // --- events ---
+    // A click is taken (and timed) at its pointer-up, before plotly's mouse handlers run. plotly covers the
+    // page with its own element while the button is down, so the release reaches the window, not the plot.
     function release(e) {
       plane.releasedAt = e.timeStamp;
+      const press = plane.press;
+      plane.press = null;
+      // A release where the press was (plotly's own click tolerance) is a click; farther, plotly zoomed.
+      if (!press || e.button !== 0 || Math.hypot(e.clientX - press.cx, e.clientY - press.cy) > 3) return;
+      // The second click of a double-click is plotly's "reset axes", not a new point.
+      const double = plane.lastClick && e.timeStamp - plane.lastClick.t < 400
+        && Math.hypot(e.clientX - plane.lastClick.cx, e.clientY - plane.lastClick.cy) < 6;
+      plane.lastClick = double ? null : { t: e.timeStamp, cx: e.clientX, cy: e.clientY };
+      if (double || !gd._fullLayout) return;
+      const at = plane.toData(press.ox, press.oy);
+      if (!at) return;
+      reg.debug.clicks += 1;
+      pickPoint(at[0], at[1], "click", e.timeStamp);
+      box.focus({ preventScroll: true });
+      send("click");
     }
+    globalThis.addEventListener("pointerup", release, true);
     gd.addEventListener("pointerdown", (e) => {
       plane.press = null;
       if (e.button !== 0 || !inPlotArea(e.target)) return;
@@ -428,32 +457,47 @@
         e.preventDefault();
         e.stopPropagation();
         box.focus({ preventScroll: true });
-        plane.dragging = { pointer: e.pointerId, pending: null, frame: 0 };
-        gd.setPointerCapture(e.pointerId);
+        plane.dragging = { pointer: e.pointerId, pending: null, frame: 0, drewInFrame: false };
+        try {
+          gd.setPointerCapture(e.pointerId);  // the drag goes on outside the plot
+        } catch (err) {
+          // a synthetic pointer (a script driving the plane) cannot be captured; its moves come to gd anyway
+        }
         box.classList.add("aelab-grabbing");
+        // A move is drawn at once when it is the frame's first, otherwise it waits for the frame's end
+        // (requestAnimationFrame), so a fast pointer costs at most two decodes per frame, never a queue.
         const tick = () => {
           const drag = plane.dragging;
           if (!drag) return;
-          plane.dragStats.frames += 1;
           if (drag.pending) {
             const at = drag.pending;
             drag.pending = null;
-            plane.dragStats.drawn += 1;
             pickPoint(at[0], at[1], "drag", at[2]);
+            drag.drewInFrame = true;
           }
+          plane.dragStats.frames += 1;
+          if (drag.drewInFrame) plane.dragStats.drawn += 1;
+          drag.drewInFrame = false;
           drag.frame = requestAnimationFrame(tick);
         };
         plane.dragging.frame = requestAnimationFrame(tick);
         return;
       }
-      plane.press = { ox: e.offsetX, oy: e.offsetY };
+      plane.press = { ox: e.offsetX, oy: e.offsetY, cx: e.clientX, cy: e.clientY };
     }, true);
     gd.addEventListener("pointermove", (e) => {
       const drag = plane.dragging;
       if (drag) {
         e.stopPropagation();
         const at = plane.toData(e.offsetX, e.offsetY);
-        if (at) drag.pending = [at[0], at[1], e.timeStamp];
+        if (!at) return;
+        if (drag.drewInFrame) {
+          drag.pending = [at[0], at[1], e.timeStamp];
+        } else {
+          drag.pending = null;
+          pickPoint(at[0], at[1], "drag", e.timeStamp);
+          drag.drewInFrame = true;
+        }
         return;
       }
       hover(e);
@@ -468,20 +512,8 @@
       box.classList.remove("aelab-grabbing");
       send("drag");
     };
-    gd.addEventListener("pointerup", (e) => { release(e); endDrag(e); }, true);
+    gd.addEventListener("pointerup", endDrag, true);
     gd.addEventListener("pointercancel", endDrag, true);
-    gd.addEventListener("click", (e) => {
-      const press = plane.press;
-      plane.press = null;
-      // detail 2 is plotly's double-click reset; plotly sends this click only when the mouse did not drag.
-      if (!press || !inPlotArea(e.target) || e.detail > 1 || !gd._fullLayout) return;
-      const at = plane.toData(press.ox, press.oy);
-      if (!at) return;
-      reg.debug.clicks += 1;
-      pickPoint(at[0], at[1], "click", plane.releasedAt !== undefined ? plane.releasedAt : e.timeStamp);
-      box.focus({ preventScroll: true });
-      send("click");
-    });
     plane.handlers += 1;
     reg.debug.clickHandlers += 1;
 
@@ -633,7 +665,7 @@
         if (!plane.eventsAttached) {
           plane.eventsAttached = true;
           // Zoom, pan, resize, legend: the overlay follows the axes.
-          gd.on("plotly_afterplot", drawOverlay);
+          gd.on("plotly_afterplot", redrawOverlay);
           gd.on("plotly_relayouting", drawOverlay);
         }
         plane.drawn = true;
@@ -660,6 +692,7 @@
     plane.resize.observe(box);
 
     plane.destroy = () => {
+      globalThis.removeEventListener("pointerup", release, true);
       plane.resize.disconnect();
       if (plane.dragging) cancelAnimationFrame(plane.dragging.frame);
       if (hoverFrame) cancelAnimationFrame(hoverFrame);

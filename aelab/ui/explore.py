@@ -43,7 +43,7 @@ from aelab.latent import (
     reconstruct,
     samples_from_prior,
 )
-from aelab.plane import SliderSpec, slider_specs
+from aelab.plane import SliderSpec, slider_specs, typical_spacing
 from aelab.ui import cache
 from aelab.ui.i18n import register, t
 from aelab.ui.plane import latent_plane, parse_click, parse_code, point_outside
@@ -404,6 +404,12 @@ def _current_map(
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
+def _spacing(entry_id: str, dataset_name: str, method: str, _points: np.ndarray) -> float:
+    """The plane points' typical k-th neighbour distance (the "far from the data" cue's yardstick)."""
+    return typical_spacing(_points)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
 def _slider_specs(entry_id: str, dataset_name: str, _codes: np.ndarray) -> list[SliderSpec]:
     return slider_specs(_codes)
 
@@ -452,6 +458,7 @@ def _view(entry: ModelEntry, dataset: Dataset, codes: np.ndarray, specs: list[Sl
         code=state.point.tolist(),
         answers=state.answered,
         image=image,
+        spacing=_spacing(entry.id, dataset.name, method, points),
     )
     if state.refused:
         st.warning(state.refused, icon=":material/block:")

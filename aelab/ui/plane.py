@@ -214,6 +214,7 @@ def latent_plane(
     code: Sequence[float] | None = None,
     answers: int | None = None,
     image: str | None = None,
+    spacing: float | None = None,
 ) -> tuple[float, float] | None:
     """Draw the latent plane and return the last picked data coordinate `(x, y)`, or None before any gesture.
 
@@ -227,7 +228,8 @@ def latent_plane(
     click, drag, keys, sliders); `hover=False` pauses the hover preview. `sliders` (one `SliderSpec` per
     latent dimension) adds the panel: the decoded image and the sliders, with `texts` (its words) and
     `code` (the full code at `selected`); `answers` is the nonce of the gesture this run applied, `image` a
-    server-decoded data URL where the browser cannot decode. Changing any of `selected`, `code`, `answers`,
+    server-decoded data URL where the browser cannot decode; `spacing` the codes' typical spacing for the
+    "far from the data" cue (`aelab.plane.typical_spacing`, computed when not given). Changing any of `selected`, `code`, `answers`,
     `hover` or `image` re-sends only the small relay, never the points or weights.
     """
     payload = plane_payload(
@@ -242,6 +244,7 @@ def latent_plane(
         decoder=decoder,
         sliders=sliders,
         texts=texts,
+        spacing=spacing,
     )
     # gap=None: the relay draws nothing and should not add a gap under the plot.
     with st.container(gap=None):
