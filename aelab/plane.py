@@ -120,20 +120,22 @@ def plane_payload(
     sliders: Sequence[SliderSpec] | None = None,
     texts: Mapping[str, str] | None = None,
     spacing: float | None = None,
+    grid: int | None = None,
     **extra: Any,
 ) -> dict[str, Any]:
     """The JSON plane.js draws; identical for identical inputs so that reruns can reuse it.
 
-        points: (N, 2) data coordinates; labels: (N,) ints indexing `label_names`; bounds: (2, 2)
-        `[[xmin, xmax], [ymin, ymax]]`. The result holds one trace per label name (in label order, empty classes
-        included so that colours and legend entries do not depend on which classes are present), each with its
-        points' x, y (float32) and sample indexes (int32) as `encode_array` dicts; `decoder`, the browser
-        decoder spec (with a plane map) or None; `height`, the tallest the plot may be (CSS px). With `sliders`
-        the plane has its panel: the decoded image, one slider per latent dimension (their ranges), the "far
-        from the data" cue (`spacing`, `far_k`, `far_ratio`), and `texts`, the panel's words in the page's
-        language; `spacing` is `typical_spacing(points)` when not given (pass a cached one: it costs tens of
-    milliseconds for 5,000 points). `extra` keys (e.g. `plotly_url`) are passed through. Raises ValueError with the expected
-        shape when an input is malformed.
+            points: (N, 2) data coordinates; labels: (N,) ints indexing `label_names`; bounds: (2, 2)
+            `[[xmin, xmax], [ymin, ymax]]`. The result holds one trace per label name (in label order, empty classes
+            included so that colours and legend entries do not depend on which classes are present), each with its
+            points' x, y (float32) and sample indexes (int32) as `encode_array` dicts; `decoder`, the browser
+            decoder spec (with a plane map) or None; `height`, the tallest the plot may be (CSS px). With `sliders`
+            the plane has its panel: the decoded image, one slider per latent dimension (their ranges), the "far
+            from the data" cue (`spacing`, `far_k`, `far_ratio`), and `texts`, the panel's words in the page's
+            language; `spacing` is `typical_spacing(points)` when not given (pass a cached one: it costs tens of
+        milliseconds for 5,000 points). `grid` = n has the browser decode the manifold (an n × n grid over the
+    visible window) under the points, again after every zoom or pan; it needs `decoder`. `extra` keys (e.g. `plotly_url`) are passed through. Raises ValueError with the expected
+            shape when an input is malformed.
     """
     points = np.asarray(points)
     labels = np.asarray(labels)
@@ -155,6 +157,8 @@ def plane_payload(
         raise ValueError("background must be a data URL such as 'data:image/png;base64,...'")
     if decoder is not None and (decoder.get("format") != "aelab-decoder" or not decoder.get("plane_map")):
         raise ValueError("decoder must be an aelab.export.decoder_spec(model, plane_map) with a plane map")
+    if grid is not None and (decoder is None or not 2 <= int(grid) <= 64):
+        raise ValueError(f"grid must be a size from 2 to 64 with a decoder to draw it; got {grid!r}")
     if sliders is not None and decoder is not None and len(sliders) != decoder["latent_dim"]:
         raise ValueError(f"need one slider per latent dimension ({decoder['latent_dim']}); got {len(sliders)}")
 
@@ -189,6 +193,7 @@ def plane_payload(
         "height": int(height),
         "decoder": decoder,
         "panel": panel,
+        "grid": None if grid is None else int(grid),
         # A new view (bounds) resets the user's zoom; anything else (a new background) keeps it.
         "view": json.dumps(bounds.tolist()),
     }

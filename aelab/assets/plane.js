@@ -30,6 +30,8 @@
  *   plane.setCode(z)           the same from a full code z (d numbers)
  *   plane.toPixel(x, y) / plane.toData(px, py)   plane coordinates <-> CSS pixels inside the plot element
  *   plane.point, plane.code    what is selected now; plane.timings, plane.dragStats: measurements
+ * With `data.grid` = n, the page decodes the manifold (ψ on an n × n grid of the visible window) under the
+ * points and decodes it again after every zoom or pan.
  */
 (function (root, factory) {
   const api = factory();
@@ -161,6 +163,7 @@
     const wrap = element("div", "aelab-plane-wrap", root);
     const box = element("div", "aelab-plot-box", wrap);
     box.tabIndex = 0;  // arrow keys move the cross
+    const underlay = element("canvas", "aelab-underlay", box);
     const gd = element("div", "aelab-plane", box);
     const overlay = element("canvas", "aelab-overlay", box);
     const preview = element("canvas", "aelab-hover-preview", box);
@@ -215,6 +218,7 @@
     function redrawOverlay() {
       sizeOverlay();
       drawOverlay();
+      drawGrid();
     }
 
     function drawOverlay() {
@@ -538,6 +542,64 @@
         send("key");
       }, KEY_SETTLE_MS);
     });
+
+    // --- the manifold under the points: ψ on an n × n grid over the visible window, decoded in the page ---
+    // Re-decoded whenever the view changes (zoom, pan, resize), a few rows per frame so that a slow
+    // decoder never blocks the page; a newer view cancels an unfinished one.
+    plane.gridDraws = 0;
+    plane.gridDecodes = 0;
+    let gridJob = 0;
+    function drawGrid() {
+      const n = plane.data && plane.data.grid;
+      const a = axes();
+      const ctx = underlay.getContext("2d");
+      if (!n || !plane.decoder || !a) {
+        underlay.width = 0;
+        plane.gridRanges = null;
+        return;
+      }
+      const xr = a[0].range.slice(), yr = a[1].range.slice();
+      const key = JSON.stringify([n, xr, yr, a[0]._length, a[1]._length, plane.decoderId]);
+      if (key === plane.gridKey) return;
+      plane.gridKey = key;
+      const job = ++gridJob;
+      const [, h, w] = plane.decoder.imageShape;
+      const sheet = document.createElement("canvas");
+      sheet.width = n * w;
+      sheet.height = n * h;
+      const cell = document.createElement("canvas");
+      let row = 0;
+      const step = () => {
+        if (job !== gridJob) return;
+        const start = performance.now();
+        while (row < n && performance.now() - start < 8) {
+          for (let c = 0; c < n; c++) {
+            const x = xr[0] + (c + 0.5) * (xr[1] - xr[0]) / n, y = yr[1] - (row + 0.5) * (yr[1] - yr[0]) / n;
+            // Dark strokes on light grey under the points, so the coloured dots stay readable.
+            const pixels = plane.decoder.decodePlane(x, y).map((v) => 1 - 0.55 * v);
+            globalThis.AelabDecoder.draw(cell, pixels, plane.decoder.imageShape);
+            sheet.getContext("2d").drawImage(cell, c * w, row * h);
+            plane.gridDecodes += 1;
+          }
+          row += 1;
+        }
+        if (row < n) {
+          requestAnimationFrame(step);
+          return;
+        }
+        const [ww, hh, ratio] = plane.overlaySize || [gd.clientWidth, gd.clientHeight, 1];
+        underlay.width = Math.round(ww * ratio);
+        underlay.height = Math.round(hh * ratio);
+        underlay.style.width = ww + "px";
+        underlay.style.height = hh + "px";
+        ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+        ctx.imageSmoothingEnabled = false;
+        ctx.drawImage(sheet, a[0]._offset, a[1]._offset, a[0]._length, a[1]._length);
+        plane.gridRanges = [xr, yr];
+        plane.gridDraws += 1;
+      };
+      step();
+    }
 
     // --- hover preview: the decode under the pointer, once per display frame ---
     let hoverAt = null, hoverFrame = 0;

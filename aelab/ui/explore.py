@@ -431,13 +431,16 @@ def _view(entry: ModelEntry, dataset: Dataset, codes: np.ndarray, specs: list[Sl
     model = entry.checkpoint.model
     method, plane_map, points, bounds = _current_map(entry, dataset, codes)
     _follow_click(state, plane_map, specs, bounds)
-    background = None
+    decoder = _browser_decoder(entry.id, dataset.name, method, model, plane_map)  # None: decode on the server only
+    background, grid = None, None
     state.background_size = None
     if st.session_state.get(BACKGROUND_KEY):
         state.background_size = int(st.session_state[GRID_SIZE_KEY])
-        background = _background(entry.id, method, state.background_size, bounds, model, plane_map)
+        if decoder is not None:  # the browser decodes it over the visible window, again on zoom and pan
+            grid = state.background_size
+        else:
+            background = _background(entry.id, method, state.background_size, bounds, model, plane_map)
 
-    decoder = _browser_decoder(entry.id, dataset.name, method, model, plane_map)  # None: decode on the server only
     # Where the browser cannot decode, the server does, and the relay carries the picture to the panel.
     image = None if decoder is not None else _data_url(_picture(decode_point(model, state.point), DECODED_WIDTH)[0])
     selected = plane_map.to_plane(state.point[None].astype(np.float32))[0]
@@ -459,6 +462,7 @@ def _view(entry: ModelEntry, dataset: Dataset, codes: np.ndarray, specs: list[Sl
         answers=state.answered,
         image=image,
         spacing=_spacing(entry.id, dataset.name, method, points),
+        grid=grid,
     )
     if state.refused:
         st.warning(state.refused, icon=":material/block:")

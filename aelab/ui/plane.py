@@ -215,6 +215,7 @@ def latent_plane(
     answers: int | None = None,
     image: str | None = None,
     spacing: float | None = None,
+    grid: int | None = None,
 ) -> tuple[float, float] | None:
     """Draw the latent plane and return the last picked data coordinate `(x, y)`, or None before any gesture.
 
@@ -229,7 +230,8 @@ def latent_plane(
     latent dimension) adds the panel: the decoded image and the sliders, with `texts` (its words) and
     `code` (the full code at `selected`); `answers` is the nonce of the gesture this run applied, `image` a
     server-decoded data URL where the browser cannot decode; `spacing` the codes' typical spacing for the
-    "far from the data" cue (`aelab.plane.typical_spacing`, computed when not given). Changing any of `selected`, `code`, `answers`,
+    "far from the data" cue (`aelab.plane.typical_spacing`, computed when not given); `grid` = n has the
+    browser decode the manifold under the points over the visible window (it follows zoom and pan). Changing any of `selected`, `code`, `answers`,
     `hover` or `image` re-sends only the small relay, never the points or weights.
     """
     payload = plane_payload(
@@ -245,6 +247,7 @@ def latent_plane(
         sliders=sliders,
         texts=texts,
         spacing=spacing,
+        grid=grid,
     )
     # gap=None: the relay draws nothing and should not add a gap under the plot.
     with st.container(gap=None):

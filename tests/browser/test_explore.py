@@ -231,3 +231,37 @@ def test_the_page_opens_in_chinese(page: Page, app_url: str, page_errors: list[s
     assert page.get_by_text("以流形为背景").is_visible()
     assert page.get_by_role("slider", name="潜在维度 1（z₁）").is_visible()
     page.screenshot(path=str(tmp_path / "explore-zh.png"))
+
+
+def test_the_manifold_under_the_points_is_decoded_in_the_page_and_follows_the_zoom(
+    page: Page, app_url: str, page_errors: list[str]
+) -> None:
+    _open(page, app_url)
+    page.get_by_text("Manifold as background", exact=True).click()
+    page.wait_for_function(f"() => {APP_PLANE}.gridDraws >= 1", timeout=60_000)
+    area = plot_box(page, APP_PLANE)
+    shown = page.evaluate(f"() => {APP_PLANE}.gridRanges")
+    assert shown == [[area["x0"], area["x1"]], [area["y0"], area["y1"]]]
+    ink = page.evaluate(
+        f"""() => {{ const c = {APP_PLANE}.box.querySelector('canvas.aelab-underlay');
+            const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+            let painted = 0; for (let i = 3; i < d.length; i += 4) painted += d[i] > 0; return painted / (d.length / 4); }}"""
+    )
+    assert ink > 0.5, f"the grid should cover the plot area: {ink:.2f} of the canvas painted"
+    decodes = page.evaluate(f"() => {APP_PLANE}.gridDecodes")
+    assert decodes == 15 * 15
+
+    # Zoom in: the grid is decoded again over the new window.
+    page.mouse.move(area["left"] + 0.2 * area["width"], area["top"] + 0.2 * area["height"])
+    page.wait_for_timeout(300)
+    page.mouse.down()
+    page.mouse.move(area["left"] + 0.5 * area["width"], area["top"] + 0.5 * area["height"], steps=8)
+    page.mouse.up()
+    page.wait_for_function(f"() => {APP_PLANE}.gridDraws >= 2", timeout=60_000)
+    zoomed = plot_box(page, APP_PLANE)
+    assert zoomed["x1"] - zoomed["x0"] < 0.6 * (area["x1"] - area["x0"])
+    assert page.evaluate(f"() => {APP_PLANE}.gridRanges") == [
+        [zoomed["x0"], zoomed["x1"]],
+        [zoomed["y0"], zoomed["y1"]],
+    ]
+    assert page.evaluate(f"() => {APP_PLANE}.gridDecodes") == 2 * 15 * 15
