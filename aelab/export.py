@@ -40,7 +40,7 @@ from aelab.data import Dataset
 from aelab.errors import AelabError, UnsupportedFile
 from aelab.latent import IdentityMap, LineMap, PlaneMap, ReducerMap, encode_images, fit_plane_map, plane_bounds
 from aelab.models import KIND_TITLES, Autoencoder, ConvDecoder, MLPDecoder
-from aelab.plane import LABEL_COLORS, plane_css, plane_js, plane_payload, slider_specs  # noqa: F401
+from aelab.plane import LABEL_COLORS, plane_css, plane_js, plane_payload, slider_specs, sprite_sheet  # noqa: F401
 
 SPEC_FORMAT = "aelab-decoder"
 SPEC_VERSION = 1
@@ -287,6 +287,7 @@ def explorer_data(checkpoint: Checkpoint, dataset: Dataset, *, grid: int = EXPLO
         decoder=spec,
         sliders=slider_specs(codes),
         texts=EXPLORER_TEXTS["en"],
+        sprite=sprite_sheet(dataset.images),
     )
     metrics = {k: float(v) for k, v in checkpoint.metrics.items() if isinstance(v, (int, float)) and math.isfinite(v)}
     return {

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 from plotly.colors import qualitative
 
+from aelab.imaging import png_bytes
 from aelab.latent import plane_bounds
 
 ASSETS = Path(__file__).resolve().parent / "assets"
@@ -107,6 +108,33 @@ def typical_spacing(points: np.ndarray, k: int = FAR_K, sample: int = 1000) -> f
     return float(np.median(np.concatenate(kth)))
 
 
+SPRITE_LIMIT_BYTES = 4_000_000  # a sprite sheet's PNG larger than this is not sent (hover shows the decode only)
+
+
+def sprite_sheet(images: np.ndarray, limit_bytes: int = SPRITE_LIMIT_BYTES) -> dict[str, Any] | None:
+    """The dataset's images (N, C, H, W) in [0, 1] as one PNG sheet, for real images on hover; None past the limit.
+
+    Image i sits at column i % columns, row i // columns. Returns `{"url": data URL, "columns", "count",
+    "shape": [C, H, W]}`, or None when the PNG would exceed ``limit_bytes`` (MNIST-5k's 5,000 digits take
+    0.86 MB, 1.1 MB as base64; 70,000 MNIST digits, about 12 MB, are not sent).
+    """
+    images = np.asarray(images, dtype=np.float32)
+    n, c, h, w = images.shape
+    if n == 0 or n * c * h * w > 4 * limit_bytes:  # far past the limit even after compression: do not encode
+        return None
+    columns = math.ceil(math.sqrt(n))
+    rows = math.ceil(n / columns)
+    sheet = np.zeros((c, rows * h, columns * w), dtype=np.float32)
+    for i in range(n):
+        r, k = divmod(i, columns)
+        sheet[:, r * h : (r + 1) * h, k * w : (k + 1) * w] = images[i]
+    png = png_bytes(sheet)
+    if len(png) > limit_bytes:
+        return None
+    url = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+    return {"url": url, "columns": columns, "count": n, "shape": [c, h, w]}
+
+
 def plane_payload(
     points: np.ndarray,
     labels: np.ndarray,
@@ -121,21 +149,24 @@ def plane_payload(
     texts: Mapping[str, str] | None = None,
     spacing: float | None = None,
     grid: int | None = None,
+    sprite: dict[str, Any] | None = None,
     **extra: Any,
 ) -> dict[str, Any]:
     """The JSON plane.js draws; identical for identical inputs so that reruns can reuse it.
 
-            points: (N, 2) data coordinates; labels: (N,) ints indexing `label_names`; bounds: (2, 2)
-            `[[xmin, xmax], [ymin, ymax]]`. The result holds one trace per label name (in label order, empty classes
-            included so that colours and legend entries do not depend on which classes are present), each with its
-            points' x, y (float32) and sample indexes (int32) as `encode_array` dicts; `decoder`, the browser
-            decoder spec (with a plane map) or None; `height`, the tallest the plot may be (CSS px). With `sliders`
-            the plane has its panel: the decoded image, one slider per latent dimension (their ranges), the "far
-            from the data" cue (`spacing`, `far_k`, `far_ratio`), and `texts`, the panel's words in the page's
-            language; `spacing` is `typical_spacing(points)` when not given (pass a cached one: it costs tens of
-        milliseconds for 5,000 points). `grid` = n has the browser decode the manifold (an n × n grid over the
-    visible window) under the points, again after every zoom or pan; it needs `decoder`. `extra` keys (e.g. `plotly_url`) are passed through. Raises ValueError with the expected
-            shape when an input is malformed.
+                points: (N, 2) data coordinates; labels: (N,) ints indexing `label_names`; bounds: (2, 2)
+                `[[xmin, xmax], [ymin, ymax]]`. The result holds one trace per label name (in label order, empty classes
+                included so that colours and legend entries do not depend on which classes are present), each with its
+                points' x, y (float32) and sample indexes (int32) as `encode_array` dicts; `decoder`, the browser
+                decoder spec (with a plane map) or None; `height`, the tallest the plot may be (CSS px). With `sliders`
+                the plane has its panel: the decoded image, one slider per latent dimension (their ranges), the "far
+                from the data" cue (`spacing`, `far_k`, `far_ratio`), and `texts`, the panel's words in the page's
+                language; `spacing` is `typical_spacing(points)` when not given (pass a cached one: it costs tens of
+            milliseconds for 5,000 points). `grid` = n has the browser decode the manifold (an n × n grid over the
+        visible window) under the points, again after every zoom or pan; it needs `decoder`. `sprite` (from
+    `sprite_sheet` of the images the sample indexes refer to) shows a hovered point's real image beside the
+    decode. `extra` keys (e.g. `plotly_url`) are passed through. Raises ValueError with the expected
+                shape when an input is malformed.
     """
     points = np.asarray(points)
     labels = np.asarray(labels)
@@ -194,6 +225,7 @@ def plane_payload(
         "decoder": decoder,
         "panel": panel,
         "grid": None if grid is None else int(grid),
+        "sprite": sprite,
         # A new view (bounds) resets the user's zoom; anything else (a new background) keeps it.
         "view": json.dumps(bounds.tolist()),
     }

@@ -256,3 +256,22 @@ def test_latent_plane_returns_the_click_set_through_session_state() -> None:
     app.session_state["plane"] = {"click": {"x": 0.5, "y": -1.25, "n": 1}}
     app.run()
     assert not app.exception and app.markdown[0].value == "(0.5, -1.25)"
+
+
+def test_sprite_sheet_holds_every_image_in_order_or_is_refused_past_its_limit() -> None:
+    import base64
+    import io
+
+    from PIL import Image
+
+    from aelab.imaging import to_pixels
+    from aelab.plane import sprite_sheet
+
+    images = np.random.default_rng(0).random((11, 3, 5, 4)).astype(np.float32)
+    sheet = sprite_sheet(images)
+    assert sheet["columns"] == 4 and sheet["count"] == 11 and sheet["shape"] == [3, 5, 4]
+    picture = np.asarray(Image.open(io.BytesIO(base64.b64decode(sheet["url"].split(",", 1)[1]))))
+    for i in (0, 5, 10):
+        r, c = divmod(i, 4)
+        np.testing.assert_array_equal(picture[r * 5 : (r + 1) * 5, c * 4 : (c + 1) * 4], to_pixels(images[i]))
+    assert sprite_sheet(images, limit_bytes=100) is None

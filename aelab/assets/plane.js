@@ -30,6 +30,8 @@
  *   plane.setCode(z)           the same from a full code z (d numbers)
  *   plane.toPixel(x, y) / plane.toData(px, py)   plane coordinates <-> CSS pixels inside the plot element
  *   plane.point, plane.code    what is selected now; plane.timings, plane.dragStats: measurements
+ * With `data.sprite` (a sheet of the dataset's images), hovering a point shows its real image beside the
+ * decode at the pointer.
  * With `data.grid` = n, the page decodes the manifold (ψ on an n × n grid of the visible window) under the
  * points and decodes it again after every zoom or pan.
  */
@@ -167,6 +169,7 @@
     const gd = element("div", "aelab-plane", box);
     const overlay = element("canvas", "aelab-overlay", box);
     const preview = element("canvas", "aelab-hover-preview", box);
+    const sample = element("canvas", "aelab-hover-preview aelab-hover-sample", box);  // a hovered point's real image
     const panel = element("div", "aelab-panel", wrap);
     panel.hidden = true;
 
@@ -603,7 +606,36 @@
 
     // --- hover preview: the decode under the pointer, once per display frame ---
     let hoverAt = null, hoverFrame = 0;
-    function hidePreview() { preview.style.display = "none"; }
+    function hidePreview() {
+      preview.style.display = "none";
+      sample.style.display = "none";
+    }
+    // Real images on hover: the sprite sheet (aelab.plane.sprite_sheet) is loaded once per payload.
+    function loadSprite(spec) {
+      const url = spec ? spec.url : null;
+      if (url === plane.spriteUrl) return;
+      plane.spriteUrl = url;
+      plane.sprite = null;
+      if (!spec) return;
+      const img = new Image();
+      img.onload = () => { if (plane.spriteUrl === url) plane.sprite = { img, ...spec }; };
+      img.src = url;
+    }
+    function showSample(at, pw, ph) {
+      const s = plane.sprite, index = plane.hoverSample;
+      if (!s || index === null || index === undefined || index >= s.count) { sample.style.display = "none"; return; }
+      const [, h, w] = s.shape;
+      if (sample.width !== w || sample.height !== h) { sample.width = w; sample.height = h; }
+      const ctx = sample.getContext("2d");
+      ctx.drawImage(s.img, (index % s.columns) * w, Math.floor(index / s.columns) * h, w, h, 0, 0, w, h);
+      plane.sampleShown = index;
+      plane.sampleDraws = (plane.sampleDraws || 0) + 1;
+      sample.style.width = pw + "px";
+      sample.style.height = ph + "px";
+      sample.style.left = at.left - pw - 6 >= 0 ? at.left - pw - 6 + "px" : at.left + pw + 6 + "px";
+      sample.style.top = at.top + "px";
+      sample.style.display = "block";
+    }
     plane.hidePreview = hidePreview;
     function renderHover() {
       hoverFrame = 0;
@@ -628,6 +660,8 @@
       preview.style.left = left + "px";
       preview.style.top = top + "px";
       preview.style.display = "block";
+      plane.previewAt = [{ left, top }, pw, ph];
+      showSample(...plane.previewAt);
     }
     function hover(e) {
       if (!inPlotArea(e.target)) { hidePreview(); return; }
@@ -712,6 +746,7 @@
       plane.data = data;
       setDecoder(data.decoder || null);
       buildPanel(data.panel || null);
+      loadSprite(data.sprite || null);
       if (plane.decoder && plane.code && plane.code.length !== plane.decoder.latentDim) plane.code = null;
       const height = fitHeight(data);
       plane.height = height;
@@ -728,6 +763,13 @@
           plane.eventsAttached = true;
           // Zoom, pan, resize, legend: the overlay follows the axes.
           gd.on("plotly_afterplot", redrawOverlay);
+          gd.on("plotly_hover", (e) => {
+            const point = e && e.points && e.points[0];
+            plane.hoverSample = point && point.customdata !== undefined ? Number(point.customdata) : null;
+            // plotly finds the hovered point after its own throttle, often after the frame's decode.
+            if (plane.previewAt && preview.style.display === "block") showSample(...plane.previewAt);
+          });
+          gd.on("plotly_unhover", () => { plane.hoverSample = null; sample.style.display = "none"; });
           gd.on("plotly_relayouting", drawOverlay);
         }
         plane.drawn = true;

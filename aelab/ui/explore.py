@@ -43,7 +43,7 @@ from aelab.latent import (
     reconstruct,
     samples_from_prior,
 )
-from aelab.plane import SliderSpec, slider_specs, typical_spacing
+from aelab.plane import SPRITE_LIMIT_BYTES, SliderSpec, slider_specs, sprite_sheet, typical_spacing
 from aelab.ui import cache
 from aelab.ui.i18n import register, t
 from aelab.ui.plane import latent_plane, parse_click, parse_code, point_outside
@@ -148,6 +148,11 @@ register(
         "explore.where_browser": (
             "Decoded by your browser as you click, drag the cross, press the arrow keys or slide.",
             "点击、拖动十字、按方向键或拖动滑块时，由你的浏览器即时解码。",
+        ),
+        "explore.no_sprite": (
+            "This dataset's images are too many to send to the browser (over {mb:.0f} MB as one picture): "
+            "hovering a point shows the decode at the pointer, not the sample's real image.",
+            "该数据集的图像太多，无法发送到浏览器（合成一张图超过 {mb:.0f} MB）：悬停在点上只显示指针处的解码，不显示样本的真实图像。",
         ),
         "explore.where_server": ("Decoded on the server.", "由服务器解码。"),
         "explore.slider": ("latent dimension {i} ({name})", "潜在维度 {i}（{name}）"),
@@ -409,6 +414,12 @@ def _spacing(entry_id: str, dataset_name: str, method: str, _points: np.ndarray)
     return typical_spacing(_points)
 
 
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _sprite(dataset_name: str, _images: np.ndarray) -> dict | None:
+    """The dataset's images as one PNG sheet for real images on hover, once per dataset (shared, read-only)."""
+    return sprite_sheet(_images)
+
+
 @st.cache_data(show_spinner=False, max_entries=16)
 def _slider_specs(entry_id: str, dataset_name: str, _codes: np.ndarray) -> list[SliderSpec]:
     return slider_specs(_codes)
@@ -463,11 +474,14 @@ def _view(entry: ModelEntry, dataset: Dataset, codes: np.ndarray, specs: list[Sl
         image=image,
         spacing=_spacing(entry.id, dataset.name, method, points),
         grid=grid,
+        sprite=_sprite(dataset.name, dataset.images),
     )
     if state.refused:
         st.warning(state.refused, icon=":material/block:")
     if decoder is None:
         st.caption(t("explore.hover_server"))
+    if _sprite(dataset.name, dataset.images) is None:
+        st.caption(t("explore.no_sprite", mb=SPRITE_LIMIT_BYTES / 1e6))
     st.caption(t("explore.point", values=_fmt(state.point)))
     st.markdown(f"**{t('explore.nearest')}**", help=t("explore.nearest_help", k=NEAREST_K))
     index, distances = nearest(codes, state.point.astype(np.float32), NEAREST_K)

@@ -216,6 +216,7 @@ def latent_plane(
     image: str | None = None,
     spacing: float | None = None,
     grid: int | None = None,
+    sprite: dict[str, Any] | None = None,
 ) -> tuple[float, float] | None:
     """Draw the latent plane and return the last picked data coordinate `(x, y)`, or None before any gesture.
 
@@ -231,7 +232,8 @@ def latent_plane(
     `code` (the full code at `selected`); `answers` is the nonce of the gesture this run applied, `image` a
     server-decoded data URL where the browser cannot decode; `spacing` the codes' typical spacing for the
     "far from the data" cue (`aelab.plane.typical_spacing`, computed when not given); `grid` = n has the
-    browser decode the manifold under the points over the visible window (it follows zoom and pan). Changing any of `selected`, `code`, `answers`,
+    browser decode the manifold under the points over the visible window (it follows zoom and pan);
+    `sprite` (`aelab.plane.sprite_sheet`) shows a hovered point's real image beside the decode. Changing any of `selected`, `code`, `answers`,
     `hover` or `image` re-sends only the small relay, never the points or weights.
     """
     payload = plane_payload(
@@ -248,6 +250,7 @@ def latent_plane(
         texts=texts,
         spacing=spacing,
         grid=grid,
+        sprite=sprite,
     )
     # gap=None: the relay draws nothing and should not add a gap under the plot.
     with st.container(gap=None):

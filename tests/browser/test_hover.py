@@ -103,6 +103,32 @@ def test_explore_page_decodes_under_the_pointer_without_the_server(
     SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOT), clip={"x": 0, "y": 0, "width": 1400, "height": 1000})
 
+    # Hovering a data point shows its real image (from the dataset's sprite sheet) beside the decode.
+    page.wait_for_function(f"() => !!{PLANE_STATE}.sprite", timeout=30_000)
+    seen = []
+    for label in ("3", "7"):
+        px, py = page.evaluate(
+            f"""(label) => {{
+                const gd = {PLANE_STATE}.gd, xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
+                const box = gd.querySelector('.nsewdrag').getBoundingClientRect();
+                const t = gd.data.find(t => t.name === label);
+                return [box.left + xa.d2p(t.x[0]), box.top + ya.d2p(t.y[0])];
+            }}""",
+            label,
+        )
+        page.mouse.move(px, py, steps=3)
+        # The sample shown is the one plotly's hover label names (the point nearest the pointer).
+        page.wait_for_function(
+            f"""() => {{ const label = {PLANE_STATE}.gd.querySelector('.hovertext')?.textContent || '';
+                const m = label.match(/sample (\\d+)/);
+                return !!m && {PLANE_STATE}.sampleShown === Number(m[1]); }}""",
+            timeout=10_000,
+        )
+        sample = f"{PLANE_STATE}.box.querySelector('.aelab-hover-sample')"
+        assert page.evaluate(f"{sample}.style.display") == "block"
+        seen.append(page.evaluate(f"({CHECKSUM})({sample})"))
+    assert seen[0] != seen[1], "two samples should show two different real images"
+
     # A click still decodes on the server, and its rerun does not re-send the plane (weights included).
     decoded_src = "() => document.querySelector(\"[data-testid='stMain'] [data-testid='stImage'] img\").src"
     before_src = page.evaluate(decoded_src)
@@ -160,7 +186,7 @@ def test_exported_explorer_decodes_offline_from_a_file(browser: Browser, explore
             "() => { const r = document.querySelector('#plane .nsewdrag').getBoundingClientRect();"
             " return { left: r.left, top: r.top, width: r.width, height: r.height }; }"
         )
-        preview = page.locator("#plane .aelab-hover-preview")
+        preview = page.locator("#plane .aelab-hover-preview:not(.aelab-hover-sample)")
         pictures = []
         for fx, fy in POSITIONS[:4]:
             page.mouse.move(box["left"] + fx * box["width"], box["top"] + fy * box["height"], steps=4)
