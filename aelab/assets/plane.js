@@ -48,6 +48,7 @@
   const PREVIEW_PX = 112;  // about this many CSS pixels for the hover preview's side
   const IMAGE_PX = 224;  // about this many CSS pixels for the decoded image's side
   const MARGIN = { l: 44, r: 8, t: 8, b: 36 };
+  const MODEBAR_PX = 24;  // room above the legend for plotly's modebar, so neither covers the other
 
   // --- pure helpers (node tests run these against their Python twins) --------------------------------
 
@@ -694,10 +695,14 @@
       const [[x0, x1], [y0, y1]] = data.bounds;
       const width = Math.max(200, box.clientWidth || 600);
       const plotH = (width - MARGIN.l - MARGIN.r) * (y1 - y0) / (x1 - x0);
-      return Math.round(Math.min(data.height, Math.max(300, plotH + MARGIN.t + MARGIN.b + legendRoom(data))));
+      return Math.round(Math.min(data.height, Math.max(300, plotH + MARGIN.t + MARGIN.b + legendRoom(data) + MODEBAR_PX)));
     }
     function legendRoom(data) {
-      return data.traces.length > 1 ? 24 * Math.ceil(data.traces.length / 12) : 0;
+      // Rows of the one-line legend: about 7 px a character plus the swatch, wrapped to the plot's width.
+      if (data.traces.length < 2) return 0;
+      const width = Math.max(200, (box.clientWidth || 600) - MARGIN.l - MARGIN.r);
+      const total = data.traces.reduce((sum, t) => sum + 44 + 7 * String(t.name).length, 0);
+      return 20 * Math.ceil(total / width) + 4;
     }
 
     function figure(data, height) {
@@ -722,7 +727,7 @@
       const layout = {
         uirevision: data.view,
         height,
-        margin: { ...MARGIN, t: MARGIN.t + legendRoom(data) },
+        margin: { ...MARGIN, t: MARGIN.t + legendRoom(data) + MODEBAR_PX },
         paper_bgcolor: "rgba(0,0,0,0)",
         plot_bgcolor: "rgba(0,0,0,0)",
         font: { color: text, size: 11 },

@@ -195,6 +195,7 @@ def test_a_panel_slider_decodes_while_dragged_and_the_keys_move_the_cross(
     # The whole page, for the docs: a viewport as tall as the page, the pointer away from the plot.
     height = page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
     page.set_viewport_size({"width": 1400, "height": max(1000, height + 40)})
+    page.evaluate("() => document.activeElement?.blur()")  # no keyboard focus ring in the picture
     page.mouse.move(5, 5)
     page.wait_for_timeout(1500)
     SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
