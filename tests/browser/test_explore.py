@@ -266,3 +266,19 @@ def test_the_manifold_under_the_points_is_decoded_in_the_page_and_follows_the_zo
         [zoomed["y0"], zoomed["y1"]],
     ]
     assert page.evaluate(f"() => {APP_PLANE}.gridDecodes") == 2 * 15 * 15
+
+
+def test_far_from_the_data_is_marked_in_both_languages(page: Page, app_url: str, page_errors: list[str]) -> None:
+    for url, words in ((app_url, "far from every training code"), (app_url + "/?lang=zh", "远离所有训练编码")):
+        _open(page, url)
+        note = page.locator(".aelab-far-note")
+        # On a sample's own code (where the page opens) the image is not marked.
+        assert not note.is_visible()
+        # An empty corner of the plane, far from every code: marked, with its words.
+        ratio = page.evaluate(
+            f"""() => {{ const p = {APP_PLANE}, [x0, x1] = p.gd._fullLayout.xaxis.range, [y0, y1] = p.gd._fullLayout.yaxis.range;
+                p.select(x0 + 0.02 * (x1 - x0), y1 - 0.02 * (y1 - y0)); return p.farRatio; }}"""
+        )
+        assert ratio > page.evaluate(f"() => {APP_PLANE}.data.panel.far_ratio")
+        assert note.is_visible() and words in note.inner_text()
+        assert "aelab-far" in (page.locator("canvas.aelab-decoded").get_attribute("class") or "")
