@@ -13,9 +13,10 @@ The spec can carry a *plane map*: the affine map from a plane point (x, y) to a 
 matrix + offset``, which covers the identity (d = 2), the line (d = 1) and a PCA projection (d > 2). A
 UMAP projection has no affine inverse, so it has no plane map.
 
-``explorer_html`` writes one self-contained HTML page (plotly.js from the plotly package, decoder.js and
-the data inlined; nothing fetched): the label-coloured plane, hover decoding, a manifold grid, and a short
-explanation in English and Simplified Chinese. No Streamlit here.
+``explorer_html`` writes one self-contained HTML page (plotly.js from the plotly package, decoder.js, the
+plane module plane.js that the app's component uses too, and the data inlined; nothing fetched): the
+label-coloured plane with the same click, cross drag, arrow keys, sliders and hover decoding as the app, a
+manifold grid, and a short explanation in English and Simplified Chinese. No Streamlit here.
 """
 
 from __future__ import annotations
@@ -32,7 +33,6 @@ from typing import Any
 import numpy as np
 import plotly
 import torch
-from plotly.colors import qualitative
 from torch import nn
 
 from aelab.checkpoint import Checkpoint
@@ -40,6 +40,7 @@ from aelab.data import Dataset
 from aelab.errors import AelabError, UnsupportedFile
 from aelab.latent import IdentityMap, LineMap, PlaneMap, ReducerMap, encode_images, fit_plane_map, plane_bounds
 from aelab.models import KIND_TITLES, Autoencoder, ConvDecoder, MLPDecoder
+from aelab.plane import LABEL_COLORS, plane_css, plane_js, plane_payload, slider_specs, sprite_sheet  # noqa: F401
 
 SPEC_FORMAT = "aelab-decoder"
 SPEC_VERSION = 1
@@ -48,12 +49,6 @@ DECODER_JS = ASSETS / "decoder.js"
 EXPLORER_TEMPLATE = ASSETS / "explorer.html"
 PLOTLY_JS = Path(plotly.__file__).resolve().parent / "package_data" / "plotly.min.js"
 EXPLORER_GRID = 15  # manifold grid side in the explorer
-
-# The app's label colours (aelab.ui.plane.LABEL_COLORS, which imports Streamlit): plotly's default 10, then
-# Dark24 without its three near-black entries. tests/test_export.py checks that the two lists agree.
-LABEL_COLORS: list[str] = list(qualitative.Plotly) + [
-    c for c in qualitative.Dark24 if c not in {"#222A2A", "#0D2A63", "#620042"}
-]
 
 
 class UnsupportedExport(AelabError):
@@ -245,8 +240,26 @@ def _script_safe_json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c")
 
 
+# The explorer's words for the plane's panel, in both languages (the page switches between them).
+EXPLORER_TEXTS = {
+    "en": {
+        "decoded": "Decoded image x̂ = ψ(z)",
+        "slider": "latent dimension {i} ({name})",
+        "far": "far from every training code: the decoder is extrapolating here",
+        "where": "Decoded in this page, with no server.",
+    },
+    "zh": {
+        "decoded": "解码图像 x̂ = ψ(z)",
+        "slider": "潜在维度 {i}（{name}）",
+        "far": "远离所有训练编码：解码器在此处是外推",
+        "where": "在本页面中解码，无需服务器。",
+    },
+}
+
+
 def explorer_data(checkpoint: Checkpoint, dataset: Dataset, *, grid: int = EXPLORER_GRID) -> dict[str, Any]:
-    """What the explorer page draws: the decoder spec, the plane points per label, bounds, titles, metrics.
+    """What the explorer page draws: the plane (aelab.plane.plane_payload, decoder and sliders included),
+    the panel's words in both languages, the manifold grid's size, titles, metrics.
 
     The dataset is encoded with the checkpoint's model (codes of d ≠ 2 are drawn through a PCA of the
     codes, or a line for d = 1). Raises UnsupportedFile when the dataset's images do not fit the model,
@@ -264,23 +277,23 @@ def explorer_data(checkpoint: Checkpoint, dataset: Dataset, *, grid: int = EXPLO
     bounds = plane_bounds(points)
     if codes.shape[1] == 1:
         bounds[1] = (-1.0, 1.0)
-    traces = []
-    for label, name in enumerate(dataset.label_names):
-        (index,) = np.nonzero(dataset.labels == label)
-        traces.append(
-            {
-                "name": str(name),
-                "color": LABEL_COLORS[label % len(LABEL_COLORS)],
-                "x": encode_floats(points[index, 0]),
-                "y": encode_floats(points[index, 1]),
-                "index": index.astype(int).tolist(),
-            }
-        )
+    plane = plane_payload(
+        points,
+        dataset.labels,
+        dataset.label_names,
+        bounds,
+        key="explorer",
+        height=720,
+        decoder=spec,
+        sliders=slider_specs(codes),
+        texts=EXPLORER_TEXTS["en"],
+        sprite=sprite_sheet(dataset.images),
+    )
     metrics = {k: float(v) for k, v in checkpoint.metrics.items() if isinstance(v, (int, float)) and math.isfinite(v)}
     return {
-        "decoder": spec,
-        "traces": traces,
-        "bounds": bounds.tolist(),
+        "plane": plane,
+        "texts": EXPLORER_TEXTS,
+        "start": plane_map.to_plane(codes[:1])[0].tolist(),  # the first sample's code, as in the app
         "grid": int(grid),
         "model": KIND_TITLES.get(model.kind, model.kind),
         "kind": model.kind,
@@ -291,21 +304,25 @@ def explorer_data(checkpoint: Checkpoint, dataset: Dataset, *, grid: int = EXPLO
 
 
 def explorer_html(checkpoint: Checkpoint, dataset: Dataset, *, grid: int = EXPLORER_GRID) -> str:
-    """One self-contained HTML page (plotly.js, decoder.js and the data inlined; it fetches nothing)."""
+    """One self-contained HTML page (plotly.js, decoder.js, plane.js and the data inlined; it fetches nothing)."""
     data = explorer_data(checkpoint, dataset, grid=grid)
     plotly_js = PLOTLY_JS.read_text(encoding="utf-8")
     parts = {
         "TITLE": html.escape(f"aelab · {data['model']} · {data['dataset']}"),
         "PLOTLY_JS": plotly_js,
         "DECODER_JS": decoder_js(),
+        "PLANE_JS": plane_js(),
+        "PLANE_CSS": plane_css(),
         "DATA": _script_safe_json(data),
     }
-    for name in ("PLOTLY_JS", "DECODER_JS"):
+    if "</style" in parts["PLANE_CSS"].lower():
+        raise AelabError("PLANE_CSS contains '</style' and cannot be inlined")
+    for name in ("PLOTLY_JS", "DECODER_JS", "PLANE_JS"):
         if "</script" in parts[name].lower():
             raise AelabError(f"{name} contains '</script' and cannot be inlined")  # never so far; checked, not assumed
     template = EXPLORER_TEMPLATE.read_text(encoding="utf-8")
     # One pass, so nothing inside an inserted part is taken for a placeholder.
-    return re.sub(r"/\*@(TITLE|PLOTLY_JS|DECODER_JS|DATA)@\*/", lambda m: parts[m[1]], template)
+    return re.sub(r"/\*@(TITLE|PLOTLY_JS|DECODER_JS|PLANE_JS|PLANE_CSS|DATA)@\*/", lambda m: parts[m[1]], template)
 
 
 def write_explorer(checkpoint: Checkpoint, dataset: Dataset, out: str | Path, *, grid: int = EXPLORER_GRID) -> Path:

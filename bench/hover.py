@@ -7,7 +7,10 @@ Starts `streamlit run app.py`, opens it in Debian's Chromium (Playwright), and f
 - hover fps: preview decodes completed per second while the mouse moves over the plane in small steps
   (the widget's `window.__aelab.debug.hoverDecodes` counter), beside the pointer events per second the
   page received (the widget decodes at most once per display frame, so fps ≤ min(events/s, frame rate));
-- click ms: time from a click on the plane to the new server-decoded image in the page (median of 8).
+- click ms: time from a click on the plane to the first server-drawn image in the page changing (median of
+  8). Since issue 12 the page draws the decoded image itself at once, and the first server image is the
+  nearest real sample: this is now the server's round trip for the nearest samples (bench/live.py times
+  the decoded image and the nearest samples separately).
 
 The conv model is pretrained/mnist5k-conv.safetensors when it exists, otherwise a model of the same recipe
 trained for one epoch (decode cost depends on the layer shapes, not on the weights; the table says which);

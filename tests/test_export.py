@@ -30,6 +30,7 @@ from aelab.export import (
 )
 from aelab.latent import IdentityMap, LineMap, ReducerMap, decode_codes, fit_plane_map
 from aelab.models import KINDS, ModelConfig, build_model
+from aelab.plane import PLANE_JS, decode_array
 from aelab.recipes import TrainedModel, pretrained_paths
 
 TOLERANCE = 1e-5  # per pixel, in [0, 1]
@@ -200,10 +201,11 @@ def test_a_decoder_outside_the_vocabulary_is_refused() -> None:
         decoder_spec(model)
 
 
-def test_label_colours_match_the_app() -> None:
+def test_label_colours_are_defined_once() -> None:
+    import aelab.plane
     from aelab.ui.plane import LABEL_COLORS as APP_COLORS
 
-    assert LABEL_COLORS == APP_COLORS
+    assert LABEL_COLORS is APP_COLORS is aelab.plane.LABEL_COLORS
 
 
 # --- the offline explorer ------------------------------------------------------------------------------
@@ -220,11 +222,15 @@ def test_explorer_html_is_self_contained(trained_ae: TrainedModel, tiny: Dataset
     assert "/*@" not in page, "a placeholder was left in the page"
     assert not re.search(r"<(script|link|img|iframe)[^>]+(src|href)=", page, re.I), "the page loads a file"
     assert "Plotly" in page and "AelabDecoder" in page
+    assert "AelabPlane" in page and PLANE_JS.read_text(encoding="utf-8") in page, "the app's plane module, inlined"
     data = _inline_data(page)
     assert data["grid"] == 6 and data["latent_dim"] == 2
-    assert [t["name"] for t in data["traces"]] == list(tiny.label_names)
-    assert sum(len(t["index"]) for t in data["traces"]) == len(tiny)
-    assert data["decoder"]["plane_map"] is not None
+    plane = data["plane"]
+    assert [t["name"] for t in plane["traces"]] == list(tiny.label_names)
+    assert sum(len(decode_array(t["index"])) for t in plane["traces"]) == len(tiny)
+    assert plane["decoder"]["plane_map"] is not None
+    assert len(plane["panel"]["sliders"]) == 2 and plane["panel"]["spacing"] > 0
+    assert data["texts"]["zh"]["far"].startswith("远离") and data["texts"]["en"]["far"].startswith("far from")
     assert "简体中文" in page and "解码器" in page and "decoder" in page
 
 
@@ -232,10 +238,10 @@ def test_explorer_escapes_hostile_label_names(trained_ae: TrainedModel, tiny: Da
     names = ["</script><script>alert(1)</script>", "<!--", "b", "c"]
     hostile = make_dataset("hostile", tiny.images, tiny.labels, names)
     page = explorer_html(trained_ae.as_checkpoint(), hostile, grid=4)
-    # Only the page's own three script elements close: a name cannot end one early.
-    assert page.lower().count("</script") == 3
+    # Only the page's own four script elements close: a name cannot end one early.
+    assert page.lower().count("</script") == 4
     assert page.count("<!--") == explorer_html(trained_ae.as_checkpoint(), tiny, grid=4).count("<!--")
-    assert [t["name"] for t in _inline_data(page)["traces"]] == names
+    assert [t["name"] for t in _inline_data(page)["plane"]["traces"]] == names
 
 
 def test_explorer_refuses_a_dataset_of_another_shape(trained_ae: TrainedModel, tiny28: Dataset) -> None:

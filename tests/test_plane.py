@@ -1,4 +1,5 @@
-"""The latent plane's pure helpers (no browser): colours, payloads, click parsing, the plotly.js URL.
+"""The latent plane's pure helpers (no browser): colours, payloads, gesture validation, the plotly.js URL, and
+plane.js's helpers under node against their Python twins.
 
 The browser behaviour (clicks, marker, bytes on the websocket) is tested in tests/browser/test_plane.py.
 """
@@ -6,12 +7,17 @@ The browser behaviour (clicks, marker, bytes on the websocket) is tested in test
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 
 import numpy as np
 import pytest
 from plotly.colors import qualitative
 from streamlit.testing.v1 import AppTest
 
+from aelab.export import plane_map_affine
+from aelab.latent import fit_plane_map
+from aelab.plane import PLANE_JS, SliderSpec, kth_distance, typical_spacing
 from aelab.ui import plane
 from aelab.ui.plane import (
     LABEL_COLORS,
@@ -20,8 +26,10 @@ from aelab.ui.plane import (
     label_colors,
     marker_payload,
     parse_click,
+    parse_code,
     plane_payload,
     plotly_js_url,
+    point_outside,
 )
 
 BOUNDS = np.array([[-2.0, 2.0], [-1.0, 3.0]])
@@ -140,8 +148,94 @@ def test_plotly_js_is_served_from_the_python_package_under_the_base_path() -> No
 
 
 def test_javascript_loads_nothing_from_the_network() -> None:
-    for js in (plane._PLANE_JS, plane._MARKER_JS):
+    for js in (plane.PLANE_MODULE, plane.RELAY_MODULE, plane.PREFETCH_MODULE):
         assert "http" not in js and "cdn" not in js.lower()
+
+
+def test_the_relay_stays_small() -> None:
+    # The relay's code and data are what every rerun re-sends; the plane's module goes once.
+    assert len(plane.RELAY_MODULE) < 2_000
+    relay = marker_payload("p", (1.0, 2.0), hover=True, code=[1.0, 2.0], answers=123)
+    assert relay == {"key": "p", "selected": [1.0, 2.0], "code": [1.0, 2.0], "n": 123, "hover": True}
+    assert len(json.dumps(relay)) < 200
+
+
+SPECS = [SliderSpec(-2.0, 2.0, 0.02), SliderSpec(0.0, 1.0, 0.01)]
+
+
+@pytest.mark.parametrize(
+    ("value", "code", "message"),
+    [
+        ({"x": 0, "y": 0}, None, None),  # no code: the plane point is used
+        ({"z": [1.5, 0.5]}, [1.5, 0.5], None),
+        ({"z": [2.5, -0.5]}, [2.0, 0.0], None),  # a little outside: clamped
+        ({"z": [9.0, 0.5]}, None, "far outside"),
+        ({"z": [float("nan"), 0.5]}, None, "not a finite number"),
+        ({"z": [float("-inf"), 0.5]}, None, "not a finite number"),
+        ({"z": [1.0]}, None, "a code of 2 numbers"),
+        ({"z": "1,2"}, None, "a code of 2 numbers"),
+        ({"z": [None, 1.0]}, None, "a code of 2 numbers"),
+        ("z", None, None),
+    ],
+)
+def test_parse_code_clamps_or_refuses(value: object, code: list | None, message: str | None) -> None:
+    z, reason = parse_code(value, SPECS)
+    assert (None if z is None else z.tolist()) == code
+    assert (reason is None) == (message is None) and (message is None or message in reason)
+
+
+def test_point_outside_means_far_outside() -> None:
+    assert not point_outside((2.5, 0.0), BOUNDS)  # 0.5 outside a range of 4: clamped by the page, not refused
+    assert point_outside((6.5, 0.0), BOUNDS) and point_outside((0.0, -5.5), BOUNDS)
+
+
+def test_typical_spacing_and_kth_distance() -> None:
+    grid = np.stack(np.meshgrid(np.arange(10.0), np.arange(10.0)), axis=-1).reshape(-1, 2)
+    assert typical_spacing(grid, k=4) == pytest.approx(1.0)  # four neighbours at distance 1 inside a grid
+    assert kth_distance(grid, np.array([4.5, 4.5]), k=4) == pytest.approx(np.hypot(0.5, 0.5))
+    assert kth_distance(grid, np.array([30.0, 4.0]), k=1) == pytest.approx(21.0)
+
+
+NODE = shutil.which("node")
+
+
+@pytest.mark.skipif(NODE is None, reason="node is not installed: plane.js cannot be run")
+def test_plane_js_helpers_match_python(tmp_path) -> None:
+    """plane.js's typed arrays, k-th distance and plane projection against their Python twins."""
+    rng = np.random.default_rng(1)
+    points = rng.normal(size=(300, 2)).astype(np.float32)
+    probes = np.array([[0.0, 0.0], [3.0, -2.0], [0.5, 0.25]])
+    codes = rng.normal(size=(200, 4)).astype(np.float32)
+    plane_map = fit_plane_map(codes, "pca")
+    affine = plane_map_affine(plane_map, 4)
+    job = {
+        "xs": [encode_array(points[:100, 0], "f4"), encode_array(points[100:, 0], "f4")],
+        "ys": [encode_array(points[:100, 1], "f4"), encode_array(points[100:, 1], "f4")],
+        "index": encode_array(np.array([0, 7, 2**31 - 1]), "i4"),
+        "probes": probes.tolist(),
+        "map": affine,
+        "codes": codes[:5].tolist(),
+    }
+    (tmp_path / "job.json").write_text(json.dumps(job))
+    script = """
+const P = require(process.argv[1]);
+const job = JSON.parse(require("fs").readFileSync(process.argv[2], "utf8"));
+const xs = job.xs.map(P.array), ys = job.ys.map(P.array);
+process.stdout.write(JSON.stringify({
+  index: Array.from(P.array(job.index)),
+  kth: job.probes.map(([x, y]) => [1, 5].map((k) => P.kthDistance(xs, ys, x, y, k))),
+  plane: job.codes.map((z) => P.toPlane(job.map, z)),
+}));
+"""
+    done = subprocess.run(
+        [NODE, "-e", script, str(PLANE_JS), str(tmp_path / "job.json")], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["index"] == [0, 7, 2**31 - 1]
+    for probe, kth in zip(probes, result["kth"]):
+        assert kth == pytest.approx([kth_distance(points, probe, k) for k in (1, 5)], abs=1e-5)
+    np.testing.assert_allclose(result["plane"], plane_map.to_plane(codes[:5]), atol=1e-5)
 
 
 def test_latent_plane_returns_the_click_set_through_session_state() -> None:
@@ -162,3 +256,22 @@ def test_latent_plane_returns_the_click_set_through_session_state() -> None:
     app.session_state["plane"] = {"click": {"x": 0.5, "y": -1.25, "n": 1}}
     app.run()
     assert not app.exception and app.markdown[0].value == "(0.5, -1.25)"
+
+
+def test_sprite_sheet_holds_every_image_in_order_or_is_refused_past_its_limit() -> None:
+    import base64
+    import io
+
+    from PIL import Image
+
+    from aelab.imaging import to_pixels
+    from aelab.plane import sprite_sheet
+
+    images = np.random.default_rng(0).random((11, 3, 5, 4)).astype(np.float32)
+    sheet = sprite_sheet(images)
+    assert sheet["columns"] == 4 and sheet["count"] == 11 and sheet["shape"] == [3, 5, 4]
+    picture = np.asarray(Image.open(io.BytesIO(base64.b64decode(sheet["url"].split(",", 1)[1]))))
+    for i in (0, 5, 10):
+        r, c = divmod(i, 4)
+        np.testing.assert_array_equal(picture[r * 5 : (r + 1) * 5, c * 4 : (c + 1) * 4], to_pixels(images[i]))
+    assert sprite_sheet(images, limit_bytes=100) is None

@@ -5,18 +5,22 @@ the decoder ψ turns it into an image at once. Below: the real samples whose cod
 manifold of decoded images over the plane, interpolation between two codes, new samples, and
 reconstructions ψ(φ(x)) of dataset images.
 
-Reruns: the plane, the decoded view and the sliders share one fragment (a click or a slider reruns only
-that); every section below is a fragment of its own. The plane's payload depends only on the model, the
-projection and the background, so a click re-sends only the marker. The decoder's weights ride in that
-payload too (aelab.export.decoder_spec), so the browser decodes the point under the pointer as it moves
-(a checkbox turns that off); the offline explorer (aelab.export.explorer_html) is a download button. Codes of latent dimension d ≠ 2 are
-drawn through a :class:`PlaneMap` (PCA or UMAP of the codes for d > 2), and the sliders cover all d.
+What is decoded where: the plane component (aelab.ui.plane, plane.js) holds the decoder's weights
+(aelab.export.decoder_spec) and its sliders, so a click, a drag of the cross, an arrow key or a slider move
+is decoded and drawn by the browser in the same frame. The server hears one message per finished gesture
+and reruns only the fragment that needs the data: the gesture is validated (NaN, infinity or far outside
+the bounds is refused with a message; a little outside is clamped), the point is kept in the page's state
+and the nearest real samples are found. A model or projection the browser cannot decode (e.g. UMAP of
+d > 2 codes) keeps the server path: the server decodes the point and the relay carries the picture, and
+the page says so. The plane's payload depends only on the model, the projection, the background and the
+language, so a gesture's rerun re-sends only the small relay. Every section below is a fragment of its
+own; the offline explorer (aelab.export.explorer_html) is a download button. Codes of latent dimension
+d ≠ 2 are drawn through a :class:`PlaneMap` (PCA or UMAP of the codes for d > 2), and the sliders cover all d.
 """
 
 from __future__ import annotations
 
 import base64
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -39,9 +43,10 @@ from aelab.latent import (
     reconstruct,
     samples_from_prior,
 )
+from aelab.plane import SPRITE_LIMIT_BYTES, SliderSpec, slider_specs, sprite_sheet, typical_spacing
 from aelab.ui import cache
 from aelab.ui.i18n import register, t
-from aelab.ui.plane import latent_plane, parse_click
+from aelab.ui.plane import latent_plane, parse_click, parse_code, point_outside
 from aelab.ui.state import ModelEntry, dataset_title, require_model
 
 register(
@@ -136,9 +141,33 @@ register(
             "移动指针时，由你的浏览器对指针下的点运行解码器 ψ，无需往返服务器；点击仍然用于选定该点。",
         ),
         "explore.hover_server": (
-            "Hover preview is off here: this model or projection cannot run in the browser, so images are "
-            "decoded on the server. Click the plane to decode a point.",
-            "此处无法悬停预览：该模型或投影无法在浏览器中运行，图像由服务器解码。请点击平面来解码一个点。",
+            "This model or projection cannot run in the browser, so images are decoded on the server: a click, "
+            "a drag of the cross or a slider shows its image after a round trip, and there is no hover preview.",
+            "该模型或投影无法在浏览器中运行，图像由服务器解码：点击、拖动十字或滑块后，图像要等一次往返才显示，也没有悬停预览。",
+        ),
+        "explore.where_browser": (
+            "Decoded by your browser as you click, drag the cross, press the arrow keys or slide.",
+            "点击、拖动十字、按方向键或拖动滑块时，由你的浏览器即时解码。",
+        ),
+        "explore.no_sprite": (
+            "This dataset's images are too many to send to the browser (over {mb:.0f} MB as one picture): "
+            "hovering a point shows the decode at the pointer, not the sample's real image.",
+            "该数据集的图像太多，无法发送到浏览器（合成一张图超过 {mb:.0f} MB）：悬停在点上只显示指针处的解码，不显示样本的真实图像。",
+        ),
+        "explore.where_server": ("Decoded on the server.", "由服务器解码。"),
+        "explore.slider": ("latent dimension {i} ({name})", "潜在维度 {i}（{name}）"),
+        "explore.far": (
+            "far from every training code: the decoder is extrapolating here",
+            "远离所有训练编码：解码器在此处是外推",
+        ),
+        "explore.refused": ("The plane sent a point that was refused: {reason}.", "平面发送的点被拒绝：{reason}。"),
+        "explore.refused_reason_bad": (
+            "its coordinates are not two finite numbers",
+            "其坐标不是两个有限的数",
+        ),
+        "explore.far_outside": (
+            "the point lies far outside the plane's bounds",
+            "该点远在平面范围之外",
         ),
         "explore.export_html": ("Offline explorer (HTML)", "离线探索页（HTML）"),
         "explore.export_html_help": (
@@ -160,9 +189,9 @@ STEPS_KEY = "explore.steps"
 COUNT_KEY = "explore.count"
 COLOUR_KEY = "explore.colour_by"
 
-DECODED_WIDTH = 280  # CSS pixels of the large decoded image
+DECODED_WIDTH = 224  # CSS pixels of the large decoded image (the plane's panel draws it at the same size)
 NEAREST_K = 8
-SLIDER_STEPS = 200  # about this many slider steps across a dimension's range
+PLANE_HEIGHT = 760  # the tallest the plot may be; its height follows its width (equal scale on both axes)
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
@@ -193,7 +222,9 @@ class ExploreState:
     a: np.ndarray
     b: np.ndarray
     generate_seed: int = 0
-    seen_click: object = None  # the plane's last click already applied (the component keeps its last click)
+    seen_click: object = None  # the plane's last gesture already applied (the component keeps its last one)
+    answered: int | None = None  # its nonce, sent back so the plane knows the server has caught up
+    refused: str | None = None  # why the last gesture was refused, shown once
     background_size: int | None = None  # the grid size drawn under the plane, None without a background
 
 
@@ -215,71 +246,42 @@ def _state(entry: ModelEntry, codes: np.ndarray, labels: np.ndarray) -> ExploreS
     return state
 
 
-@dataclass(frozen=True)
-class SliderSpec:
-    """Range and step of the slider for one latent dimension, on a round grid of ``step``."""
-
-    low: float
-    high: float
-    step: float
-
-    @property
-    def decimals(self) -> int:
-        return max(0, -math.floor(math.log10(self.step) + 1e-9))
-
-    def snap(self, value: float) -> float:
-        """The nearest slider value to ``value`` (clipped to the range)."""
-        return round(min(max(round(value / self.step) * self.step, self.low), self.high), self.decimals)
-
-
-def slider_specs(codes: np.ndarray) -> list[SliderSpec]:
-    """One slider per latent dimension over the codes' robust bounds, with a 1-2-5 step of ~1/200 of the range."""
-    specs = []
-    for low, high in plane_bounds(codes):
-        raw = (high - low) / SLIDER_STEPS
-        power = 10.0 ** math.floor(math.log10(raw))
-        step = next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
-        specs.append(SliderSpec(math.floor(low / step) * step, math.ceil(high / step) * step, step))
-    return [SliderSpec(round(s.low, s.decimals), round(s.high, s.decimals), s.step) for s in specs]
-
-
-def _slider_key(entry_id: str, i: int) -> str:
-    return f"explore.z{i}.{entry_id}"
-
-
-def _set_sliders(entry_id: str, point: np.ndarray, specs: list[SliderSpec]) -> None:
-    for i, spec in enumerate(specs):
-        st.session_state[_slider_key(entry_id, i)] = spec.snap(float(point[i]))
-
-
 def _last_click() -> object:
     """The plane's last click as the component stores it ({"x", "y", "n"}), or None."""
     value = st.session_state.get(PLANE_KEY)
     return value.get("click") if isinstance(value, dict) else None
 
 
-def _follow_click(state: ExploreState, plane_map: PlaneMap, specs: list[SliderSpec]) -> None:
-    """A click not seen before becomes the point (clipped to the sliders' ranges), and the sliders follow.
+def _follow_click(state: ExploreState, plane_map: PlaneMap, specs: list[SliderSpec], bounds: np.ndarray) -> None:
+    """A gesture not seen before becomes the point, after validation.
 
-    Read from the component's state at the start of the run (before the sliders exist, so their keys may be
-    set) rather than in an on_click callback, so that a click set through session state works the same.
+    The browser sends the plane point (x, y) and, where it decodes, the full code z. A code is used as it is
+    (a slider sets any dimension); otherwise the plane point goes through the projection's inverse. Either
+    is clamped to the sliders' ranges; NaN, infinity or a point far outside the bounds is refused with a
+    message and the point stays where it was. Read at the start of the run rather than in an on_click
+    callback, so that a gesture set through session state works the same.
     """
     click = _last_click()
     if click == state.seen_click:
         return
     state.seen_click = click
-    clicked = parse_click(click)
-    if clicked is None:
-        return
-    z = plane_map.to_latent(np.array([clicked], dtype=np.float32))[0].astype(np.float64)
-    state.point = np.clip(z, [s.low for s in specs], [s.high for s in specs])
-    _set_sliders(state.entry_id, state.point, specs)
-
-
-def _on_slider(entry_id: str, d: int) -> None:
-    state = st.session_state.get(STATE_KEY)
-    if isinstance(state, ExploreState) and state.entry_id == entry_id:
-        state.point = np.array([st.session_state[_slider_key(entry_id, i)] for i in range(d)], dtype=np.float64)
+    state.refused = None
+    nonce = click.get("n") if isinstance(click, dict) else None
+    state.answered = nonce if isinstance(nonce, int) and not isinstance(nonce, bool) else None
+    z, reason = parse_code(click, specs)
+    if z is None and reason is None:
+        clicked = parse_click(click)
+        if clicked is None:
+            reason = t("explore.refused_reason_bad") if isinstance(click, dict) else None
+        elif point_outside(clicked, bounds):
+            reason = t("explore.far_outside")
+        else:
+            z = plane_map.to_latent(np.array([clicked], dtype=np.float32))[0].astype(np.float64)
+            z = np.clip(z, [s.low for s in specs], [s.high for s in specs])
+    if reason is not None:
+        state.refused = t("explore.refused", reason=reason)
+    if z is not None:
+        state.point = z
 
 
 # --- pictures ----------------------------------------------------------------------------------------------
@@ -342,11 +344,8 @@ def render() -> None:
     assert entry is not None  # require_model stopped the run otherwise
     with st.spinner(t("explore.encoding")):
         codes = cache.codes(entry.id, entry.checkpoint, dataset.name)
-    state = _state(entry, codes, dataset.labels)
-    specs = slider_specs(codes)
-    for i, spec in enumerate(specs):  # first run for this model, or the widgets were cleaned up
-        if _slider_key(entry.id, i) not in st.session_state:
-            st.session_state[_slider_key(entry.id, i)] = spec.snap(float(state.point[i]))
+    _state(entry, codes, dataset.labels)
+    specs = _slider_specs(entry.id, dataset.name, codes)
     st.session_state.setdefault(GRID_SIZE_KEY, 15)
     st.session_state.setdefault(PROJECTION_KEY, "pca")
 
@@ -409,64 +408,88 @@ def _current_map(
     return method, plane_map, points, bounds
 
 
+@st.cache_data(show_spinner=False, max_entries=16)
+def _spacing(entry_id: str, dataset_name: str, method: str, _points: np.ndarray) -> float:
+    """The plane points' typical k-th neighbour distance (the "far from the data" cue's yardstick)."""
+    return typical_spacing(_points)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _sprite(dataset_name: str, _images: np.ndarray) -> dict | None:
+    """The dataset's images as one PNG sheet for real images on hover, once per dataset (shared, read-only)."""
+    return sprite_sheet(_images)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _slider_specs(entry_id: str, dataset_name: str, _codes: np.ndarray) -> list[SliderSpec]:
+    return slider_specs(_codes)
+
+
+def _plane_texts(in_browser: bool) -> dict[str, str]:
+    """The plane panel's words in the page's language (plane.js fills {i} and {name} in `slider`)."""
+    return {
+        "decoded": t("explore.decoded"),
+        "slider": t("explore.slider"),
+        "far": t("explore.far"),
+        "where": t("explore.where_browser") if in_browser else t("explore.where_server"),
+    }
+
+
 @st.fragment
 def _view(entry: ModelEntry, dataset: Dataset, codes: np.ndarray, specs: list[SliderSpec]) -> None:
-    """The plane, the decoded image at the chosen point, the sliders and the nearest samples."""
+    """The plane with its decoded image and sliders (plane.js), then the nearest samples of the chosen point."""
     state = _state(entry, codes, dataset.labels)
     model = entry.checkpoint.model
-    d = codes.shape[1]
     method, plane_map, points, bounds = _current_map(entry, dataset, codes)
-    _follow_click(state, plane_map, specs)
-    background = None
+    _follow_click(state, plane_map, specs, bounds)
+    decoder = _browser_decoder(entry.id, dataset.name, method, model, plane_map)  # None: decode on the server only
+    background, grid = None, None
     state.background_size = None
     if st.session_state.get(BACKGROUND_KEY):
         state.background_size = int(st.session_state[GRID_SIZE_KEY])
-        background = _background(entry.id, method, state.background_size, bounds, model, plane_map)
+        if decoder is not None:  # the browser decodes it over the visible window, again on zoom and pan
+            grid = state.background_size
+        else:
+            background = _background(entry.id, method, state.background_size, bounds, model, plane_map)
 
-    decoder = _browser_decoder(entry.id, dataset.name, method, model, plane_map)  # None: decode on the server only
-    plane_column, decoded_column = st.columns(2, gap="medium")
-    with plane_column:
-        selected = plane_map.to_plane(state.point[None].astype(np.float32))[0]
-        colours, colour_names = colouring(dataset)
-        latent_plane(
-            points,
-            colours,
-            colour_names,
-            bounds,
-            key=PLANE_KEY,
-            selected=(float(selected[0]), float(selected[1])),
-            background=background,
-            height=560,
-            decoder=decoder,
-            hover=bool(st.session_state.get(HOVER_KEY, True)),
-        )
-        if decoder is None:
-            st.caption(t("explore.hover_server"))
-    with decoded_column:
-        st.markdown(f"**{t('explore.decoded')}**")
-        image = decode_point(model, state.point)
-        _show(image, DECODED_WIDTH)
-        st.caption(t("explore.point", values=_fmt(state.point)))
-        for i, spec in enumerate(specs):
-            st.slider(
-                f"$z_{{{i + 1}}}$",
-                spec.low,
-                spec.high,
-                step=spec.step,
-                format=f"%.{spec.decimals}f",
-                key=_slider_key(entry.id, i),
-                on_change=_on_slider,
-                args=(entry.id, d),
-            )
-        st.markdown(f"**{t('explore.nearest')}**", help=t("explore.nearest_help", k=NEAREST_K))
-        index, distances = nearest(codes, state.point.astype(np.float32), NEAREST_K)
-        columns = st.columns(NEAREST_K, gap="small")
-        for rank, (i, distance) in enumerate(zip(index, distances)):
-            with columns[rank % len(columns)]:
-                label = dataset.label_names[dataset.labels[i]]
-                _show(
-                    dataset.images[i], 56, caption=t("explore.nearest_caption", label=label, distance=float(distance))
-                )
+    # Where the browser cannot decode, the server does, and the relay carries the picture to the panel.
+    image = None if decoder is not None else _data_url(_picture(decode_point(model, state.point), DECODED_WIDTH)[0])
+    selected = plane_map.to_plane(state.point[None].astype(np.float32))[0]
+    colours, colour_names = colouring(dataset)
+    latent_plane(
+        points,
+        colours,
+        colour_names,
+        bounds,
+        key=PLANE_KEY,
+        selected=(float(selected[0]), float(selected[1])),
+        background=background,
+        height=PLANE_HEIGHT,
+        decoder=decoder,
+        hover=bool(st.session_state.get(HOVER_KEY, True)),
+        sliders=specs,
+        texts=_plane_texts(decoder is not None),
+        code=state.point.tolist(),
+        answers=state.answered,
+        image=image,
+        spacing=_spacing(entry.id, dataset.name, method, points),
+        grid=grid,
+        sprite=_sprite(dataset.name, dataset.images),
+    )
+    if state.refused:
+        st.warning(state.refused, icon=":material/block:")
+    if decoder is None:
+        st.caption(t("explore.hover_server"))
+    if _sprite(dataset.name, dataset.images) is None:
+        st.caption(t("explore.no_sprite", mb=SPRITE_LIMIT_BYTES / 1e6))
+    st.caption(t("explore.point", values=_fmt(state.point)))
+    st.markdown(f"**{t('explore.nearest')}**", help=t("explore.nearest_help", k=NEAREST_K))
+    index, distances = nearest(codes, state.point.astype(np.float32), NEAREST_K)
+    columns = st.columns(NEAREST_K, gap="small")
+    for rank, (i, distance) in enumerate(zip(index, distances)):
+        with columns[rank % len(columns)]:
+            label = dataset.label_names[dataset.labels[i]]
+            _show(dataset.images[i], 56, caption=t("explore.nearest_caption", label=label, distance=float(distance)))
 
 
 # --- hover decoding and the offline explorer ------------------------------------------------------------

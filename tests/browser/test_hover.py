@@ -1,5 +1,6 @@
 """Hover decoding in a real browser: the Explore page decodes under the pointer without a server round trip,
-and the exported offline explorer decodes from a file:// URL with the network cut off.
+and the exported offline explorer (the same plane module) decodes hover, click, cross drag, sliders and keys
+from a file:// URL with the network cut off.
 
 Leaves a screenshot (docs/hover.png with AELAB_UPDATE_DOCS=1): the Explore page with the hover preview showing.
 """
@@ -17,6 +18,7 @@ from aelab.export import write_explorer
 from aelab.recipes import pretrained_paths
 
 from .conftest import screenshot_path
+from .live import EXPLORER_PLANE, cross, image_checksum, slider_thumb
 
 pytestmark = pytest.mark.timeout(150)
 
@@ -101,6 +103,32 @@ def test_explore_page_decodes_under_the_pointer_without_the_server(
     SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOT), clip={"x": 0, "y": 0, "width": 1400, "height": 1000})
 
+    # Hovering a data point shows its real image (from the dataset's sprite sheet) beside the decode.
+    page.wait_for_function(f"() => !!{PLANE_STATE}.sprite", timeout=30_000)
+    seen = []
+    for label in ("3", "7"):
+        px, py = page.evaluate(
+            f"""(label) => {{
+                const gd = {PLANE_STATE}.gd, xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
+                const box = gd.querySelector('.nsewdrag').getBoundingClientRect();
+                const t = gd.data.find(t => t.name === label);
+                return [box.left + xa.d2p(t.x[0]), box.top + ya.d2p(t.y[0])];
+            }}""",
+            label,
+        )
+        page.mouse.move(px, py, steps=3)
+        # The sample shown is the one plotly's hover label names (the point nearest the pointer).
+        page.wait_for_function(
+            f"""() => {{ const label = {PLANE_STATE}.gd.querySelector('.hovertext')?.textContent || '';
+                const m = label.match(/sample (\\d+)/);
+                return !!m && {PLANE_STATE}.sampleShown === Number(m[1]); }}""",
+            timeout=10_000,
+        )
+        sample = f"{PLANE_STATE}.box.querySelector('.aelab-hover-sample')"
+        assert page.evaluate(f"{sample}.style.display") == "block"
+        seen.append(page.evaluate(f"({CHECKSUM})({sample})"))
+    assert seen[0] != seen[1], "two samples should show two different real images"
+
     # A click still decodes on the server, and its rerun does not re-send the plane (weights included).
     decoded_src = "() => document.querySelector(\"[data-testid='stMain'] [data-testid='stImage'] img\").src"
     before_src = page.evaluate(decoded_src)
@@ -158,18 +186,59 @@ def test_exported_explorer_decodes_offline_from_a_file(browser: Browser, explore
             "() => { const r = document.querySelector('#plane .nsewdrag').getBoundingClientRect();"
             " return { left: r.left, top: r.top, width: r.width, height: r.height }; }"
         )
-        preview = page.locator("#preview")
+        preview = page.locator("#plane .aelab-hover-preview:not(.aelab-hover-sample)")
         pictures = []
         for fx, fy in POSITIONS[:4]:
             page.mouse.move(box["left"] + fx * box["width"], box["top"] + fy * box["height"], steps=4)
             page.wait_for_timeout(120)
             pictures.append(preview.evaluate(CHECKSUM))
         assert len(set(pictures)) == 4, f"the preview should change on hover: {pictures}"
-        assert page.evaluate("window.aelabExplorer.decodes") >= 4
+        assert page.evaluate(f"{EXPLORER_PLANE}.hoverDecodes") >= 4
+
+        # The same plane as the app: a click, a cross drag, a slider and the arrow keys decode in the page.
+        start = image_checksum(page, EXPLORER_PLANE)
+        page.mouse.move(box["left"] + 0.2 * box["width"], box["top"] + 0.8 * box["height"])
+        page.wait_for_timeout(300)
+        page.mouse.down()
+        page.mouse.up()
+        clicked = image_checksum(page, EXPLORER_PLANE)
+        assert clicked != start
+        at = cross(page, EXPLORER_PLANE)
+        assert at["drawn"]
+        page.mouse.move(at["pageX"], at["pageY"])
+        page.wait_for_timeout(200)
+        page.mouse.down()
+        dragged = []
+        for i in range(1, 6):
+            page.mouse.move(at["pageX"] + 25 * i, at["pageY"] - 20 * i, steps=3)
+            page.wait_for_timeout(50)
+            dragged.append(image_checksum(page, EXPLORER_PLANE))
+        page.mouse.up()
+        assert len(set(dragged)) >= 4, dragged
+        thumb = slider_thumb(page, EXPLORER_PLANE, 1)
+        page.mouse.move(thumb["x"], thumb["y"])
+        page.mouse.down()
+        slid = []
+        for i in range(1, 5):
+            page.mouse.move(thumb["x"] + (-1) ** i * i * thumb["width"] / 12, thumb["y"], steps=2)
+            page.wait_for_timeout(50)
+            slid.append(image_checksum(page, EXPLORER_PLANE))
+        page.mouse.up()
+        assert len(set(slid)) >= 3, slid
+        page.focus("#plane .aelab-plot-box")
+        keyed = []
+        for _ in range(3):
+            page.keyboard.press("ArrowLeft")
+            keyed.append(image_checksum(page, EXPLORER_PLANE))
+        assert len(set(keyed)) == 3, keyed
+        page.wait_for_timeout(600)
+        gestures = page.evaluate("window.aelabExplorer.gestures.map(g => g.gesture)")
+        assert gestures == ["click", "drag", "slider", "key"], gestures
         # The manifold grid was decoded in the page too: not a blank canvas.
         assert page.evaluate("document.getElementById('manifold').width") > 0
         page.get_by_role("button", name="简体中文").click()
-        assert page.get_by_text("把指针移到平面上").is_visible()
+        assert page.get_by_text("拖动十字").first.is_visible()
+        assert page.get_by_role("slider", name="潜在维度 1（z₁）").is_visible()
         assert errors == [] and refused == [], (errors, refused)
     finally:
         context.close()

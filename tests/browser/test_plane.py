@@ -14,6 +14,7 @@ import pytest
 from playwright.sync_api import Page, WebSocket
 
 from .conftest import APPS, StreamlitServer, screenshot_path
+from .live import cross
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -116,17 +117,13 @@ def _nearest_point_pixels(page: Page, px: float, py: float) -> float:
 
 
 def _marker(page: Page) -> tuple[float, float] | str | None:
-    """The cross's data coordinate, from the plot's shapes, after checking that plotly drew them."""
-    found = page.evaluate(
-        f"""() => {{
-            const gd = {PLANE};
-            const across = (gd.layout.shapes || []).find(s => s.name === 'aelab-marker' && s.xsizemode === 'pixel');
-            if (!across) return null;
-            if (gd.querySelectorAll('.shapelayer path').length !== 4) return 'shapes not drawn';
-            return [across.xanchor, across.y0];
-        }}"""
-    )
-    return tuple(found) if isinstance(found, list) else found
+    """The cross's data coordinate, after checking that the overlay drew it there (ink at its centre)."""
+    found = cross(page, "window.__aelab.planes.plane")
+    if found is None:
+        return None
+    if not found["drawn"]:
+        return "cross not drawn"
+    return (found["x"], found["y"])
 
 
 def _first_point_of(page: Page, label: str) -> tuple[float, float, tuple[float, float]]:
@@ -161,7 +158,11 @@ def _drag(page: Page, start: tuple[float, float], end: tuple[float, float]) -> N
 
 
 def _empty_corner(page: Page, area: dict[str, float]) -> tuple[float, float]:
-    px, py = area["left"] + 0.95 * area["width"], area["top"] + 0.06 * area["height"]
+    # Inside the demo's [-6, 6]² bounds (the sliders' range; equal axis scales may show more than that).
+    x = min(5.4, area["x1"] - 0.05 * (area["x1"] - area["x0"]))
+    y = min(5.4, area["y1"] - 0.06 * (area["y1"] - area["y0"]))
+    px = area["left"] + (x - area["x0"]) / (area["x1"] - area["x0"]) * area["width"]
+    py = area["top"] + (area["y1"] - y) / (area["y1"] - area["y0"]) * area["height"]
     assert _nearest_point_pixels(page, px, py) > 40, "the demo's top-right corner should hold no points"
     return px, py
 
@@ -229,7 +230,7 @@ def test_slider_moves_marker_without_redrawing_or_unzooming(
     for _ in range(3):
         thumb.press("ArrowRight")
     page.wait_for_function(
-        f"() => Math.abs(({PLANE}.layout.shapes.find(s => s.name === 'aelab-marker').xanchor ?? 0) - 0.03) < 1e-9",
+        "() => Math.abs((window.__aelab.planes.plane.point?.[0] ?? 0) - 0.03) < 1e-9",
         timeout=15_000,
     )
     page.wait_for_timeout(500)

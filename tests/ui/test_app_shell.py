@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import pickle
 import subprocess
 import sys
@@ -75,8 +76,14 @@ def test_switching_dataset_lists_only_that_datasets_models() -> None:
     picker = app.selectbox(key=MODEL_KEY)
     assert set(picker.options) == {picker.format_func(entry_id) for entry_id in shipped}
     assert picker.value in shipped and len(picker.options) == len(shipped)
-    # The page below follows: its sliders belong to the digits model.
-    assert app.slider[0].key.endswith(picker.value)
+    # The page below follows: its state and its plane (decoder, latent sliders) belong to the digits model.
+    assert app.session_state["aelab.explore"].entry_id == picker.value
+    plane = next(
+        data
+        for data in (json.loads(c.proto.json or "{}") for c in app.get("bidi_component"))
+        if data.get("key") == "explore.plane" and "traces" in data
+    )
+    assert plane["decoder"]["image_shape"] == [1, 8, 8] and len(plane["panel"]["sliders"]) == 2
 
 
 def _pickle_bytes() -> bytes:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -12,15 +14,17 @@ from aelab.models import ModelConfig
 from aelab.recipes import train_model
 from aelab.train import TrainConfig
 from aelab.ui.explore import GRID_SIZE_KEY, NEAREST_K, PLANE_KEY, PROJECTION_KEY, slider_specs
+from aelab.ui.i18n import LANGUAGE_KEY
 from aelab.ui.sidebar import MODEL_KEY
 from aelab.ui.state import ModelEntry, Selection
 
 from .apptest import run_app
 
-# The page's images in order: the decoded image, the nearest samples, the manifold grid, the interpolation
-# strip, the generated samples (one element holding N images), then original, reconstruction, difference.
-DECODED, GRID, STRIP, GENERATED = 0, 1 + NEAREST_K, 2 + NEAREST_K, 3 + NEAREST_K
-NEAREST = slice(1, 1 + NEAREST_K)
+# The page's images in order: the nearest samples, the manifold grid, the interpolation strip, the generated
+# samples (one element holding N images), then original, reconstruction, difference. The decoded image is
+# drawn by the plane component in the browser (or, where the browser cannot decode, sent through its relay).
+NEAREST = slice(0, NEAREST_K)
+GRID, STRIP, GENERATED = NEAREST_K, 1 + NEAREST_K, 2 + NEAREST_K
 
 
 def images(app: AppTest) -> list[list[str]]:
@@ -32,16 +36,41 @@ def captions(app: AppTest, element: int) -> list[str]:
     return [image.caption for image in app.get("image")[element].proto.imgs]
 
 
-def click(app: AppTest, x: float, y: float, n: int = 1) -> AppTest:
-    """What the plane component stores on a click (AppTest cannot click a custom component)."""
-    app.session_state[PLANE_KEY] = {"click": {"x": x, "y": y, "n": n}}
+def component_data(app: AppTest, key: str) -> dict:
+    """The data a v2 component on the page received, by its data's `key` (the plane's, or its relay's)."""
+    found = [json.loads(c.proto.json or "{}") for c in app.get("bidi_component")]
+    matching = [d for d in found if d.get("key") == key]
+    assert len(matching) == 2, f"expected the plane and its relay for {key}: {[d.get('key') for d in found]}"
+    plane = next(d for d in matching if "traces" in d)
+    relay = next(d for d in matching if "traces" not in d)
+    return {"plane": plane, "relay": relay}
+
+
+def relay(app: AppTest) -> dict:
+    return component_data(app, PLANE_KEY)["relay"]
+
+
+def point(app: AppTest) -> list[float]:
+    return app.session_state["aelab.explore"].point.tolist()
+
+
+def gesture(app: AppTest, x: float, y: float, n: int = 1, z: list | None = None, kind: str = "click") -> AppTest:
+    """What the plane component stores after a finished gesture (AppTest cannot click a custom component)."""
+    value = {"x": x, "y": y, "n": n, "gesture": kind}
+    if z is not None:
+        value["z"] = z
+    app.session_state[PLANE_KEY] = {"click": value}
     app.run()
     assert not app.exception, [e.value for e in app.exception]
     return app
 
 
-def latent_sliders(app: AppTest) -> list:
-    return [s for s in app.slider if s.key.startswith("explore.z")]
+def click(app: AppTest, x: float, y: float, n: int = 1) -> AppTest:
+    return gesture(app, x, y, n)
+
+
+def shown_point(app: AppTest) -> list[str]:
+    return [c.value for c in app.caption if c.value.startswith("z = (")]
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -50,39 +79,93 @@ def warm_up() -> None:
     run_app()
 
 
-def test_a_click_decodes_the_clicked_point_and_moves_the_sliders() -> None:
+def test_a_click_sets_the_point_the_nearest_samples_and_the_planes_cross() -> None:
     app = run_app()
     before = images(app)
+    plane_before = component_data(app, PLANE_KEY)["plane"]
     click(app, -2.0, 1.5)
     after = images(app)
-    assert after[DECODED] != before[DECODED]
+    assert point(app) == pytest.approx([-2.0, 1.5], abs=1e-6)
     assert after[NEAREST] != before[NEAREST]
-    assert [s.value for s in latent_sliders(app)] == pytest.approx([-2.0, 1.5], abs=0.05)
-    # The same click seen again (every rerun reports the component's last click) changes nothing.
+    assert relay(app)["selected"] == pytest.approx([-2.0, 1.5]) and relay(app)["code"] == pytest.approx([-2.0, 1.5])
+    assert relay(app)["n"] == 1, "the relay names the gesture it answers"
+    assert shown_point(app) == ["z = (-2.00, 1.50)"]
+    # The plane's heavy payload (points, weights, sliders) is byte-identical, so Streamlit re-sends a reference.
+    assert component_data(app, PLANE_KEY)["plane"] == plane_before
+    # The same gesture seen again (every rerun reports the component's last one) changes nothing.
     app.run()
-    assert images(app)[DECODED] == after[DECODED]
-    # A new click elsewhere decodes again.
+    assert images(app)[NEAREST] == after[NEAREST] and point(app) == pytest.approx([-2.0, 1.5], abs=1e-6)
+    # A new click elsewhere moves the point again.
     click(app, 1.0, -1.0, n=2)
-    assert images(app)[DECODED] != after[DECODED]
-    assert [s.value for s in latent_sliders(app)] == pytest.approx([1.0, -1.0], abs=0.05)
+    assert images(app)[NEAREST] != after[NEAREST]
+    assert point(app) == pytest.approx([1.0, -1.0], abs=1e-6) and relay(app)["n"] == 2
 
 
-def test_a_slider_decodes_at_once() -> None:
+def test_the_plane_carries_the_decoder_and_one_slider_per_dimension_in_the_pages_language() -> None:
+    app = run_app()
+    plane = component_data(app, PLANE_KEY)["plane"]
+    assert plane["decoder"]["format"] == "aelab-decoder" and plane["decoder"]["latent_dim"] == 2
+    assert len(plane["panel"]["sliders"]) == 2 and plane["panel"]["spacing"] > 0
+    assert plane["panel"]["texts"]["far"].startswith("far from every training code")
+    assert "image" not in relay(app), "the browser decodes: the server sends no picture"
+    zh = run_app(**{LANGUAGE_KEY: "zh"})
+    texts = component_data(zh, PLANE_KEY)["plane"]["panel"]["texts"]
+    assert texts["far"].startswith("远离所有训练编码") and texts["slider"].startswith("潜在维度")
+
+
+def test_a_slider_gesture_sets_the_whole_code() -> None:
     app = run_app()
     before = images(app)
-    z1 = latent_sliders(app)[0]
-    z1.set_value(round(z1.value - 2.0, 2)).run()
-    assert not app.exception
+    start = point(app)
+    z = [round(start[0] - 2.0, 2), start[1]]
+    gesture(app, z[0], z[1], n=3, z=z, kind="slider")
     after = images(app)
-    assert after[DECODED] != before[DECODED]
+    assert point(app) == pytest.approx(z, abs=1e-9)
+    assert after[NEAREST] != before[NEAREST]
     assert after[GRID] == before[GRID]  # the manifold does not depend on the point
-    shown = [c.value for c in app.caption if c.value.startswith("z = (")]
-    assert shown == [f"z = ({z1.value:.2f}, {latent_sliders(app)[1].value:.2f})"]
+    assert shown_point(app) == [f"z = ({z[0]:.2f}, {z[1]:.2f})"]
+
+
+@pytest.mark.parametrize(
+    ("x", "y", "z", "reason"),
+    [
+        (0.0, 0.0, [float("nan"), 0.0], "not a finite number"),
+        (0.0, 0.0, [0.0, float("inf")], "not a finite number"),
+        (0.0, 0.0, [1e9, 0.0], "far outside"),
+        (0.0, 0.0, [0.0], "a code of 2 numbers"),
+        (0.0, 0.0, ["left", 0.0], "a code of 2 numbers"),
+        (1e9, 0.0, None, "far outside the plane"),
+        (float("nan"), 0.0, None, "not two finite numbers"),
+    ],
+)
+def test_a_bad_gesture_is_refused_with_a_message_and_the_point_stays(
+    x: float, y: float, z: list | None, reason: str
+) -> None:
+    app = run_app()
+    start = point(app)
+    gesture(app, x, y, n=7, z=z)
+    assert point(app) == start
+    warnings = [w.value for w in app.warning]
+    assert len(warnings) == 1 and reason in warnings[0], warnings
+    # The next good gesture clears the message.
+    click(app, 0.5, 0.5, n=8)
+    assert not app.warning and point(app) == pytest.approx([0.5, 0.5], abs=1e-6)
+
+
+def test_a_point_a_little_outside_is_clamped_to_the_sliders_ranges() -> None:
+    app = run_app()
+    plane = component_data(app, PLANE_KEY)["plane"]
+    high = [s["high"] for s in plane["panel"]["sliders"]]
+    low = [s["low"] for s in plane["panel"]["sliders"]]
+    gesture(app, high[0] + 0.3, low[1] - 0.3, n=4, kind="drag")
+    assert point(app) == pytest.approx([high[0], low[1]]) and not app.warning
+    gesture(app, 0.0, 0.0, n=5, z=[high[0] + 0.2, 0.0], kind="slider")
+    assert point(app) == pytest.approx([high[0], 0.0]) and not app.warning
 
 
 def test_nearest_samples_show_k_labelled_images_closest_first() -> None:
     app = run_app()
-    shown = [c for element in range(1, 1 + NEAREST_K) for c in captions(app, element)]
+    shown = [c for element in range(NEAREST_K) for c in captions(app, element)]
     assert len(shown) == NEAREST_K
     labels = {str(d) for d in range(10)}
     distances = []
@@ -91,7 +174,7 @@ def test_nearest_samples_show_k_labelled_images_closest_first() -> None:
         assert label in labels
         distances.append(float(distance))
     assert distances == sorted(distances)
-    assert distances[0] == 0.0  # the page starts on sample 0's own code
+    assert distances[0] == pytest.approx(0.0, abs=1e-6)  # the page starts on sample 0's own code
 
 
 def test_grid_size_changes_the_manifold() -> None:
@@ -107,9 +190,12 @@ def test_manifold_background_keeps_the_decoded_view() -> None:
     before = images(app)
     app.checkbox(key="explore.background").check().run()
     assert not app.exception
-    assert images(app)[DECODED] == before[DECODED]
+    plane = component_data(app, PLANE_KEY)["plane"]
+    assert images(app)[NEAREST] == before[NEAREST]
+    # The browser decodes the grid under the points (over the visible window); the server sends no picture.
+    assert plane["grid"] == 15 and plane["background"] is None
     app.slider(key=GRID_SIZE_KEY).set_value(10).run()  # redraws the plane's background too
-    assert not app.exception
+    assert not app.exception and component_data(app, PLANE_KEY)["plane"]["grid"] == 10
 
 
 def test_generate_shows_n_images_and_a_new_sample_differs() -> None:
@@ -163,24 +249,38 @@ def test_a_three_dimensional_model_gets_a_projection_and_three_sliders(three_d_e
     app = run_app(**{"aelab.selection": selection})
     assert app.selectbox(key=MODEL_KEY).value == three_d_entry.id
     assert app.radio(key=PROJECTION_KEY).value == "pca"
-    assert len(latent_sliders(app)) == 3
-    before = images(app)[DECODED]
+    plane = component_data(app, PLANE_KEY)["plane"]
+    assert len(plane["panel"]["sliders"]) == 3 and plane["decoder"]["latent_dim"] == 3
+    before = images(app)[NEAREST]
 
     # A click on the projected plane sets all three dimensions to the projection's inverse of that spot.
-    point = app.session_state["aelab.explore"].point
-    assert point.shape == (3,)
+    start = app.session_state["aelab.explore"].point
+    assert start.shape == (3,)
     codes = encode_images(three_d_entry.checkpoint.model, load_dataset("digits").images)
     plane_map, specs = fit_plane_map(codes, "pca"), slider_specs(codes)
-    spot = plane_map.to_plane(point[None].astype(np.float32))[0] + 0.5
+    spot = plane_map.to_plane(start[None].astype(np.float32))[0] + 0.5
     click(app, float(spot[0]), float(spot[1]))
     expected = np.clip(plane_map.to_latent(spot[None])[0], [s.low for s in specs], [s.high for s in specs])
-    assert [s.value for s in latent_sliders(app)] == pytest.approx(expected.tolist(), abs=max(s.step for s in specs))
-    assert images(app)[DECODED] != before
+    assert point(app) == pytest.approx(expected.tolist(), abs=1e-4)
+    assert relay(app)["code"] == pytest.approx(expected.tolist(), abs=1e-4)
+    assert images(app)[NEAREST] != before
 
-    # The third slider, not visible on the plane, still decodes.
-    third = latent_sliders(app)[2]
-    third.set_value(specs[2].snap(specs[2].low)).run()
-    assert not app.exception and images(app)[DECODED] != before
+    # The third dimension, not visible on the plane, is set by its slider.
+    third = [*point(app)[:2], specs[2].low]
+    gesture(app, float(spot[0]), float(spot[1]), n=2, z=third, kind="slider")
+    assert point(app) == pytest.approx(third)
+
+    # UMAP has no linear inverse: the server decodes, the relay carries its picture, and the page says so.
+    app.radio(key=PROJECTION_KEY).set_value("umap").run()
+    assert not app.exception
+    assert component_data(app, PLANE_KEY)["plane"]["decoder"] is None
+    assert relay(app)["image"].startswith("data:image/png;base64,")
+    assert any("decoded on the server" in c.value for c in app.caption)
+    picture = relay(app)["image"]
+    far_corner = [specs[0].high, specs[1].low, specs[2].high]
+    gesture(app, 0.0, 0.0, n=3, z=far_corner, kind="slider")
+    assert point(app) == pytest.approx(far_corner)
+    assert relay(app)["image"] != picture, "a gesture should be decoded on the server"
 
 
 def test_slider_specs_use_round_steps_that_cover_the_codes() -> None:
