@@ -33,10 +33,11 @@ from aelab.draw import (
     preprocess,
 )
 from aelab.errors import AelabError
-from aelab.export import ASSETS, LABEL_COLORS, UnsupportedExport, decoder_spec, encode_floats, encoder_spec
+from aelab.export import ASSETS, UnsupportedExport, decoder_spec, encode_floats, encoder_spec
 from aelab.imaging import png_bytes
 from aelab.latent import PlaneMap, encode_images, fit_plane_map, plane_bounds
 from aelab.models import Autoencoder
+from aelab.plane import LABEL_COLORS
 from aelab.ui import cache
 from aelab.ui.i18n import register, t
 from aelab.ui.state import ModelEntry, require_model
