@@ -13,7 +13,7 @@ cached per user: see :mod:`aelab.sources`. Uploads are parsed and validated in :
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, MutableMapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -213,26 +213,38 @@ class Source:
     bundled: bool = True
 
 
-SOURCES: dict[str, Source] = {}
+class SourceRegistry(MutableMapping[str, Source]):
+    """Every dataset source by name, in the order registered: a dict that fills itself on first use.
 
+    The first read or write adds the built-in sources (``builtins()``, called once) ahead of anything else,
+    so the order is always mnist5k, digits, shapes, the online sets, then sources registered by callers.
+    Doing it then rather than at import lets :mod:`aelab.sources` import this module without this module
+    importing it back at import time: no import cycle, and no import order to get right.
+    """
 
-def register_source(source: Source) -> Source:
-    """Add a source under its name (replacing one of the same name) and return it."""
-    SOURCES[source.name] = source
-    return source
+    def __init__(self, builtins: Callable[[], Iterable[Source]]) -> None:
+        self._builtins = builtins
+        self._sources: dict[str, Source] | None = None
 
+    def _filled(self) -> dict[str, Source]:
+        if self._sources is None:
+            self._sources = {source.name: source for source in self._builtins()}
+        return self._sources
 
-def dataset_names(bundled_only: bool = False) -> list[str]:
-    return [name for name, s in SOURCES.items() if s.bundled or not bundled_only]
+    def __getitem__(self, name: str) -> Source:
+        return self._filled()[name]
 
+    def __setitem__(self, name: str, source: Source) -> None:
+        self._filled()[name] = source
 
-def load_dataset(name: str) -> Dataset:
-    """The dataset registered as ``name``; raises UnknownName listing the known ones."""
-    try:
-        source = SOURCES[name]
-    except KeyError:
-        raise UnknownName(f"unknown dataset {name!r}; choose one of: {', '.join(SOURCES)}") from None
-    return source.load()
+    def __delitem__(self, name: str) -> None:
+        del self._filled()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._filled())
+
+    def __len__(self) -> int:
+        return len(self._filled())
 
 
 def _load_mnist5k() -> Dataset:
@@ -266,8 +278,35 @@ def _load_digits() -> Dataset:
     )
 
 
-register_source(Source("mnist5k", "MNIST-5k", _load_mnist5k, "5,000 real MNIST digits, 28×28, bundled"))
-register_source(Source("digits", "Digits 8×8", _load_digits, "scikit-learn's 1,797 digits, 8×8, bundled"))
+def _builtin_sources() -> list[Source]:
+    """The sources aelab ships: the two bundled digit sets, then those of :func:`aelab.sources.builtin_sources`."""
+    # Imported here, not at the top: aelab.sources imports this module (Source, make_dataset).
+    from aelab import sources
 
-# Registered last: these modules import this one (Source, make_dataset) to build their sources.
-import aelab.sources  # noqa: E402,F401  (shapes, full MNIST, Fashion-MNIST, Kuzushiji-MNIST)
+    return [
+        Source("mnist5k", "MNIST-5k", _load_mnist5k, "5,000 real MNIST digits, 28×28, bundled"),
+        Source("digits", "Digits 8×8", _load_digits, "scikit-learn's 1,797 digits, 8×8, bundled"),
+        *sources.builtin_sources(),
+    ]
+
+
+SOURCES = SourceRegistry(_builtin_sources)
+
+
+def register_source(source: Source) -> Source:
+    """Add a source under its name (replacing one of the same name) and return it."""
+    SOURCES[source.name] = source
+    return source
+
+
+def dataset_names(bundled_only: bool = False) -> list[str]:
+    return [name for name, s in SOURCES.items() if s.bundled or not bundled_only]
+
+
+def load_dataset(name: str) -> Dataset:
+    """The dataset registered as ``name``; raises UnknownName listing the known ones."""
+    try:
+        source = SOURCES[name]
+    except KeyError:
+        raise UnknownName(f"unknown dataset {name!r}; choose one of: {', '.join(SOURCES)}") from None
+    return source.load()

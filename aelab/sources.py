@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from aelab.data import Dataset, Source, make_dataset, register_source
+from aelab.data import Dataset, Source, make_dataset
 from aelab.errors import AelabError, UnknownName, UnsupportedFile
 
 Progress = Callable[[float, str], None]  # (fraction done in [0, 1], what is happening now)
@@ -364,17 +364,19 @@ def import_files(path: Path, name: str) -> Path:
     return _write_cache(spec, images, labels)
 
 
-register_source(
-    Source("shapes", "Shapes (generated)", load_shapes, "4,000 generated shapes with known factors, 28×28, bundled")
-)
-for _spec_ in ONLINE.values():
-    register_source(
+def builtin_sources() -> list[Source]:
+    """This module's sources, for :data:`aelab.data.SOURCES` to register: ``shapes``, then the online sets."""
+    shapes = Source(
+        "shapes", "Shapes (generated)", load_shapes, "4,000 generated shapes with known factors, 28×28, bundled"
+    )
+    online = [
         Source(
-            _spec_.name,
-            _spec_.title.split(" (")[0],
-            lambda name=_spec_.name: load_online(name),
-            _spec_.description,
+            spec.name,
+            spec.title.split(" (")[0],
+            lambda name=spec.name: load_online(name),
+            spec.description,
             bundled=False,
         )
-    )
-del _spec_
+        for spec in ONLINE.values()
+    ]
+    return [shapes, *online]
