@@ -113,6 +113,20 @@ def make_dataset(
     factors: optional named (N,) numeric arrays, one value per image (known factors of variation).
     Raises UnsupportedFile with what was expected and what was found.
     """
+    values = _checked_images(images)
+    n = len(values)
+    labels, label_names = _checked_labels(labels, label_names, n)
+    checked_factors = _checked_factors(factors, n)
+    train_idx, test_idx = stratified_split(labels, test_fraction, seed)
+    for array in (values, labels, train_idx, test_idx, *checked_factors.values()):
+        array.setflags(write=False)
+    return Dataset(
+        name, values, labels, label_names, train_idx, test_idx, title or name, dict(info or {}), checked_factors
+    )
+
+
+def _checked_images(images: np.ndarray) -> np.ndarray:
+    """Images (N, H, W) or (N, C, H, W), any numeric range make_dataset accepts, as (N, C, H, W) float32 in [0, 1]."""
     images = np.asarray(images)
     if images.ndim == 3:
         images = images[:, None]
@@ -137,8 +151,13 @@ def make_dataset(
         raise UnsupportedFile(f"expected pixel values in [0, 1] or [0, 255]; found [{low:g}, {high:g}]")
     if high > 1 or np.issubdtype(images.dtype, np.integer):
         values = values / 255.0
-    values = np.ascontiguousarray(values, dtype=np.float32)
+    return np.ascontiguousarray(values, dtype=np.float32)
 
+
+def _checked_labels(
+    labels: np.ndarray | None, label_names: Sequence[str] | None, n: int
+) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Labels (n,) int64 ≥ 0 (all zeros when None) and one name per class ("0", "1", ... when None)."""
     if labels is None:
         labels = np.zeros(n, dtype=np.int64)
     labels = np.asarray(labels)
@@ -162,7 +181,11 @@ def make_dataset(
     label_names = tuple(str(s) for s in label_names)
     if len(label_names) < n_classes:
         raise UnsupportedFile(f"labels go up to {n_classes - 1} but only {len(label_names)} label names were given")
+    return labels, label_names
 
+
+def _checked_factors(factors: dict[str, np.ndarray] | None, n: int) -> dict[str, np.ndarray]:
+    """Each factor as a finite numeric (n,) copy, keyed by its name as a string."""
     checked_factors = {}
     for factor, column in (factors or {}).items():
         column = np.array(column)  # a copy: the caller's array stays writable, ours becomes read-only
@@ -174,13 +197,7 @@ def make_dataset(
         if not np.isfinite(column).all():
             raise UnsupportedFile(f"factor {factor!r} contains NaN or infinite values")
         checked_factors[str(factor)] = column
-
-    train_idx, test_idx = stratified_split(labels, test_fraction, seed)
-    for array in (values, labels, train_idx, test_idx, *checked_factors.values()):
-        array.setflags(write=False)
-    return Dataset(
-        name, values, labels, label_names, train_idx, test_idx, title or name, dict(info or {}), checked_factors
-    )
+    return checked_factors
 
 
 def factor_classes(values: np.ndarray, bins: int = 5, max_distinct: int = 12) -> tuple[np.ndarray, tuple[str, ...]]:
