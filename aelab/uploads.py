@@ -23,6 +23,7 @@ import csv
 import io
 import warnings
 import zipfile
+import zlib
 from pathlib import Path, PurePosixPath
 
 import numpy as np
@@ -88,7 +89,7 @@ def _open_archive(data: bytes, what: str) -> zipfile.ZipFile:
 def _read_member(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> bytes:
     try:
         return archive.read(member)
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError, RuntimeError) as error:
+    except (zipfile.BadZipFile, zlib.error, OSError, ValueError, EOFError, NotImplementedError, RuntimeError) as error:
         # RuntimeError: an encrypted member; NotImplementedError: an unsupported compression method
         raise UnsupportedFile(f"could not read {member.filename!r} from the archive ({error})") from None
 
@@ -145,7 +146,7 @@ def parse_npz(data: bytes, name: str, title: str = "") -> Dataset:
             names = archive["label_names"] if "label_names" in keys else None
     except UnsupportedFile:
         raise
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile, KeyError, TypeError) as error:
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile, zlib.error, KeyError, TypeError) as error:
         # ValueError covers object arrays, which need pickle and are refused
         raise UnsupportedFile(f"expected an .npz of plain numeric arrays; numpy could not read it ({error})") from None
     if images.ndim == 2 and int(np.sqrt(images.shape[1])) ** 2 == images.shape[1] and images.shape[1] > 1:
