@@ -188,6 +188,19 @@ def _is_number(text: str) -> bool:
 
 def parse_csv(data: bytes, name: str, title: str = "") -> Dataset:
     """A dataset from CSV bytes: one image a row, H·W pixel columns of a square image, and a label column."""
+    rows = _csv_rows(data)
+    has_header, label_column = _label_column(rows[0])
+    body = rows[1:] if has_header else rows
+    side = _csv_side(rows[0], body, has_header)
+    table = np.array(body, dtype=object)
+    pixels = _csv_pixels(np.delete(table, label_column, axis=1), has_header)
+    labels, label_names = _csv_labels([cell.strip() for cell in table[:, label_column]])
+    images = pixels.reshape(-1, side, side)
+    return make_dataset(name, images, labels, label_names, title=title or name, info=_value_info(images))
+
+
+def _csv_rows(data: bytes) -> list[list[str]]:
+    """The .csv's non-blank rows as lists of cells (at least one row), or UnsupportedFile."""
     _check_size(data, ".csv file")
     try:
         text = data.decode("utf-8-sig")
@@ -201,23 +214,29 @@ def parse_csv(data: bytes, name: str, title: str = "") -> Dataset:
         raise UnsupportedFile(f"expected a well-formed .csv file ({error})") from None
     if not rows:
         raise UnsupportedFile("expected rows of pixel values with a label column; the .csv has no rows")
-    header = [cell.strip().lower() for cell in rows[0]]
-    has_header = not all(_is_number(cell) for cell in header)
-    body = rows[1:] if has_header else rows
-    if has_header:
-        found = [i for i, cell in enumerate(header) if cell in LABEL_COLUMNS]
-        if not found:
-            raise UnsupportedFile(
-                f"expected a label column named one of {', '.join(LABEL_COLUMNS)}; the header has "
-                f"{', '.join(header[:5])}{'…' if len(header) > 5 else ''}"
-            )
-        label_column = found[0]
-    else:
-        label_column = 0  # the common headerless layout (label, pixel 1, pixel 2, ...)
-    width = len(rows[0])
+    return rows
+
+
+def _label_column(first_row: list[str]) -> tuple[bool, int]:
+    """(whether the first row is a header, the label column's index): a named one, else the first column."""
+    header = [cell.strip().lower() for cell in first_row]
+    if all(_is_number(cell) for cell in header):
+        return False, 0  # the common headerless layout (label, pixel 1, pixel 2, ...)
+    found = [i for i, cell in enumerate(header) if cell in LABEL_COLUMNS]
+    if not found:
+        raise UnsupportedFile(
+            f"expected a label column named one of {', '.join(LABEL_COLUMNS)}; the header has "
+            f"{', '.join(header[:5])}{'…' if len(header) > 5 else ''}"
+        )
+    return True, found[0]
+
+
+def _csv_side(first_row: list[str], body: list[list[str]], has_header: bool) -> int:
+    """The image side: every row as wide as the first, whose cells besides the label are a square number."""
+    width = len(first_row)
     if not body:
         raise UnsupportedFile("expected at least 10 images; the .csv has a header and no rows")
-    _check_count(len(body), len(rows[0]))
+    _check_count(len(body), width)
     for number, row in enumerate(body, start=2 if has_header else 1):
         if len(row) != width:
             raise UnsupportedFile(
@@ -229,11 +248,13 @@ def parse_csv(data: bytes, name: str, title: str = "") -> Dataset:
         raise UnsupportedFile(
             f"expected a square number of pixel columns (e.g. 784 = 28×28) besides the label; got {pixels_count}"
         )
-    table = np.array(body, dtype=object)
-    label_cells = [cell.strip() for cell in table[:, label_column]]
-    pixel_cells = np.delete(table, label_column, axis=1)
+    return side
+
+
+def _csv_pixels(pixel_cells: np.ndarray, has_header: bool) -> np.ndarray:
+    """The pixel cells (N, H·W) of strings as float64, or UnsupportedFile naming the first row that is not."""
     try:
-        pixels = pixel_cells.astype(np.float64)
+        return pixel_cells.astype(np.float64)
     except ValueError:
         bad = next(
             (r, c)
@@ -245,15 +266,16 @@ def parse_csv(data: bytes, name: str, title: str = "") -> Dataset:
             f"expected numbers in the pixel columns; row {bad[0] + (2 if has_header else 1)} has "
             f"{str(pixel_cells[bad])[:20]!r}"
         ) from None
+
+
+def _csv_labels(label_cells: list[str]) -> tuple[np.ndarray, list[str] | None]:
+    """Labels (N,) from numbers as they are, or from class names numbered in sorted order (with those names)."""
     if all(_is_number(cell) for cell in label_cells):
         labels = np.array([float(cell) for cell in label_cells])
-        label_names = None
         _check_labels(labels)
-    else:  # class names: number them in sorted order
-        label_names = sorted(set(label_cells))
-        labels = np.searchsorted(np.array(label_names), np.array(label_cells)).astype(np.int64)
-    images = pixels.reshape(-1, side, side)
-    return make_dataset(name, images, labels, label_names, title=title or name, info=_value_info(images))
+        return labels, None
+    label_names = sorted(set(label_cells))
+    return np.searchsorted(np.array(label_names), np.array(label_cells)).astype(np.int64), label_names
 
 
 # --- .zip of class folders -------------------------------------------------------------------------------
