@@ -280,6 +280,8 @@ def _csv_labels(label_cells: list[str]) -> tuple[np.ndarray, list[str] | None]:
 
 # --- .zip of class folders -------------------------------------------------------------------------------
 
+ImageMembers = list[tuple[tuple[str, ...], zipfile.ZipInfo]]  # (the path's parts, the member), one per image
+
 
 def _safe_parts(filename: str) -> tuple[str, ...]:
     """The path's parts, or UnsupportedFile for an absolute path or one that climbs out with ``..``."""
@@ -306,7 +308,24 @@ def parse_image_zip(data: bytes, name: str, side: int = 28, rgb: bool = False, t
         raise UnsupportedFile(f"expected an image side between 2 and 256 pixels; got {side}")
     _check_size(data, ".zip of class folders")
     archive = _open_archive(data, ".zip of class folders")
-    files: list[tuple[tuple[str, ...], zipfile.ZipInfo]] = []
+    files = _image_members(archive)
+    _check_count(len(files), side * side * (3 if rgb else 1))
+    files = _in_class_folders(files)
+    classes = sorted({parts[0] for parts, _ in files})
+    images, labels = _decode_images(archive, files, classes, side, rgb)
+    return make_dataset(
+        name,
+        images,
+        labels,
+        classes,
+        title=title or name,
+        info={"values": "pixel values 0–255 (images)", "resized": f"{side}×{side} {'RGB' if rgb else 'grey'}"},
+    )
+
+
+def _image_members(archive: zipfile.ZipFile) -> ImageMembers:
+    """The archive's images with their path parts, skipping folders and archiver junk; anything else is refused."""
+    files: ImageMembers = []
     for member in archive.infolist():
         parts = _safe_parts(member.filename)
         if member.is_dir() or not parts or _skipped(parts):
@@ -316,68 +335,79 @@ def parse_image_zip(data: bytes, name: str, side: int = 28, rgb: bool = False, t
         files.append((parts, member))
     if not files:
         raise UnsupportedFile("expected one folder per class holding PNG or JPEG images; the zip holds no images")
-    _check_count(len(files), side * side * (3 if rgb else 1))
+    return files
+
+
+def _in_class_folders(files: ImageMembers) -> ImageMembers:
+    """The images with their class folder first: one top folder wrapping them all is dropped."""
     tops = {parts[0] for parts, _ in files}
     if len(tops) == 1 and all(len(parts) >= 3 for parts, _ in files):
         files = [(parts[1:], member) for parts, member in files]  # a zipped folder: its subfolders are the classes
     flat = [member.filename for parts, member in files if len(parts) < 2]
     if flat:
         raise UnsupportedFile(f"expected every image inside a class folder (class/image.png); {flat[0]!r} is not")
-    classes = sorted({parts[0] for parts, _ in files})
+    return files
 
+
+def _decode_images(
+    archive: zipfile.ZipFile, files: ImageMembers, classes: list[str], side: int, rgb: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """Images (N, side, side) uint8, or (N, 3, side, side) when rgb, and labels (N,) into ``classes``.
+
+    Read in the order of the members' names; every image must have the size of the first.
+    """
     mode = "RGB" if rgb else "L"
     images = np.empty((len(files), side, side, 3) if rgb else (len(files), side, side), dtype=np.uint8)
     labels = np.empty(len(files), dtype=np.int64)
     first_size: tuple[tuple[int, int], str] | None = None
     for i, (parts, member) in enumerate(sorted(files, key=lambda f: f[1].filename)):
         raw = _read_member(archive, member)
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("error", Image.DecompressionBombWarning)
-                with Image.open(io.BytesIO(raw)) as picture:
-                    if picture.format not in ("PNG", "JPEG"):
-                        raise UnsupportedFile(
-                            f"expected PNG or JPEG images; {member.filename!r} is {picture.format or 'unknown'}"
-                        )
-                    width, height = picture.size
-                    if width * height > MAX_SOURCE_PIXELS:
-                        raise UnsupportedFile(
-                            f"expected images of at most {MAX_SOURCE_PIXELS:,} pixels; {member.filename!r} is {width}×{height}"
-                        )
-                    if first_size is None:
-                        first_size = ((width, height), member.filename)
-                    elif first_size[0] != (width, height):
-                        raise UnsupportedFile(
-                            f"expected images of one size; {first_size[1]!r} is {first_size[0][0]}×{first_size[0][1]} "
-                            f"but {member.filename!r} is {width}×{height}"
-                        )
-                    converted = picture.convert(mode).resize((side, side), Image.Resampling.LANCZOS)
-                    images[i] = np.asarray(converted, dtype=np.uint8)
-        except UnsupportedFile:
-            raise
-        except (
-            UnidentifiedImageError,
-            OSError,
-            ValueError,
-            SyntaxError,
-            Image.DecompressionBombError,
-            Image.DecompressionBombWarning,
-            EOFError,
-        ) as error:
-            raise UnsupportedFile(
-                f"expected a readable PNG or JPEG image; {member.filename!r} is not ({error})"
-            ) from None
+        images[i], first_size = _decode_image(raw, member.filename, mode, side, first_size)
         labels[i] = classes.index(parts[0])
     if rgb:
         images = np.transpose(images, (0, 3, 1, 2))
-    return make_dataset(
-        name,
-        images,
-        labels,
-        classes,
-        title=title or name,
-        info={"values": "pixel values 0–255 (images)", "resized": f"{side}×{side} {'RGB' if rgb else 'grey'}"},
-    )
+    return images, labels
+
+
+def _decode_image(
+    raw: bytes, filename: str, mode: str, side: int, first_size: tuple[tuple[int, int], str] | None
+) -> tuple[np.ndarray, tuple[tuple[int, int], str]]:
+    """One image as (side, side) or (side, side, 3) uint8 in PIL ``mode``, and the first image's (size, name).
+
+    ``first_size`` is None for the first image; every later one must have its size.
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(raw)) as picture:
+                if picture.format not in ("PNG", "JPEG"):
+                    raise UnsupportedFile(f"expected PNG or JPEG images; {filename!r} is {picture.format or 'unknown'}")
+                width, height = picture.size
+                if width * height > MAX_SOURCE_PIXELS:
+                    raise UnsupportedFile(
+                        f"expected images of at most {MAX_SOURCE_PIXELS:,} pixels; {filename!r} is {width}×{height}"
+                    )
+                if first_size is None:
+                    first_size = ((width, height), filename)
+                elif first_size[0] != (width, height):
+                    raise UnsupportedFile(
+                        f"expected images of one size; {first_size[1]!r} is {first_size[0][0]}×{first_size[0][1]} "
+                        f"but {filename!r} is {width}×{height}"
+                    )
+                converted = picture.convert(mode).resize((side, side), Image.Resampling.LANCZOS)
+                return np.asarray(converted, dtype=np.uint8), first_size
+    except UnsupportedFile:
+        raise
+    except (
+        UnidentifiedImageError,
+        OSError,
+        ValueError,
+        SyntaxError,
+        Image.DecompressionBombError,
+        Image.DecompressionBombWarning,
+        EOFError,
+    ) as error:
+        raise UnsupportedFile(f"expected a readable PNG or JPEG image; {filename!r} is not ({error})") from None
 
 
 def load_upload(filename: str, data: bytes, name: str, *, side: int = 28, rgb: bool = False) -> Dataset:
