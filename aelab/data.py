@@ -13,6 +13,7 @@ cached per user: see :mod:`aelab.sources`. Uploads are parsed and validated in :
 from __future__ import annotations
 
 import itertools
+import threading
 from collections.abc import Callable, Iterable, Iterator, MutableMapping, Sequence
 from dataclasses import dataclass, field
 
@@ -242,10 +243,13 @@ class SourceRegistry(MutableMapping[str, Source]):
     def __init__(self, builtins: Callable[[], Iterable[Source]]) -> None:
         self._builtins = builtins
         self._sources: dict[str, Source] | None = None
+        self._filling = threading.Lock()  # app sessions run in threads: the built-ins are added exactly once
 
     def _filled(self) -> dict[str, Source]:
         if self._sources is None:
-            self._sources = {source.name: source for source in self._builtins()}
+            with self._filling:
+                if self._sources is None:
+                    self._sources = {source.name: source for source in self._builtins()}
         return self._sources
 
     def __getitem__(self, name: str) -> Source:
