@@ -13,7 +13,8 @@ cached per user: see :mod:`aelab.sources`. Uploads are parsed and validated in :
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterable, Iterator, MutableMapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -113,6 +114,20 @@ def make_dataset(
     factors: optional named (N,) numeric arrays, one value per image (known factors of variation).
     Raises UnsupportedFile with what was expected and what was found.
     """
+    values = _checked_images(images)
+    n = len(values)
+    labels, label_names = _checked_labels(labels, label_names, n)
+    checked_factors = _checked_factors(factors, n)
+    train_idx, test_idx = stratified_split(labels, test_fraction, seed)
+    for array in (values, labels, train_idx, test_idx, *checked_factors.values()):
+        array.setflags(write=False)
+    return Dataset(
+        name, values, labels, label_names, train_idx, test_idx, title or name, dict(info or {}), checked_factors
+    )
+
+
+def _checked_images(images: np.ndarray) -> np.ndarray:
+    """Images (N, H, W) or (N, C, H, W), any numeric range make_dataset accepts, as (N, C, H, W) float32 in [0, 1]."""
     images = np.asarray(images)
     if images.ndim == 3:
         images = images[:, None]
@@ -137,8 +152,13 @@ def make_dataset(
         raise UnsupportedFile(f"expected pixel values in [0, 1] or [0, 255]; found [{low:g}, {high:g}]")
     if high > 1 or np.issubdtype(images.dtype, np.integer):
         values = values / 255.0
-    values = np.ascontiguousarray(values, dtype=np.float32)
+    return np.ascontiguousarray(values, dtype=np.float32)
 
+
+def _checked_labels(
+    labels: np.ndarray | None, label_names: Sequence[str] | None, n: int
+) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Labels (n,) int64 ≥ 0 (all zeros when None) and one name per class ("0", "1", ... when None)."""
     if labels is None:
         labels = np.zeros(n, dtype=np.int64)
     labels = np.asarray(labels)
@@ -162,7 +182,11 @@ def make_dataset(
     label_names = tuple(str(s) for s in label_names)
     if len(label_names) < n_classes:
         raise UnsupportedFile(f"labels go up to {n_classes - 1} but only {len(label_names)} label names were given")
+    return labels, label_names
 
+
+def _checked_factors(factors: dict[str, np.ndarray] | None, n: int) -> dict[str, np.ndarray]:
+    """Each factor as a finite numeric (n,) copy, keyed by its name as a string."""
     checked_factors = {}
     for factor, column in (factors or {}).items():
         column = np.array(column)  # a copy: the caller's array stays writable, ours becomes read-only
@@ -174,13 +198,7 @@ def make_dataset(
         if not np.isfinite(column).all():
             raise UnsupportedFile(f"factor {factor!r} contains NaN or infinite values")
         checked_factors[str(factor)] = column
-
-    train_idx, test_idx = stratified_split(labels, test_fraction, seed)
-    for array in (values, labels, train_idx, test_idx, *checked_factors.values()):
-        array.setflags(write=False)
-    return Dataset(
-        name, values, labels, label_names, train_idx, test_idx, title or name, dict(info or {}), checked_factors
-    )
+    return checked_factors
 
 
 def factor_classes(values: np.ndarray, bins: int = 5, max_distinct: int = 12) -> tuple[np.ndarray, tuple[str, ...]]:
@@ -213,26 +231,41 @@ class Source:
     bundled: bool = True
 
 
-SOURCES: dict[str, Source] = {}
+class SourceRegistry(MutableMapping[str, Source]):
+    """Every dataset source by name, in the order registered: a dict that fills itself on first use.
 
+    The first read or write adds the built-in sources (``builtins()``, called once) ahead of anything else,
+    so the order is always mnist5k, digits, shapes, the online sets, then sources registered by callers.
+    Doing it then rather than at import lets :mod:`aelab.sources` import this module without this module
+    importing it back at import time: no import cycle, and no import order to get right.
+    """
 
-def register_source(source: Source) -> Source:
-    """Add a source under its name (replacing one of the same name) and return it."""
-    SOURCES[source.name] = source
-    return source
+    def __init__(self, builtins: Callable[[], Iterable[Source]]) -> None:
+        self._builtins = builtins
+        self._sources: dict[str, Source] | None = None
+        self._filling = threading.Lock()  # app sessions run in threads: the built-ins are added exactly once
 
+    def _filled(self) -> dict[str, Source]:
+        if self._sources is None:
+            with self._filling:
+                if self._sources is None:
+                    self._sources = {source.name: source for source in self._builtins()}
+        return self._sources
 
-def dataset_names(bundled_only: bool = False) -> list[str]:
-    return [name for name, s in SOURCES.items() if s.bundled or not bundled_only]
+    def __getitem__(self, name: str) -> Source:
+        return self._filled()[name]
 
+    def __setitem__(self, name: str, source: Source) -> None:
+        self._filled()[name] = source
 
-def load_dataset(name: str) -> Dataset:
-    """The dataset registered as ``name``; raises UnknownName listing the known ones."""
-    try:
-        source = SOURCES[name]
-    except KeyError:
-        raise UnknownName(f"unknown dataset {name!r}; choose one of: {', '.join(SOURCES)}") from None
-    return source.load()
+    def __delitem__(self, name: str) -> None:
+        del self._filled()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._filled())
+
+    def __len__(self) -> int:
+        return len(self._filled())
 
 
 def _load_mnist5k() -> Dataset:
@@ -266,8 +299,35 @@ def _load_digits() -> Dataset:
     )
 
 
-register_source(Source("mnist5k", "MNIST-5k", _load_mnist5k, "5,000 real MNIST digits, 28×28, bundled"))
-register_source(Source("digits", "Digits 8×8", _load_digits, "scikit-learn's 1,797 digits, 8×8, bundled"))
+def _builtin_sources() -> list[Source]:
+    """The sources aelab ships: the two bundled digit sets, then those of :func:`aelab.sources.builtin_sources`."""
+    # Imported here, not at the top: aelab.sources imports this module (Source, make_dataset).
+    from aelab import sources
 
-# Registered last: these modules import this one (Source, make_dataset) to build their sources.
-import aelab.sources  # noqa: E402,F401  (shapes, full MNIST, Fashion-MNIST, Kuzushiji-MNIST)
+    return [
+        Source("mnist5k", "MNIST-5k", _load_mnist5k, "5,000 real MNIST digits, 28×28, bundled"),
+        Source("digits", "Digits 8×8", _load_digits, "scikit-learn's 1,797 digits, 8×8, bundled"),
+        *sources.builtin_sources(),
+    ]
+
+
+SOURCES = SourceRegistry(_builtin_sources)
+
+
+def register_source(source: Source) -> Source:
+    """Add a source under its name (replacing one of the same name) and return it."""
+    SOURCES[source.name] = source
+    return source
+
+
+def dataset_names(bundled_only: bool = False) -> list[str]:
+    return [name for name, s in SOURCES.items() if s.bundled or not bundled_only]
+
+
+def load_dataset(name: str) -> Dataset:
+    """The dataset registered as ``name``; raises UnknownName listing the known ones."""
+    try:
+        source = SOURCES[name]
+    except KeyError:
+        raise UnknownName(f"unknown dataset {name!r}; choose one of: {', '.join(SOURCES)}") from None
+    return source.load()

@@ -19,13 +19,14 @@ import gzip
 import os
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from aelab.data import Dataset, Source, make_dataset, register_source
+from aelab.data import Dataset, Source, make_dataset
 from aelab.errors import AelabError, UnknownName, UnsupportedFile
 
 Progress = Callable[[float, str], None]  # (fraction done in [0, 1], what is happening now)
@@ -282,7 +283,7 @@ def load_online(name: str, progress: Progress | None = None) -> Dataset:
     try:
         with np.load(path, allow_pickle=False) as archive:
             images, labels = _checked(spec, archive["images"], archive["labels"], str(path))
-    except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile) as error:
+    except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as error:
         raise UnsupportedFile(f"the cached file {path} is damaged ({error}); delete it to download again") from None
     return make_dataset(
         spec.name,
@@ -305,7 +306,7 @@ def read_idx(data: bytes, where: str = "the file") -> np.ndarray:
     if data[:2] == b"\x1f\x8b":
         try:
             data = gzip.decompress(data)
-        except (OSError, EOFError) as error:
+        except (OSError, EOFError, zlib.error) as error:
             raise UnsupportedFile(f"{where} is not a readable .gz file ({error})") from None
     if len(data) < 4 or data[:2] != b"\x00\x00" or data[2] != 0x08 or not 1 <= data[3] <= 3:
         raise UnsupportedFile(
@@ -350,7 +351,8 @@ def read_standard_files(path: Path, spec: OnlineSpec) -> tuple[np.ndarray, np.nd
                         f"expected arrays x_train, y_train, x_test, y_test (or images, labels) in {path}; "
                         f"found {', '.join(sorted(keys)) or 'none'}"
                     )
-        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:  # EOFError: np.load of an empty file
+        # EOFError: np.load of an empty file; zlib.error: a damaged compressed member
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as error:
             raise UnsupportedFile(f"{path} is not a readable .npz ({error})") from None
     else:
         raise UnsupportedFile(f"expected a folder holding {', '.join(IDX_FILES)}, or an .npz file; got {path}")
@@ -364,17 +366,19 @@ def import_files(path: Path, name: str) -> Path:
     return _write_cache(spec, images, labels)
 
 
-register_source(
-    Source("shapes", "Shapes (generated)", load_shapes, "4,000 generated shapes with known factors, 28×28, bundled")
-)
-for _spec_ in ONLINE.values():
-    register_source(
+def builtin_sources() -> list[Source]:
+    """This module's sources, for :data:`aelab.data.SOURCES` to register: ``shapes``, then the online sets."""
+    shapes = Source(
+        "shapes", "Shapes (generated)", load_shapes, "4,000 generated shapes with known factors, 28×28, bundled"
+    )
+    online = [
         Source(
-            _spec_.name,
-            _spec_.title.split(" (")[0],
-            lambda name=_spec_.name: load_online(name),
-            _spec_.description,
+            spec.name,
+            spec.title.split(" (")[0],
+            lambda name=spec.name: load_online(name),
+            spec.description,
             bundled=False,
         )
-    )
-del _spec_
+        for spec in ONLINE.values()
+    ]
+    return [shapes, *online]

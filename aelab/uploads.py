@@ -23,6 +23,7 @@ import csv
 import io
 import warnings
 import zipfile
+import zlib
 from pathlib import Path, PurePosixPath
 
 import numpy as np
@@ -88,7 +89,7 @@ def _open_archive(data: bytes, what: str) -> zipfile.ZipFile:
 def _read_member(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> bytes:
     try:
         return archive.read(member)
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError, RuntimeError) as error:
+    except (zipfile.BadZipFile, zlib.error, OSError, ValueError, EOFError, NotImplementedError, RuntimeError) as error:
         # RuntimeError: an encrypted member; NotImplementedError: an unsupported compression method
         raise UnsupportedFile(f"could not read {member.filename!r} from the archive ({error})") from None
 
@@ -145,7 +146,7 @@ def parse_npz(data: bytes, name: str, title: str = "") -> Dataset:
             names = archive["label_names"] if "label_names" in keys else None
     except UnsupportedFile:
         raise
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile, KeyError, TypeError) as error:
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile, zlib.error, KeyError, TypeError) as error:
         # ValueError covers object arrays, which need pickle and are refused
         raise UnsupportedFile(f"expected an .npz of plain numeric arrays; numpy could not read it ({error})") from None
     if images.ndim == 2 and int(np.sqrt(images.shape[1])) ** 2 == images.shape[1] and images.shape[1] > 1:
@@ -187,6 +188,19 @@ def _is_number(text: str) -> bool:
 
 def parse_csv(data: bytes, name: str, title: str = "") -> Dataset:
     """A dataset from CSV bytes: one image a row, H·W pixel columns of a square image, and a label column."""
+    rows = _csv_rows(data)
+    has_header, label_column = _label_column(rows[0])
+    body = rows[1:] if has_header else rows
+    side = _csv_side(rows[0], body, has_header)
+    table = np.array(body, dtype=object)
+    pixels = _csv_pixels(np.delete(table, label_column, axis=1), has_header)
+    labels, label_names = _csv_labels([cell.strip() for cell in table[:, label_column]])
+    images = pixels.reshape(-1, side, side)
+    return make_dataset(name, images, labels, label_names, title=title or name, info=_value_info(images))
+
+
+def _csv_rows(data: bytes) -> list[list[str]]:
+    """The .csv's non-blank rows as lists of cells (at least one row), or UnsupportedFile."""
     _check_size(data, ".csv file")
     try:
         text = data.decode("utf-8-sig")
@@ -200,23 +214,29 @@ def parse_csv(data: bytes, name: str, title: str = "") -> Dataset:
         raise UnsupportedFile(f"expected a well-formed .csv file ({error})") from None
     if not rows:
         raise UnsupportedFile("expected rows of pixel values with a label column; the .csv has no rows")
-    header = [cell.strip().lower() for cell in rows[0]]
-    has_header = not all(_is_number(cell) for cell in header)
-    body = rows[1:] if has_header else rows
-    if has_header:
-        found = [i for i, cell in enumerate(header) if cell in LABEL_COLUMNS]
-        if not found:
-            raise UnsupportedFile(
-                f"expected a label column named one of {', '.join(LABEL_COLUMNS)}; the header has "
-                f"{', '.join(header[:5])}{'…' if len(header) > 5 else ''}"
-            )
-        label_column = found[0]
-    else:
-        label_column = 0  # the common headerless layout (label, pixel 1, pixel 2, ...)
-    width = len(rows[0])
+    return rows
+
+
+def _label_column(first_row: list[str]) -> tuple[bool, int]:
+    """(whether the first row is a header, the label column's index): a named one, else the first column."""
+    header = [cell.strip().lower() for cell in first_row]
+    if all(_is_number(cell) for cell in header):
+        return False, 0  # the common headerless layout (label, pixel 1, pixel 2, ...)
+    found = [i for i, cell in enumerate(header) if cell in LABEL_COLUMNS]
+    if not found:
+        raise UnsupportedFile(
+            f"expected a label column named one of {', '.join(LABEL_COLUMNS)}; the header has "
+            f"{', '.join(header[:5])}{'…' if len(header) > 5 else ''}"
+        )
+    return True, found[0]
+
+
+def _csv_side(first_row: list[str], body: list[list[str]], has_header: bool) -> int:
+    """The image side: every row as wide as the first, whose cells besides the label are a square number."""
+    width = len(first_row)
     if not body:
         raise UnsupportedFile("expected at least 10 images; the .csv has a header and no rows")
-    _check_count(len(body), len(rows[0]))
+    _check_count(len(body), width)
     for number, row in enumerate(body, start=2 if has_header else 1):
         if len(row) != width:
             raise UnsupportedFile(
@@ -228,11 +248,13 @@ def parse_csv(data: bytes, name: str, title: str = "") -> Dataset:
         raise UnsupportedFile(
             f"expected a square number of pixel columns (e.g. 784 = 28×28) besides the label; got {pixels_count}"
         )
-    table = np.array(body, dtype=object)
-    label_cells = [cell.strip() for cell in table[:, label_column]]
-    pixel_cells = np.delete(table, label_column, axis=1)
+    return side
+
+
+def _csv_pixels(pixel_cells: np.ndarray, has_header: bool) -> np.ndarray:
+    """The pixel cells (N, H·W) of strings as float64, or UnsupportedFile naming the first row that is not."""
     try:
-        pixels = pixel_cells.astype(np.float64)
+        return pixel_cells.astype(np.float64)
     except ValueError:
         bad = next(
             (r, c)
@@ -244,18 +266,21 @@ def parse_csv(data: bytes, name: str, title: str = "") -> Dataset:
             f"expected numbers in the pixel columns; row {bad[0] + (2 if has_header else 1)} has "
             f"{str(pixel_cells[bad])[:20]!r}"
         ) from None
+
+
+def _csv_labels(label_cells: list[str]) -> tuple[np.ndarray, list[str] | None]:
+    """Labels (N,) from numbers as they are, or from class names numbered in sorted order (with those names)."""
     if all(_is_number(cell) for cell in label_cells):
         labels = np.array([float(cell) for cell in label_cells])
-        label_names = None
         _check_labels(labels)
-    else:  # class names: number them in sorted order
-        label_names = sorted(set(label_cells))
-        labels = np.searchsorted(np.array(label_names), np.array(label_cells)).astype(np.int64)
-    images = pixels.reshape(-1, side, side)
-    return make_dataset(name, images, labels, label_names, title=title or name, info=_value_info(images))
+        return labels, None
+    label_names = sorted(set(label_cells))
+    return np.searchsorted(np.array(label_names), np.array(label_cells)).astype(np.int64), label_names
 
 
 # --- .zip of class folders -------------------------------------------------------------------------------
+
+ImageMembers = list[tuple[tuple[str, ...], zipfile.ZipInfo]]  # (the path's parts, the member), one per image
 
 
 def _safe_parts(filename: str) -> tuple[str, ...]:
@@ -283,7 +308,24 @@ def parse_image_zip(data: bytes, name: str, side: int = 28, rgb: bool = False, t
         raise UnsupportedFile(f"expected an image side between 2 and 256 pixels; got {side}")
     _check_size(data, ".zip of class folders")
     archive = _open_archive(data, ".zip of class folders")
-    files: list[tuple[tuple[str, ...], zipfile.ZipInfo]] = []
+    files = _image_members(archive)
+    _check_count(len(files), side * side * (3 if rgb else 1))
+    files = _in_class_folders(files)
+    classes = sorted({parts[0] for parts, _ in files})
+    images, labels = _decode_images(archive, files, classes, side, rgb)
+    return make_dataset(
+        name,
+        images,
+        labels,
+        classes,
+        title=title or name,
+        info={"values": "pixel values 0–255 (images)", "resized": f"{side}×{side} {'RGB' if rgb else 'grey'}"},
+    )
+
+
+def _image_members(archive: zipfile.ZipFile) -> ImageMembers:
+    """The archive's images with their path parts, skipping folders and archiver junk; anything else is refused."""
+    files: ImageMembers = []
     for member in archive.infolist():
         parts = _safe_parts(member.filename)
         if member.is_dir() or not parts or _skipped(parts):
@@ -293,68 +335,79 @@ def parse_image_zip(data: bytes, name: str, side: int = 28, rgb: bool = False, t
         files.append((parts, member))
     if not files:
         raise UnsupportedFile("expected one folder per class holding PNG or JPEG images; the zip holds no images")
-    _check_count(len(files), side * side * (3 if rgb else 1))
+    return files
+
+
+def _in_class_folders(files: ImageMembers) -> ImageMembers:
+    """The images with their class folder first: one top folder wrapping them all is dropped."""
     tops = {parts[0] for parts, _ in files}
     if len(tops) == 1 and all(len(parts) >= 3 for parts, _ in files):
         files = [(parts[1:], member) for parts, member in files]  # a zipped folder: its subfolders are the classes
     flat = [member.filename for parts, member in files if len(parts) < 2]
     if flat:
         raise UnsupportedFile(f"expected every image inside a class folder (class/image.png); {flat[0]!r} is not")
-    classes = sorted({parts[0] for parts, _ in files})
+    return files
 
+
+def _decode_images(
+    archive: zipfile.ZipFile, files: ImageMembers, classes: list[str], side: int, rgb: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """Images (N, side, side) uint8, or (N, 3, side, side) when rgb, and labels (N,) into ``classes``.
+
+    Read in the order of the members' names; every image must have the size of the first.
+    """
     mode = "RGB" if rgb else "L"
     images = np.empty((len(files), side, side, 3) if rgb else (len(files), side, side), dtype=np.uint8)
     labels = np.empty(len(files), dtype=np.int64)
     first_size: tuple[tuple[int, int], str] | None = None
     for i, (parts, member) in enumerate(sorted(files, key=lambda f: f[1].filename)):
         raw = _read_member(archive, member)
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("error", Image.DecompressionBombWarning)
-                with Image.open(io.BytesIO(raw)) as picture:
-                    if picture.format not in ("PNG", "JPEG"):
-                        raise UnsupportedFile(
-                            f"expected PNG or JPEG images; {member.filename!r} is {picture.format or 'unknown'}"
-                        )
-                    width, height = picture.size
-                    if width * height > MAX_SOURCE_PIXELS:
-                        raise UnsupportedFile(
-                            f"expected images of at most {MAX_SOURCE_PIXELS:,} pixels; {member.filename!r} is {width}×{height}"
-                        )
-                    if first_size is None:
-                        first_size = ((width, height), member.filename)
-                    elif first_size[0] != (width, height):
-                        raise UnsupportedFile(
-                            f"expected images of one size; {first_size[1]!r} is {first_size[0][0]}×{first_size[0][1]} "
-                            f"but {member.filename!r} is {width}×{height}"
-                        )
-                    converted = picture.convert(mode).resize((side, side), Image.Resampling.LANCZOS)
-                    images[i] = np.asarray(converted, dtype=np.uint8)
-        except UnsupportedFile:
-            raise
-        except (
-            UnidentifiedImageError,
-            OSError,
-            ValueError,
-            SyntaxError,
-            Image.DecompressionBombError,
-            Image.DecompressionBombWarning,
-            EOFError,
-        ) as error:
-            raise UnsupportedFile(
-                f"expected a readable PNG or JPEG image; {member.filename!r} is not ({error})"
-            ) from None
+        images[i], first_size = _decode_image(raw, member.filename, mode, side, first_size)
         labels[i] = classes.index(parts[0])
     if rgb:
         images = np.transpose(images, (0, 3, 1, 2))
-    return make_dataset(
-        name,
-        images,
-        labels,
-        classes,
-        title=title or name,
-        info={"values": "pixel values 0–255 (images)", "resized": f"{side}×{side} {'RGB' if rgb else 'grey'}"},
-    )
+    return images, labels
+
+
+def _decode_image(
+    raw: bytes, filename: str, mode: str, side: int, first_size: tuple[tuple[int, int], str] | None
+) -> tuple[np.ndarray, tuple[tuple[int, int], str]]:
+    """One image as (side, side) or (side, side, 3) uint8 in PIL ``mode``, and the first image's (size, name).
+
+    ``first_size`` is None for the first image; every later one must have its size.
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(raw)) as picture:
+                if picture.format not in ("PNG", "JPEG"):
+                    raise UnsupportedFile(f"expected PNG or JPEG images; {filename!r} is {picture.format or 'unknown'}")
+                width, height = picture.size
+                if width * height > MAX_SOURCE_PIXELS:
+                    raise UnsupportedFile(
+                        f"expected images of at most {MAX_SOURCE_PIXELS:,} pixels; {filename!r} is {width}×{height}"
+                    )
+                if first_size is None:
+                    first_size = ((width, height), filename)
+                elif first_size[0] != (width, height):
+                    raise UnsupportedFile(
+                        f"expected images of one size; {first_size[1]!r} is {first_size[0][0]}×{first_size[0][1]} "
+                        f"but {filename!r} is {width}×{height}"
+                    )
+                converted = picture.convert(mode).resize((side, side), Image.Resampling.LANCZOS)
+                return np.asarray(converted, dtype=np.uint8), first_size
+    except UnsupportedFile:
+        raise
+    except (
+        UnidentifiedImageError,
+        OSError,
+        ValueError,
+        SyntaxError,
+        Image.DecompressionBombError,
+        Image.DecompressionBombWarning,
+        EOFError,
+    ) as error:
+        raise UnsupportedFile(f"expected a readable PNG or JPEG image; {filename!r} is not ({error})") from None
 
 
 def load_upload(filename: str, data: bytes, name: str, *, side: int = 28, rgb: bool = False) -> Dataset:

@@ -206,6 +206,22 @@ def test_npz_that_is_not_a_zip() -> None:
     refused("not a readable zip archive", parse_npz, b"PK\x03\x04 not really", "n")
 
 
+def damaged_deflate(data: bytes) -> bytes:
+    """The zip ``data`` with its first member's compressed stream broken (a reserved deflate block type)."""
+    member = zipfile.ZipFile(io.BytesIO(data)).infolist()[0]
+    header = member.header_offset  # the local header: 30 bytes, then the name and the extra field
+    name_length = int.from_bytes(data[header + 26 : header + 28], "little")
+    extra_length = int.from_bytes(data[header + 28 : header + 30], "little")
+    start = header + 30 + name_length + extra_length
+    return data[:start] + b"\x07" + data[start + 1 :]
+
+
+def test_npz_and_zip_with_a_damaged_compressed_member_are_refused() -> None:
+    npz = npz_bytes(images=np.zeros((12, 4, 4), dtype=np.uint8))
+    refused("numpy could not read it", parse_npz, damaged_deflate(npz), "z")
+    refused("could not read", parse_image_zip, damaged_deflate(zip_bytes(class_folders())), "z")
+
+
 def test_too_many_images(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(uploads, "MAX_IMAGES", 15)
     refused("at most 15 images; found 20", parse_npz, npz_bytes(images=np.zeros((20, 4, 4))), "many")
