@@ -321,10 +321,8 @@ def _check_tensors(expected: dict[str, torch.Tensor], tensors: dict[str, torch.T
         raise BadCheckpoint(
             "the weights do not fit the model the header describes: "
             + "; ".join(
-                filter(
-                    None,
-                    [missing and f"missing {', '.join(missing[:5])}", extra and f"unexpected {', '.join(extra[:5])}"],
-                )
+                [f"missing {', '.join(missing[:5])}"] * bool(missing)
+                + [f"unexpected {', '.join(extra[:5])}"] * bool(extra)
             )
         )
     for name, want in expected.items():

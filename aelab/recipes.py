@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -135,8 +135,8 @@ class Recipe:
         return PRETRAINED_DIR / f"{self.name}.safetensors"
 
 
-_MNIST = dict(hidden=(512, 256), channels=(32, 64))
-_DIGITS = dict(hidden=(128, 64), channels=(16, 32))
+_MNIST: dict[str, Any] = dict(hidden=(512, 256), channels=(32, 64))
+_DIGITS: dict[str, Any] = dict(hidden=(128, 64), channels=(16, 32))
 
 # Settings chosen by measurement (BENCHMARKS.md): small random shifts of the training images are what lets
 # a 2-D autoencoder generalise from 4,000 digits; the wider "ae" is the one that reaches test MSE ≤ 0.040.

@@ -15,6 +15,7 @@ use, offline. Without a network, :class:`SourceUnavailable` says which files to 
 
 from __future__ import annotations
 
+import functools
 import gzip
 import os
 import tempfile
@@ -28,7 +29,8 @@ import numpy as np
 from aelab.data import Dataset, Source, make_dataset, register_source
 from aelab.errors import AelabError, UnknownName, UnsupportedFile
 
-Progress = Callable[[float, str], None]  # (fraction done in [0, 1], what is happening now)
+# (fraction done in [0, 1], what is happening now); what it returns is ignored (a Streamlit bar returns itself)
+Progress = Callable[[float, str], object]
 
 
 class SourceUnavailable(AelabError):
@@ -372,7 +374,7 @@ for _spec_ in ONLINE.values():
         Source(
             _spec_.name,
             _spec_.title.split(" (")[0],
-            lambda name=_spec_.name: load_online(name),
+            functools.partial(load_online, _spec_.name),
             _spec_.description,
             bundled=False,
         )
