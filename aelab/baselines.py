@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from sklearn.decomposition import PCA
@@ -73,7 +74,7 @@ class Embedding:
     transform: images (N, C, H, W) -> codes (N, k); inverse_transform: codes (N, k) -> images in [0, 1].
     """
 
-    def __init__(self, name: str, reducer: object, image_shape: tuple[int, int, int], fit_seconds: float) -> None:
+    def __init__(self, name: str, reducer: Any, image_shape: tuple[int, int, int], fit_seconds: float) -> None:
         self.name = name
         self.reducer = reducer
         self.image_shape = image_shape

@@ -13,11 +13,13 @@ and renames it over the target, so a crash mid-save never leaves a partial check
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import math
 import os
 import struct
 import tempfile
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -142,12 +144,16 @@ def save_checkpoint(path: str | os.PathLike, model: Autoencoder, **header_fields
     return path
 
 
-def load_checkpoint(source: str | os.PathLike | bytes) -> Checkpoint:
-    """Read and validate a checkpoint from a path or from bytes (an upload); raise BadCheckpoint if wrong."""
+def load_checkpoint(source: str | os.PathLike | bytes, *, name: str | None = None) -> Checkpoint:
+    """Read and validate a checkpoint from a path or from bytes (an upload); raise BadCheckpoint if wrong.
+
+    ``name`` is what messages call the file (a path's own name by default; "this file" for bytes).
+    """
     if isinstance(source, (bytes, bytearray, memoryview)):
         data = bytes(source)
     else:
         path = Path(source)
+        name = name or path.name
         if not path.is_file():
             raise BadCheckpoint(f"no checkpoint file at {path}")
         size = path.stat().st_size
@@ -156,7 +162,7 @@ def load_checkpoint(source: str | os.PathLike | bytes) -> Checkpoint:
                 f"{path.name} is {size / 2**20:.1f} MB; checkpoints are limited to {MAX_BYTES // 2**20} MB"
             )
         data = path.read_bytes()
-    header = read_header(data)
+    header = read_header(data, name=name)
     config = _config_from(header)
     needed = sum(t.numel() * t.element_size() for t in expected_state(config).values())
     if needed > len(data):
@@ -177,8 +183,48 @@ def load_checkpoint(source: str | os.PathLike | bytes) -> Checkpoint:
     return Checkpoint(model.eval(), header)
 
 
-def read_header(data: bytes) -> dict:
-    """aelab's header from checkpoint bytes, every field checked; tensors are not read."""
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp", ".tif", ".tiff")
+NOT_A_MODEL = "aelab checkpoints are .safetensors files, e.g. from `aelab train --out model.safetensors`"
+
+
+def describe_zip(data: bytes, name: str = "this file") -> str:
+    """What a zip-based file given as a checkpoint really is, and what to do with it instead.
+
+    Only the zip's directory (its file names) is read: nothing is extracted or unpickled.
+    """
+    try:
+        names = [info.filename for info in zipfile.ZipFile(io.BytesIO(data)).infolist() if not info.is_dir()]
+    except (zipfile.BadZipFile, ValueError, OSError):
+        return (
+            f"{name} starts like a zip archive but cannot be read as one; it is not a model checkpoint. {NOT_A_MODEL}"
+        )
+    if any(n.endswith("data.pkl") or n.endswith("/version") for n in names):  # torch.save's zip format
+        return (
+            f"{name} is a PyTorch checkpoint (torch.save: a zip around a pickle); aelab never unpickles files, "
+            f"because unpickling can run arbitrary code. Use an aelab checkpoint instead: {NOT_A_MODEL}"
+        )
+    if names and all(n.endswith(".npy") for n in names):
+        arrays = ", ".join(repr(n.removesuffix(".npy")) for n in names[:5]) + (", …" if len(names) > 5 else "")
+        return (
+            f"{name} is a NumPy .npz archive of arrays ({arrays}), which is data, not a model: upload it as a "
+            f"dataset in the app's sidebar (Dataset → your own file), then train a model on it. {NOT_A_MODEL}"
+        )
+    images = [n for n in names if n.lower().endswith(IMAGE_SUFFIXES)]
+    if images:
+        return (
+            f"{name} is a .zip of {len(images)} images, which is data, not a model: upload it as a dataset in the "
+            f"app's sidebar (Dataset → your own file; one folder per class), then train a model on it. {NOT_A_MODEL}"
+        )
+    listed = ", ".join(names[:3]) + (", …" if len(names) > 3 else "")
+    return f"{name} is a .zip archive of {len(names)} files ({listed}), not a model checkpoint. {NOT_A_MODEL}"
+
+
+def read_header(data: bytes, *, name: str | None = None) -> dict:
+    """aelab's header from checkpoint bytes, every field checked; tensors are not read.
+
+    ``name`` is what messages call the file ("this file" when not given).
+    """
+    name = name or "this file"
     if len(data) == 0:
         raise BadCheckpoint("the file is empty")
     if len(data) > MAX_BYTES:
@@ -189,11 +235,13 @@ def read_header(data: bytes) -> dict:
         raise BadCheckpoint(f"the file is only {len(data)} bytes: too short to be a safetensors checkpoint")
     (header_length,) = struct.unpack("<Q", data[:8])
     if header_length > MAX_HEADER_BYTES or 8 + header_length > len(data):
-        # a pickle starts b"\x80<protocol>", a torch.save zip b"PK": both read as absurd header lengths
-        if data[:1] == b"\x80" or data[:2] == b"PK":
+        # a pickle starts b"\x80<protocol>", any zip (torch.save, .npz, images) b"PK": absurd header lengths
+        if data[:2] == b"PK":
+            raise BadCheckpoint(describe_zip(data, name))
+        if data[:1] == b"\x80":
             raise BadCheckpoint(
-                "this looks like a PyTorch pickle (.pt/.pth); aelab never unpickles files, because unpickling can "
-                "run arbitrary code. Use an aelab checkpoint (.safetensors), e.g. from `aelab train --out model.safetensors`"
+                f"{name} looks like a Python pickle (a PyTorch .pt/.pth); aelab never unpickles files, because "
+                f"unpickling can run arbitrary code. Use an aelab checkpoint instead: {NOT_A_MODEL}"
             )
         raise BadCheckpoint(
             f"not a safetensors checkpoint, or a truncated one: its header claims {header_length} bytes "
@@ -273,10 +321,8 @@ def _check_tensors(expected: dict[str, torch.Tensor], tensors: dict[str, torch.T
         raise BadCheckpoint(
             "the weights do not fit the model the header describes: "
             + "; ".join(
-                filter(
-                    None,
-                    [missing and f"missing {', '.join(missing[:5])}", extra and f"unexpected {', '.join(extra[:5])}"],
-                )
+                [f"missing {', '.join(missing[:5])}"] * bool(missing)
+                + [f"unexpected {', '.join(extra[:5])}"] * bool(extra)
             )
         )
     for name, want in expected.items():

@@ -1,4 +1,4 @@
-"""The ``aelab`` command: train, eval, sample, pretrain, info, data. Thin over the library, with progress bars.
+"""The ``aelab`` command: app, train, eval, sample, pretrain, info, data. Thin over the library, with progress bars.
 
 Every expected failure (a bad flag, a missing or hostile file, a diverging run) ends with one line on
 stderr, ``aelab: error: ...``, and exit status 2; no traceback.
@@ -7,13 +7,18 @@ stderr, ``aelab: error: ...``, and exit status 2; no traceback.
 from __future__ import annotations
 
 import argparse
+import errno
+import socket
+import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from aelab import __version__
 from aelab.errors import AelabError
 
 EXIT_ERROR = 2
+CHECKPOINT_HELP = "a .safetensors file, or a shipped model's name (e.g. mnist5k-vae)"
 
 
 def _positive_int(text: str) -> int:
@@ -28,7 +33,16 @@ def _parser() -> argparse.ArgumentParser:
     from aelab.models import KINDS
 
     parser = argparse.ArgumentParser(prog="aelab", description="Autoencoder latent-space lab.")
+    parser.add_argument("--version", action="version", version=f"aelab {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
+
+    app = commands.add_parser(
+        "app",
+        help="start the Streamlit app (extra streamlit flags go after --)",
+        usage="aelab app [--port N] [--host H] [-- extra streamlit flags]",
+    )
+    app.add_argument("--port", type=_positive_int, default=8501)
+    app.add_argument("--host", default="localhost", help="address to serve on (0.0.0.0: every interface)")
 
     train = commands.add_parser("train", help="train a model and save its checkpoint")
     train.add_argument("--dataset", default="mnist5k", choices=dataset_names())
@@ -52,22 +66,22 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--out", type=Path, required=True, help="checkpoint to write (.safetensors)")
 
     evaluate = commands.add_parser("eval", help="test MSE and kNN accuracy of a checkpoint beside PCA(2)")
-    evaluate.add_argument("checkpoint", type=Path)
+    evaluate.add_argument("checkpoint", help=CHECKPOINT_HELP)
     evaluate.add_argument("--dataset", default=None, help="defaults to the checkpoint's dataset")
 
     sample = commands.add_parser("sample", help="generate new images and save them as a PNG grid")
-    sample.add_argument("checkpoint", type=Path)
+    sample.add_argument("checkpoint", help=CHECKPOINT_HELP)
     sample.add_argument("-n", type=_positive_int, default=64, help="how many images")
     sample.add_argument("--seed", type=int, default=0)
     sample.add_argument("--scale", type=_positive_int, default=2, help="pixels per image pixel in the PNG")
     sample.add_argument("--out", type=Path, required=True)
 
-    pretrain = commands.add_parser("pretrain", help="rebuild the shipped checkpoints in pretrained/")
+    pretrain = commands.add_parser("pretrain", help="rebuild the shipped checkpoints in the checkout's pretrained/")
     pretrain.add_argument("--out-dir", type=Path, default=None)
     pretrain.add_argument("--only", nargs="+", default=None, help="recipe names, e.g. mnist5k-vae")
 
     info = commands.add_parser("info", help="print a checkpoint's header")
-    info.add_argument("checkpoint", type=Path)
+    info.add_argument("checkpoint", help=CHECKPOINT_HELP)
 
     _add_data_commands(commands)
     _add_export_command(commands)
@@ -80,19 +94,33 @@ def _add_export_command(commands) -> None:
         "export-html",
         help="write one self-contained HTML page to explore a model offline (hover decoding in the browser)",
     )
-    export.add_argument("checkpoint", type=Path)
+    export.add_argument("checkpoint", help=CHECKPOINT_HELP)
     export.add_argument("--dataset", default=None, help="defaults to the checkpoint's dataset")
     export.add_argument("--grid", type=_positive_int, default=15, help="manifold grid side (n × n decoded images)")
     export.add_argument("--out", type=Path, required=True, help="the .html file to write")
 
 
-def cmd_export_html(args: argparse.Namespace) -> None:
+def _checkpoint(given: str):
+    """The checkpoint a user named: a file if one is there, else a shipped model's name (verified by its sum)."""
     from aelab.checkpoint import load_checkpoint
+    from aelab.recipes import load_pretrained, shipped_names
+
+    path = Path(given)
+    if path.exists() or path.suffix or len(path.parts) > 1:
+        return load_checkpoint(path)
+    if given in shipped_names():
+        return load_pretrained(given)
+    raise AelabError(
+        f"{given} is neither a checkpoint file nor a shipped model; shipped models: {', '.join(shipped_names())}"
+    )
+
+
+def cmd_export_html(args: argparse.Namespace) -> None:
     from aelab.export import write_explorer
 
     if args.grid > 40:
         raise AelabError(f"--grid is limited to 40; got {args.grid}")
-    checkpoint = load_checkpoint(args.checkpoint)
+    checkpoint = _checkpoint(args.checkpoint)
     dataset = _load(args.dataset or checkpoint.dataset)
     path = write_explorer(checkpoint, dataset, args.out, grid=args.grid)
     print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB): open it in any browser, no network needed")
@@ -216,11 +244,10 @@ def _table(rows: list[list[str]], header: list[str]) -> str:
 
 def cmd_eval(args: argparse.Namespace) -> None:
     from aelab.baselines import evaluate_embedding, evaluate_model, fit_pca
-    from aelab.checkpoint import load_checkpoint
     from aelab.data import load_dataset
     from aelab.errors import UnsupportedFile
 
-    checkpoint = load_checkpoint(args.checkpoint)
+    checkpoint = _checkpoint(args.checkpoint)
     dataset = load_dataset(args.dataset or checkpoint.dataset)
     if dataset.image_shape != tuple(checkpoint.header["image_shape"]):
         raise UnsupportedFile(
@@ -229,7 +256,7 @@ def cmd_eval(args: argparse.Namespace) -> None:
         )
     rows = []
     for metrics in (
-        evaluate_model(checkpoint.model, dataset, name=f"{checkpoint.kind} ({args.checkpoint.name})"),
+        evaluate_model(checkpoint.model, dataset, name=f"{checkpoint.kind} ({Path(args.checkpoint).name})"),
         evaluate_embedding(fit_pca(dataset), dataset),
     ):
         rows.append([metrics.method, f"{metrics.test_mse:.4f}", f"{metrics.knn_accuracy:.3f}"])
@@ -238,12 +265,11 @@ def cmd_eval(args: argparse.Namespace) -> None:
 
 
 def cmd_sample(args: argparse.Namespace) -> None:
-    from aelab.checkpoint import load_checkpoint
     from aelab.data import load_dataset
     from aelab.imaging import png_bytes, tile
     from aelab.latent import encode_images, generate, samples_from_prior
 
-    checkpoint = load_checkpoint(args.checkpoint)
+    checkpoint = _checkpoint(args.checkpoint)
     if args.n > 4096:
         raise AelabError(f"-n is limited to 4096 images; got {args.n}")
     if args.scale > 32:  # 4096 tiles at a larger scale would need gigabytes for one PNG
@@ -263,7 +289,7 @@ def cmd_pretrain(args: argparse.Namespace) -> None:
     from aelab.baselines import evaluate_embedding, fit_pca
     from aelab.checkpoint import load_checkpoint
     from aelab.data import load_dataset
-    from aelab.recipes import PRETRAINED, PRETRAINED_DIR, write_manifest
+    from aelab.recipes import PRETRAINED, SOURCE_PRETRAINED_DIR, write_manifest
 
     # One thread: the order of floating-point sums, and so the weights, must not depend on the core count.
     torch.set_num_threads(1)
@@ -273,7 +299,13 @@ def cmd_pretrain(args: argparse.Namespace) -> None:
         raise AelabError(
             f"unknown recipe {', '.join(sorted(unknown))}; choose from {', '.join(r.name for r in PRETRAINED)}"
         )
-    out_dir = args.out_dir or PRETRAINED_DIR
+    # The default target is the checkout's pretrained/ (what the wheel ships); an installed aelab has no checkout.
+    if args.out_dir is None and not SOURCE_PRETRAINED_DIR.is_dir():
+        raise AelabError(
+            "no source checkout here: `aelab pretrain` rebuilds pretrained/ in a clone of aelab's repository; "
+            "pass --out-dir DIR to write the checkpoints elsewhere"
+        )
+    out_dir = args.out_dir or SOURCE_PRETRAINED_DIR
     rows = []
     for recipe in recipes:
         target = out_dir / recipe.path.name
@@ -304,27 +336,85 @@ def cmd_pretrain(args: argparse.Namespace) -> None:
 def cmd_info(args: argparse.Namespace) -> None:
     import json
 
-    from aelab.checkpoint import load_checkpoint
-
-    print(json.dumps(load_checkpoint(args.checkpoint).header, indent=2, ensure_ascii=False))
+    print(json.dumps(_checkpoint(args.checkpoint).header, indent=2, ensure_ascii=False))
 
 
-COMMANDS = {"train": cmd_train, "eval": cmd_eval, "sample": cmd_sample, "pretrain": cmd_pretrain, "info": cmd_info}
+def _port_in_use(host: str, port: int) -> bool:
+    """Whether something already listens on host:port (bound as Tornado binds: SO_REUSEADDR, every address)."""
+    try:
+        addresses = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as error:
+        raise AelabError(f"cannot serve on {host}: {error.strerror}") from None
+    for family, kind, proto, _, address in addresses:
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind(address)
+            except OSError as error:
+                if error.errno == errno.EADDRINUSE:
+                    return True
+                if error.errno != errno.EADDRNOTAVAIL:  # e.g. no IPv6 here: Tornado skips that address too
+                    raise
+    return False
+
+
+def app_command(host: str, port: int, extra: Sequence[str] = ()) -> list[str]:
+    """``python -m streamlit run <the packaged app> ...``: Streamlit's documented way to start an app."""
+    import aelab.ui
+
+    script = Path(aelab.ui.__file__).resolve().parent / "app.py"  # an installed wheel is unpacked on disk
+    return [
+        sys.executable, "-m", "streamlit", "run", str(script),
+        "--server.headless", "true",
+        "--server.address", host,
+        "--server.port", str(port),
+        "--browser.gatherUsageStats", "false",
+        *extra,
+    ]  # fmt: skip
+
+
+def cmd_app(args: argparse.Namespace) -> int:
+    if _port_in_use(args.host, args.port):
+        raise AelabError(f"port {args.port} on {args.host} is busy; choose another with --port")
+    print(f"aelab: serving on http://{args.host}:{args.port} (Ctrl+C stops it)", file=sys.stderr, flush=True)
+    process = subprocess.Popen(app_command(args.host, args.port, args.streamlit_args))
+    try:
+        return process.wait()
+    except KeyboardInterrupt:  # the terminal sent SIGINT to Streamlit too: let it shut down cleanly
+        return process.wait()
+
+
+COMMANDS = {
+    "app": cmd_app,
+    "train": cmd_train,
+    "eval": cmd_eval,
+    "sample": cmd_sample,
+    "pretrain": cmd_pretrain,
+    "info": cmd_info,
+}
 COMMANDS["data"] = cmd_data
 COMMANDS["export-html"] = cmd_export_html
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # `aelab app ... -- FLAGS`: everything after the first -- goes to streamlit untouched.
+    extra: list[str] = []
+    command_at = next((i for i, token in enumerate(argv) if not token.startswith("-")), None)
+    if command_at is not None and argv[command_at] == "app" and "--" in argv[command_at:]:
+        split = argv.index("--", command_at)
+        argv, extra = argv[:split], argv[split + 1 :]
     args = _parser().parse_args(argv)
+    args.streamlit_args = extra
     try:
-        COMMANDS[args.command](args)
+        status = COMMANDS[args.command](args)
     except (AelabError, ValueError, OSError) as error:
         print(f"aelab: error: {error}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
         print("aelab: interrupted", file=sys.stderr)
         return 130
-    return 0
+    return status if isinstance(status, int) else 0
 
 
 if __name__ == "__main__":

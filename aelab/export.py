@@ -28,7 +28,7 @@ import json
 import math
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import plotly
@@ -71,7 +71,9 @@ def decode_floats(encoded: dict[str, str]) -> np.ndarray:
 # --- decoder -> layer list -----------------------------------------------------------------------------
 
 
-def _pair(value: int | tuple[int, ...]) -> list[int]:
+def _pair(value: int | str | tuple[int, ...]) -> list[int]:
+    if isinstance(value, str):  # padding="same" / "valid": not something the browser decoder runs
+        raise UnsupportedExport(f"the browser decoder needs numeric padding; got {value!r}")
     return [int(value), int(value)] if isinstance(value, int) else [int(v) for v in value]
 
 
@@ -80,7 +82,7 @@ def _module_layers(module: nn.Module) -> list[dict[str, Any]]:
     if isinstance(module, nn.Sequential):
         return [layer for child in module for layer in _module_layers(child)]
     if isinstance(module, nn.Linear):
-        bias = module.bias if module.bias is not None else torch.zeros(module.out_features)
+        bias: torch.Tensor = module.bias if module.bias is not None else torch.zeros(module.out_features)
         return [
             {
                 "op": "linear",
@@ -121,7 +123,7 @@ def _module_layers(module: nn.Module) -> list[dict[str, Any]]:
 
 def decoder_layers(decoder: nn.Module) -> list[dict[str, Any]]:
     """The browser layer list of an aelab decoder (``MLPDecoder`` or ``ConvDecoder``), code to image."""
-    c, h, w = decoder.image_shape
+    c, h, w = cast(tuple[int, int, int], decoder.image_shape)
     if isinstance(decoder, MLPDecoder):
         # The view to (C, H, W) keeps the flat order, so only the shape changes.
         return [*_module_layers(decoder.net), {"op": "sigmoid"}, {"op": "reshape", "shape": [c, h, w]}]
@@ -211,10 +213,10 @@ def spec_decode(spec: dict[str, Any], codes: np.ndarray) -> np.ndarray:
         elif op == "reshape":
             x = x.reshape(len(x), *layer["shape"])
         elif op == "conv_transpose2d":
-            weight = decode_floats(layer["weight"]).reshape(layer["in"], layer["out"], *layer["kernel"]).copy()
+            kernel = decode_floats(layer["weight"]).reshape(layer["in"], layer["out"], *layer["kernel"]).copy()
             x = torch.nn.functional.conv_transpose2d(
                 x,
-                torch.from_numpy(weight),
+                torch.from_numpy(kernel),
                 torch.from_numpy(decode_floats(layer["bias"]).copy()),
                 stride=layer["stride"],
                 padding=layer["padding"],

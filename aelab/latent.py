@@ -6,7 +6,7 @@ eval mode under ``torch.no_grad`` on whatever device their parameters are on.
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import torch
@@ -182,7 +182,7 @@ class LineMap:
 class ReducerMap:
     """d > 2: a fitted scikit-learn-style reducer (PCA, UMAP) with transform and inverse_transform."""
 
-    def __init__(self, reducer: object) -> None:
+    def __init__(self, reducer: Any) -> None:
         self.reducer = reducer
 
     def to_plane(self, codes: np.ndarray) -> np.ndarray:

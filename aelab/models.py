@@ -19,6 +19,7 @@ import itertools
 import math
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields
+from typing import cast
 
 import torch
 import torch.nn.functional as F
@@ -268,7 +269,7 @@ class VariationalAutoencoder(Autoencoder):
         mu, logvar = self.posterior(x)
         eps = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
         z = mu + eps * torch.exp(0.5 * logvar)
-        logits = self.decoder.net(z)  # logits, so the BCE is computed stably
+        logits = cast(nn.Module, self.decoder.net)(z)  # logits, so the BCE is computed stably
         x_flat = x.flatten(1)
         recon = F.binary_cross_entropy_with_logits(logits, x_flat, reduction="sum") / x.shape[0]
         kl = -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp()) / x.shape[0]

@@ -11,7 +11,9 @@ import hashlib
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -23,7 +25,22 @@ from aelab.latent import encode_images, plane_bounds
 from aelab.models import Autoencoder, ModelConfig, build_model
 from aelab.train import EpochReport, History, TrainConfig, fit
 
-PRETRAINED_DIR = Path(__file__).resolve().parent.parent / "pretrained"
+if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable
+
+# A checkout keeps the shipped checkpoints in the top-level pretrained/; the wheel maps that folder into the
+# package as aelab/pretrained (pyproject.toml's package-dir), so an installed aelab finds them there.
+SOURCE_PRETRAINED_DIR = Path(__file__).resolve().parent.parent / "pretrained"
+
+
+def shipped_files() -> Traversable:
+    """The shipped checkpoints and their SHA256SUMS: package data when installed, else the checkout's folder."""
+    packaged = resources.files("aelab") / "pretrained"
+    return packaged if packaged.is_dir() else SOURCE_PRETRAINED_DIR
+
+
+# The same folder as a path, for code that lists files (an installed wheel is unpacked on disk).
+PRETRAINED_DIR = Path(str(shipped_files()))
 # A model whose test MSE is at least this share of the average image's has learned nothing worth keeping.
 LEARNED_FRACTION = 0.95
 NOT_LEARNED = (
@@ -118,8 +135,8 @@ class Recipe:
         return PRETRAINED_DIR / f"{self.name}.safetensors"
 
 
-_MNIST = dict(hidden=(512, 256), channels=(32, 64))
-_DIGITS = dict(hidden=(128, 64), channels=(16, 32))
+_MNIST: dict[str, Any] = dict(hidden=(512, 256), channels=(32, 64))
+_DIGITS: dict[str, Any] = dict(hidden=(128, 64), channels=(16, 32))
 
 # Settings chosen by measurement (BENCHMARKS.md): small random shifts of the training images are what lets
 # a 2-D autoencoder generalise from 4,000 digits; the wider "ae" is the one that reaches test MSE ≤ 0.040.
@@ -160,23 +177,32 @@ def write_manifest(directory: Path = PRETRAINED_DIR) -> Path:
     return manifest
 
 
-def load_pretrained(name: str, directory: Path = PRETRAINED_DIR) -> Checkpoint:
+def shipped_names() -> list[str]:
+    """Names of the shipped checkpoints (e.g. "mnist5k-vae"), in recipe order: the default model first."""
+    return [recipe.name for recipe in PRETRAINED]
+
+
+def load_pretrained(name: str, directory: Traversable | None = None) -> Checkpoint:
     """The shipped checkpoint ``name`` (e.g. "mnist5k-vae"), verified against SHA256SUMS before it is read.
 
+    ``directory`` defaults to :func:`shipped_files` (read through importlib.resources when installed).
     Shipped files are the one thing aelab trusts; the manifest makes sure what is on disk is what was
     shipped (not damaged, not swapped). Raises BadCheckpoint otherwise.
     """
-    path = directory / f"{name}.safetensors"
+    directory = shipped_files() if directory is None else directory
+    filename = f"{name}.safetensors"
+    path = directory / filename
     manifest = directory / MANIFEST
     expected = {}
     if manifest.is_file():
         for line in manifest.read_text().splitlines():
-            digest, _, filename = line.partition("  ")
-            expected[filename.strip()] = digest.strip()
-    if path.name not in expected:
-        raise BadCheckpoint(f"{path.name} is not listed in {manifest}; rebuild with `aelab pretrain`")
+            digest, _, listed = line.partition("  ")
+            expected[listed.strip()] = digest.strip()
+    if filename not in expected:
+        raise BadCheckpoint(f"{filename} is not listed in {manifest}; rebuild with `aelab pretrain`")
     if not path.is_file():
         raise BadCheckpoint(f"the shipped checkpoint {path} is missing; rebuild with `aelab pretrain`")
-    if file_sha256(path) != expected[path.name]:
-        raise BadCheckpoint(f"{path.name} does not match its SHA-256 in {MANIFEST}: the file was changed or damaged")
-    return load_checkpoint(path)
+    data = path.read_bytes()
+    if hashlib.sha256(data).hexdigest() != expected[filename]:
+        raise BadCheckpoint(f"{filename} does not match its SHA-256 in {MANIFEST}: the file was changed or damaged")
+    return load_checkpoint(data)

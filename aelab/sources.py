@@ -15,6 +15,7 @@ use, offline. Without a network, :class:`SourceUnavailable` says which files to 
 
 from __future__ import annotations
 
+import functools
 import gzip
 import os
 import tempfile
@@ -29,7 +30,8 @@ import numpy as np
 from aelab.data import Dataset, Source, make_dataset
 from aelab.errors import AelabError, UnknownName, UnsupportedFile
 
-Progress = Callable[[float, str], None]  # (fraction done in [0, 1], what is happening now)
+# (fraction done in [0, 1], what is happening now); what it returns is ignored (a Streamlit bar returns itself)
+Progress = Callable[[float, str], object]
 
 
 class SourceUnavailable(AelabError):
@@ -375,7 +377,7 @@ def builtin_sources() -> list[Source]:
         Source(
             spec.name,
             spec.title.split(" (")[0],
-            lambda name=spec.name: load_online(name),
+            functools.partial(load_online, spec.name),
             spec.description,
             bundled=False,
         )

@@ -162,3 +162,49 @@ def test_save_replaces_atomically_and_leaves_no_temp_files(trained_ae, tmp_path:
 def test_checkpoint_bytes_and_save_agree(trained_ae, tmp_path: Path) -> None:
     path = save_checkpoint(tmp_path / "a.safetensors", trained_ae.model, **trained_ae.header_fields())
     assert path.read_bytes() == checkpoint_bytes(trained_ae.model, **trained_ae.header_fields())
+
+
+def _zip_of(files: dict[str, bytes]) -> bytes:
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, content in files.items():
+            archive.writestr(name, content)
+    return buffer.getvalue()
+
+
+def test_a_dataset_npz_given_as_a_checkpoint_is_named_for_what_it_is(tmp_path: Path) -> None:
+    dataset = tmp_path / "digits.npz"
+    np.savez(dataset, images=np.zeros((4, 8, 8), np.float32), labels=np.arange(4))
+    with pytest.raises(BadCheckpoint) as error:
+        load_checkpoint(dataset)
+    message = str(error.value)
+    assert message.startswith("digits.npz is a NumPy .npz archive of arrays ('images', 'labels')")
+    assert "upload it as a dataset" in message and "PyTorch" not in message and "pickle" not in message
+
+
+def test_a_zip_of_images_given_as_a_checkpoint_says_upload_it_as_a_dataset() -> None:
+    data = _zip_of({"cats/1.png": b"x", "cats/2.png": b"x", "dogs/1.jpg": b"x"})
+    with pytest.raises(BadCheckpoint) as error:
+        load_checkpoint(data)  # bytes, as an upload arrives
+    message = str(error.value)
+    assert message.startswith("this file is a .zip of 3 images") and "upload it as a dataset" in message
+    assert "pickle" not in message
+
+
+def test_other_zips_and_damaged_zips_are_not_called_pickles(tmp_path: Path) -> None:
+    notes = tmp_path / "notes.zip"
+    notes.write_bytes(_zip_of({"a.txt": b"x", "b.txt": b"y"}))
+    with pytest.raises(BadCheckpoint, match=r"^notes\.zip is a \.zip archive of 2 files \(a\.txt, b\.txt\)"):
+        load_checkpoint(notes)
+    with pytest.raises(BadCheckpoint, match="starts like a zip archive but cannot be read"):
+        load_checkpoint(b"PK\x03\x04" + b"\0" * 100)
+
+
+def test_a_torch_save_zip_is_named_as_a_pytorch_checkpoint(tmp_path: Path) -> None:
+    path = tmp_path / "weights.pth"
+    torch.save({"w": torch.zeros(2)}, path)
+    with pytest.raises(BadCheckpoint, match=r"^weights\.pth is a PyTorch checkpoint .* never unpickles"):
+        load_checkpoint(path)

@@ -106,3 +106,78 @@ def test_a_bad_structure_setting_ends_in_one_line_and_exit_2(tmp_path: Path, cap
     assert run("train", "--dataset", "blobs8", "--model", "umap-ae", "--n-neighbors", "1", "--out", str(out)) == 2
     assert "n_neighbors must be between 2 and 200" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_version_and_python_dash_m(capsys) -> None:
+    import tomllib
+
+    import aelab
+
+    with pytest.raises(SystemExit) as exit_info:
+        run("--version")
+    assert exit_info.value.code == 0
+    project = tomllib.loads((Path(__file__).resolve().parents[1] / "pyproject.toml").read_text())["project"]
+    assert capsys.readouterr().out.strip() == f"aelab {aelab.__version__}" == f"aelab {project['version']}"
+    result = subprocess.run([sys.executable, "-m", "aelab", "--version"], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0 and result.stdout.strip() == f"aelab {aelab.__version__}"
+
+
+def test_a_shipped_model_is_named_where_a_path_is_accepted(tmp_path: Path, capsys) -> None:
+    assert run("info", "digits-vae") == 0
+    assert '"kind": "vae"' in capsys.readouterr().out
+    assert run("sample", "digits-ae", "-n", "4", "--out", str(tmp_path / "s.png")) == 0
+    assert (tmp_path / "s.png").is_file()
+
+
+def test_an_unknown_name_lists_the_shipped_models(capsys) -> None:
+    assert run("eval", "mnist5k-gan") == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("aelab: error: mnist5k-gan is neither a checkpoint file nor a shipped model")
+    assert "mnist5k-vae, mnist5k-ae" in err and "digits-umap-ae" in err and "\n" not in err
+
+
+def test_app_runs_streamlit_on_the_packaged_app(monkeypatch, capsys) -> None:
+    started: list[list[str]] = []
+
+    class FakeStreamlit:
+        def __init__(self, command: list[str]) -> None:
+            started.append(command)
+
+        def wait(self) -> int:
+            return 0
+
+    monkeypatch.setattr(cli.subprocess, "Popen", FakeStreamlit)
+    import socket
+
+    with socket.socket() as probe:  # a port that was free a moment ago (the busy-port check runs for real)
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    assert run("app", "--port", str(port), "--host", "127.0.0.1", "--", "--theme.base", "dark") == 0
+    (command,) = started
+    assert command[:4] == [sys.executable, "-m", "streamlit", "run"]
+    script = Path(command[4])
+    assert script.name == "app.py" and script.parent == Path(cli.__file__).resolve().parent / "ui"
+    flags = dict(zip(command[5::2], command[6::2]))
+    assert flags["--server.headless"] == "true" and flags["--server.port"] == str(port)
+    assert flags["--server.address"] == "127.0.0.1" and flags["--theme.base"] == "dark"
+
+
+def test_app_on_a_busy_port_ends_in_one_line_and_exit_2(monkeypatch, capsys) -> None:
+    import socket
+
+    monkeypatch.setattr(cli.subprocess, "Popen", lambda *a, **k: pytest.fail("streamlit must not start"))
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert run("app", "--port", str(port), "--host", "127.0.0.1") == 2
+    err = capsys.readouterr().err.strip()
+    assert err == f"aelab: error: port {port} on 127.0.0.1 is busy; choose another with --port"
+
+
+def test_pretrain_outside_a_checkout_asks_for_an_out_dir(monkeypatch, tmp_path: Path, capsys) -> None:
+    from aelab import recipes
+
+    monkeypatch.setattr(recipes, "SOURCE_PRETRAINED_DIR", tmp_path / "absent")
+    assert run("pretrain", "--only", "digits-ae") == 2
+    assert "pass --out-dir" in capsys.readouterr().err

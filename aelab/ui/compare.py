@@ -156,6 +156,7 @@ def _plane_column(method: str, dataset_name: str, entry: ModelEntry | None) -> N
     """One method's plane and the image decoded at its last click; a click reruns only this column."""
     dataset = cache.dataset(dataset_name)
     if method == "model":
+        assert entry is not None  # a "model" panel always carries its entry
         codes = cache.codes(entry.id, entry.checkpoint, dataset_name)[dataset.test_idx]
         key = f"compare.plane.model.{entry.id}"
     else:
@@ -173,6 +174,7 @@ def _plane_column(method: str, dataset_name: str, entry: ModelEntry | None) -> N
     x, y = clicked
     caption = t("compare.decoded", x=x, y=y)
     if method == "model":
+        assert entry is not None
         z = np.zeros(codes.shape[1], dtype=np.float32)
         z[:2] = (x, y)
         _picture(decode_point(entry.checkpoint.model, z), caption)
@@ -187,6 +189,7 @@ def render() -> None:
     """The Compare page."""
     now = require_model()
     dataset, entry = now.dataset, now.entry
+    assert entry is not None  # require_model stops the page when there is no model
     st.header(t("compare.title"))
     st.caption(t("compare.intro", dataset=dataset.title))
     structured = structured_entry(dataset.name, entry)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import streamlit as st
@@ -48,6 +49,10 @@ from aelab.ui import cache
 from aelab.ui.i18n import register, t
 from aelab.ui.plane import latent_plane, parse_click, parse_code, point_outside
 from aelab.ui.state import ModelEntry, dataset_title, require_model
+
+if TYPE_CHECKING:
+    from aelab.checkpoint import Checkpoint
+    from aelab.models import Autoencoder
 
 register(
     {
@@ -312,7 +317,9 @@ def _fmt(values: np.ndarray) -> str:
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def _manifold(entry_id: str, method: str, n: int, bounds: np.ndarray, _model: object, _map: PlaneMap) -> np.ndarray:
+def _manifold(
+    entry_id: str, method: str, n: int, bounds: np.ndarray, _model: Autoencoder, _map: PlaneMap
+) -> np.ndarray:
     """Decoded n×n grid over the plane's bounds: (n, n, C, H, W), row 0 at the top."""
     points = grid_codes(bounds, n).reshape(n * n, 2)
     images = decode_codes(_model, _map.to_latent(points))
@@ -320,7 +327,7 @@ def _manifold(entry_id: str, method: str, n: int, bounds: np.ndarray, _model: ob
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def _background(entry_id: str, method: str, n: int, bounds: np.ndarray, _model: object, _map: PlaneMap) -> str:
+def _background(entry_id: str, method: str, n: int, bounds: np.ndarray, _model: Autoencoder, _map: PlaneMap) -> str:
     """The manifold as a faded data-URL PNG (dark strokes on light grey) so the coloured points stay readable."""
     picture = grid_image(_manifold(entry_id, method, n, bounds, _model, _map))
     faded = 1.0 - 0.55 * picture
@@ -329,7 +336,7 @@ def _background(entry_id: str, method: str, n: int, bounds: np.ndarray, _model: 
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def _generated(entry_id: str, n: int, seed: int, _model: object, _train_codes: np.ndarray) -> np.ndarray:
+def _generated(entry_id: str, n: int, seed: int, _model: Autoencoder, _train_codes: np.ndarray) -> np.ndarray:
     """n new images (n, C, H, W) from the model's sampler."""
     return generate(_model, n, seed, train_codes=_train_codes)[1]
 
@@ -496,7 +503,7 @@ def _view(entry: ModelEntry, dataset: Dataset, codes: np.ndarray, specs: list[Sl
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
-def _browser_decoder(entry_id: str, dataset_name: str, method: str, _model: object, _map: PlaneMap) -> dict | None:
+def _browser_decoder(entry_id: str, dataset_name: str, method: str, _model: Autoencoder, _map: PlaneMap) -> dict | None:
     """The decoder spec for the plane's hover decoding, or None where the browser cannot run it.
 
     cache_resource, not cache_data: the spec (megabytes of base64) is shared read-only, never copied per run.
@@ -508,16 +515,16 @@ def _browser_decoder(entry_id: str, dataset_name: str, method: str, _model: obje
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
-def _runs_in_browser(entry_id: str, _model: object) -> bool:
+def _runs_in_browser(entry_id: str, _model: Autoencoder) -> bool:
     return runs_in_browser(_model)
 
 
 @st.cache_data(show_spinner=False, max_entries=2)
-def _explorer_html(entry_id: str, dataset_name: str, _checkpoint: object, _dataset: Dataset) -> str:
+def _explorer_html(entry_id: str, dataset_name: str, _checkpoint: Checkpoint, _dataset: Dataset) -> str:
     return explorer_html(_checkpoint, _dataset)
 
 
-def _hover_options(column: object, entry: ModelEntry, dataset: Dataset) -> None:
+def _hover_options(column: Any, entry: ModelEntry, dataset: Dataset) -> None:
     """The hover toggle and the offline explorer's download button (built only when clicked)."""
     st.session_state.setdefault(HOVER_KEY, True)
     column.checkbox(t("explore.hover"), key=HOVER_KEY, help=t("explore.hover_help"))

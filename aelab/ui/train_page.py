@@ -248,6 +248,7 @@ def loss_figure(snap: JobSnapshot) -> go.Figure:
 def codes_figure(snap: JobSnapshot, label_names: tuple[str, ...]) -> go.Figure:
     """The test codes of the latest epoch, one trace per class in the plane's colours."""
     codes, labels = snap.codes, snap.labels
+    assert codes is not None  # drawn only once an epoch has codes
     colors = label_colors(len(label_names))
     figure = go.Figure()
     for k, name in enumerate(label_names):

@@ -1,0 +1,7 @@
+"""``python -m aelab``: the same as the ``aelab`` command."""
+
+import sys
+
+from aelab.cli import main
+
+sys.exit(main())
