@@ -360,9 +360,8 @@ def _port_in_use(host: str, port: int) -> bool:
 
 def app_command(host: str, port: int, extra: Sequence[str] = ()) -> list[str]:
     """``python -m streamlit run <the packaged app> ...``: Streamlit's documented way to start an app."""
-    import aelab.ui
-
-    script = Path(aelab.ui.__file__).resolve().parent / "app.py"  # an installed wheel is unpacked on disk
+    # A path, not an import: the library never imports the UI (tests/test_imports.py); wheels unpack on disk.
+    script = Path(__file__).resolve().parent / "ui" / "app.py"
     return [
         sys.executable, "-m", "streamlit", "run", str(script),
         "--server.headless", "true",
