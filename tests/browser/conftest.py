@@ -132,6 +132,8 @@ def run_streamlit(
         *args,
     ]  # fmt: skip
     full_env = {**os.environ, **(env or {})}
+    if "AELAB_DATA_DIR" not in (env or {}):  # every server its own workspace store, never the user's own
+        full_env["AELAB_DATA_DIR"] = tempfile.mkdtemp(prefix="aelab-data-", dir=log_path.parent)
     full_env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT), full_env.get("PYTHONPATH", "")) if p)
     log_path.parent.mkdir(parents=True, exist_ok=True)
     log_file = log_path.open("wb")
