@@ -68,7 +68,7 @@ class Limits:
     """What one workspace and the whole store may hold, and how long an unused workspace is kept."""
 
     max_models: int = 30
-    max_datasets: int = 5
+    max_datasets: int = 3
     max_workspace_bytes: int = 500 * 2**20
     max_store_bytes: int = 20 * 2**30
     idle_expiry_s: float = 90 * 24 * 3600.0
@@ -197,10 +197,16 @@ class Store:
 
     # --- items ------------------------------------------------------------------------------------------------
 
-    def save_model(self, workspace: Workspace, data: bytes, title: str) -> StoredItem:
-        """Check checkpoint ``data`` as an upload is checked, then keep it; raises BadCheckpoint or StoreError."""
+    def save_model(self, workspace: Workspace, data: bytes, title: str, origin: str = "m") -> StoredItem:
+        """Check checkpoint ``data`` as an upload is checked, then keep it; raises BadCheckpoint or StoreError.
+
+        The item's name is ``<origin>-<16 random hex digits>``; ``origin`` (lower-case letters) lets a
+        caller tell its models apart later (the app: "session" for trained, "upload" for uploaded).
+        """
+        if not re.fullmatch(r"[a-z]{1,20}", origin):
+            raise ValueError(f"origin must be 1 to 20 lower-case letters; got {origin!r}")
         load_checkpoint(data)
-        return self._save(workspace, "model", f"m-{secrets.token_hex(8)}", data, title)
+        return self._save(workspace, "model", f"{origin}-{secrets.token_hex(8)}", data, title)
 
     def save_dataset(self, workspace: Workspace, dataset: Dataset, title: str) -> StoredItem:
         """Keep ``dataset`` under its own name (an upload's ``upload-<hex>``); saving it again is a no-op."""

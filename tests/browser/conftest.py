@@ -113,6 +113,7 @@ def run_streamlit(
     env: Mapping[str, str] | None = None,
     args: Sequence[str] = (),
     timeout_s: float = SERVER_START_TIMEOUT_S,
+    port: int | None = None,
 ) -> Iterator[str]:
     """Run `streamlit run script` on a free 127.0.0.1 port; yield its URL once healthy; always stop it.
 
@@ -120,7 +121,7 @@ def run_streamlit(
     aelab); args are extra `streamlit run` options such as `--server.maxUploadSize=5`. Server output goes
     to log_path, whose tail is shown when the server does not come up.
     """
-    port = free_port()
+    port = port or free_port()  # a restart on the same port keeps the browser's origin, so its localStorage
     url = f"http://127.0.0.1:{port}"
     command = [
         sys.executable, "-m", "streamlit", "run", str(script),

@@ -16,11 +16,33 @@ def page_script(module: str) -> None:
 
     import streamlit as st
 
-    from aelab.ui import sidebar
+    from aelab.ui import sidebar, state, train_page, workspace
 
     st.set_page_config(layout="wide", page_title="aelab")
+    with st.sidebar:
+        opened = workspace.sync()
+    state.refresh_from_workspace()
+    if opened:
+        state.restore_choices()
+    sidebar.open_share_link()
+    train_page.collect_finished_training()
     sidebar.render()
+    state.remember_choices()
     importlib.import_module(module).render()
+
+
+def browser_token(app: AppTest, token: str = "") -> AppTest:
+    """Have ``app`` run as if the browser reported ``token`` from its localStorage ("" when it holds none),
+    which is what opens the workspace in a real browser (AppTest runs no JavaScript); returns ``app`` run."""
+    app.session_state["aelab-workspace-token"] = {"token": token}
+    return app.run()
+
+
+def workspace_id(app: AppTest) -> str:
+    """The id of ``app``'s workspace (the key of its training jobs), opening it as a browser would."""
+    if "aelab.workspace" not in app.session_state or app.session_state["aelab.workspace"].workspace is None:
+        browser_token(app)
+    return app.session_state["aelab.workspace"].workspace.id
 
 
 def run_app(**state: object) -> AppTest:
