@@ -1,19 +1,22 @@
 """This browser's workspace: the token the browser keeps, and the session's view of what the store holds.
 
-The token lives in the browser's localStorage (``aelab/assets/workspace_token.js``) and reaches the server
-through a tiny v2 component as its state. Why localStorage: it survives reloads, new tabs, sleep and server
-restarts like a cookie would, but it is never sent with HTTP requests (so never to another app on the same
-host, never into a server's access log), and unlike a URL token it does not show in screenshots, history
-or a link pasted into a chat. See SECURITY.md.
+The token lives in a first-party cookie, written by a tiny v2 component (``aelab/assets/workspace_cookie.js``)
+and read by the server from ``st.context.cookies`` when a session starts. Why a cookie: the server knows
+the workspace in the very first run of a session, before anything is drawn, so a reload, a new tab, a
+reconnect after sleep and a server restart open the same workspace with no extra rerun. (localStorage was
+tried first: its value reaches the server only through a component's report, and that report's rerun,
+arriving during the first run, dropped the page the URL asked for.) Unlike a URL token it does not show in
+screenshots, the history or a link pasted into a chat; ``SameSite=Strict`` keeps it off cross-site
+requests. See SECURITY.md.
 
-:func:`sync` runs first in every run of the app. Until the browser has reported (the first run of a new
-session), pages work as before; the first run after the report opens the workspace and loads its models,
-datasets and light state into the session. A save before any report (AppTest, which runs no JavaScript)
-opens a fresh workspace at once and tells the browser to keep its token.
+:func:`sync` runs first in every run of the app: it opens the workspace of the cookie's token (a missing,
+malformed or unknown one gets a fresh workspace) and hands the token to the component, which writes the
+cookie when the browser does not hold it yet.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,12 +26,15 @@ import streamlit as st
 from aelab.errors import AelabError
 from aelab.store import Store, StoredItem, Workspace, default_root
 
-ASSET = Path(__file__).resolve().parents[1] / "assets" / "workspace_token.js"
-TOKEN_KEY = "aelab-workspace-token"
+log = logging.getLogger(__name__)
+
+ASSET = Path(__file__).resolve().parents[1] / "assets" / "workspace_cookie.js"
+COOKIE = "aelab_workspace"
+COMPONENT_KEY = "aelab-workspace-cookie"
 SESSION_KEY = "aelab.workspace"
 
-_token_component = st.components.v2.component(
-    "aelab.workspace_token", js=ASSET.read_text(encoding="utf-8"), isolate_styles=False
+_cookie_component = st.components.v2.component(
+    "aelab.workspace_cookie", js=ASSET.read_text(encoding="utf-8"), isolate_styles=False
 )
 
 
@@ -36,9 +42,8 @@ _token_component = st.components.v2.component(
 class WorkspaceSession:
     """This session's open workspace (None until opened) and what was loaded from it."""
 
-    token: str | None = None
+    token: str | None = None  # before the workspace opens: a token to try first (tests stand in for a cookie)
     workspace: Workspace | None = None
-    tell_browser: bool = False  # a new token the browser has not confirmed keeping yet
     loaded: set[str] = field(default_factory=set)  # stored item names already in the session
     light: dict[str, Any] = field(default_factory=dict)  # the light state as last read or written
     problems: list[str] = field(default_factory=list)  # saved items that failed their checks, for the sidebar
@@ -47,6 +52,8 @@ class WorkspaceSession:
 @st.cache_resource(show_spinner=False)
 def _store(root: str) -> Store:
     store = Store(root)
+    if store.problem:  # the index was damaged and rebuilt from the files: the person running the server should know
+        log.warning(store.problem)
     store.expire()  # once per process: the cleanup of idle workspaces
     return store
 
@@ -62,36 +69,27 @@ def session() -> WorkspaceSession:
     return st.session_state[SESSION_KEY]
 
 
-def _ignore() -> None:
-    pass
-
-
 def sync() -> bool:
-    """Exchange the token with the browser; True when a workspace was opened in this run (call first in a run)."""
+    """Open this browser's workspace (first run of a session) and have the browser keep its token; True
+    when the workspace was opened in this run. Call first in every run."""
     own = session()
-    data = {"store": own.token if own.tell_browser else None}
+    opened = own.workspace is None
+    if opened:
+        cookie = st.context.cookies.get(COOKIE)
+        _open(cookie if isinstance(cookie, str) and cookie else own.token)  # AppTest's cookies are mocks
     with st.container(height=1, border=False, gap=None):  # draws nothing visible
-        result = _token_component(key=TOKEN_KEY, data=data, height=0, on_token_change=_ignore)
-    reported = result.get("token") if result is not None else None
-    if reported is None:
-        return False
-    if own.workspace is None:
-        _open(reported or None)
-        return True
-    if own.tell_browser and reported == own.token:
-        own.tell_browser = False
-    return False
+        _cookie_component(key=COMPONENT_KEY, data={"token": own.token}, height=0)
+    return opened
 
 
 def _open(token: str | None) -> None:
     own = session()
-    own.token, own.workspace, fresh = store().open_workspace(token)
-    own.tell_browser = fresh
+    own.token, own.workspace, _fresh = store().open_workspace(token)
     own.light = store().light(own.workspace)
 
 
 def workspace() -> Workspace:
-    """This session's workspace, opening a fresh one if the browser has not reported a token yet."""
+    """This session's workspace (opened by :func:`sync`; opened fresh here if a caller came first)."""
     own = session()
     if own.workspace is None:
         _open(None)
@@ -121,11 +119,7 @@ def light() -> dict[str, Any]:
 
 
 def set_light(key: str, value: Any) -> None:
-    """Keep one small JSON value in the workspace (None removes it); written only when it changed.
-
-    Before the workspace is open nothing is written (the browser's report, a moment away, brings back the
-    saved values instead).
-    """
+    """Keep one small JSON value in the workspace (None removes it); written only when it changed."""
     own = session()
     if own.workspace is None or own.light.get(key) == value:
         return

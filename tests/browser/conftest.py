@@ -121,7 +121,7 @@ def run_streamlit(
     aelab); args are extra `streamlit run` options such as `--server.maxUploadSize=5`. Server output goes
     to log_path, whose tail is shown when the server does not come up.
     """
-    port = port or free_port()  # a restart on the same port keeps the browser's origin, so its localStorage
+    port = port or free_port()  # a restart on the same port: the browser reconnects to the same URL
     url = f"http://127.0.0.1:{port}"
     command = [
         sys.executable, "-m", "streamlit", "run", str(script),

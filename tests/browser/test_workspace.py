@@ -30,7 +30,7 @@ def _main(page: Page):
 def _open(page: Page, url: str) -> None:
     page.set_viewport_size({"width": 1400, "height": 1000})
     page.goto(url)
-    expect(_sidebar(page).get_by_role("combobox", name="Model")).to_be_visible(timeout=90_000)
+    expect(_sidebar(page).get_by_role("combobox", name="Dataset")).to_be_visible(timeout=90_000)
     wait_until_idle(page)  # the run that opens the workspace, once the browser has reported its token
 
 
@@ -72,7 +72,7 @@ def test_work_survives_reload_new_tab_restart_and_a_share_link_copies_it(browser
     data_dir, port = tmp_path / "data", free_port()
     env = {"AELAB_DATA_DIR": str(data_dir)}
     mine = browser.new_context()
-    theirs = browser.new_context()  # another browser: its own localStorage
+    theirs = browser.new_context()  # another browser: its own cookies
     try:
         with run_streamlit(REPO_ROOT / "app.py", log_path=tmp_path / "a.log", env=env, port=port) as url:
             page = mine.new_page()

@@ -31,25 +31,15 @@ def page_script(module: str) -> None:
     importlib.import_module(module).render()
 
 
-def browser_token(app: AppTest, token: str = "") -> AppTest:
-    """Have ``app`` run as if the browser reported ``token`` from its localStorage ("" when it holds none),
-    which is what opens the workspace in a real browser (AppTest runs no JavaScript); returns ``app`` run."""
-    app.session_state["aelab-workspace-token"] = {"token": token}
-    return app.run()
+def with_cookie(app: AppTest, token: str) -> AppTest:
+    """Have ``app``'s session start as a browser whose workspace cookie holds ``token`` (call before its first
+    run: AppTest cannot send cookies, so the token is handed to the session the way a cookie would be)."""
+    from aelab.ui.workspace import SESSION_KEY, WorkspaceSession
+
+    app.session_state[SESSION_KEY] = WorkspaceSession(token=token or None)
+    return app
 
 
 def workspace_id(app: AppTest) -> str:
-    """The id of ``app``'s workspace (the key of its training jobs), opening it as a browser would."""
-    if "aelab.workspace" not in app.session_state or app.session_state["aelab.workspace"].workspace is None:
-        browser_token(app)
+    """The id of ``app``'s workspace (the key of its training jobs); ``app`` has run at least once."""
     return app.session_state["aelab.workspace"].workspace.id
-
-
-def run_app(**state: object) -> AppTest:
-    """app.py run once with ``state`` put into the session first; fails on any exception."""
-    app = AppTest.from_file(APP, default_timeout=60)
-    for key, value in state.items():
-        app.session_state[key] = value
-    app.run()
-    assert not app.exception, [e.value for e in app.exception]
-    return app

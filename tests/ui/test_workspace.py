@@ -16,7 +16,7 @@ from aelab.train import TrainConfig
 from aelab.ui.i18n import LANGUAGE_KEY
 from aelab.ui.sidebar import DATA_UPLOAD_KEY, DATASET_KEY, MODEL_KEY
 
-from .apptest import browser_token
+from .apptest import with_cookie
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 
@@ -30,9 +30,8 @@ def digits_checkpoint() -> bytes:
 
 
 def new_session(token: str = "") -> AppTest:
-    """A new browser session whose localStorage holds ``token`` ("" when empty), run until its workspace is open."""
-    app = AppTest.from_file(APP, default_timeout=60).run()
-    browser_token(app, token)
+    """A new browser session whose cookie holds ``token`` ("" when it has none), run once."""
+    app = with_cookie(AppTest.from_file(APP, default_timeout=60), token).run()
     assert not app.exception, [e.value for e in app.exception]
     return app
 
