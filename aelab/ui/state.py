@@ -240,7 +240,7 @@ def stored_id(name: str) -> str:
 def stored_name(entry: ModelEntry) -> str | None:
     """The stored item behind a picker entry, or None for a shipped model or one kept for this session only."""
     name = entry.id.partition(":")[2]
-    return name if entry.source != "pretrained" and name.startswith(f"{entry.source}-") else None
+    return name if entry.source != "pretrained" and "-" in name else None  # session-only ids are bare hex
 
 
 def _checkpoint_data(checkpoint: Checkpoint) -> bytes:

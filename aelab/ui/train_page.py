@@ -292,7 +292,7 @@ def _keeper(title: str, dataset_name: str) -> Callable[[TrainedModel], StoredIte
     store, own = workspace.store(), workspace.workspace()
 
     def keep(trained: TrainedModel) -> StoredItem:
-        return store.save_model(own, trained.to_bytes(), title)
+        return store.save_model(own, trained.to_bytes(), title, origin="session")
 
     return keep
 

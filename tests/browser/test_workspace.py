@@ -105,9 +105,11 @@ def test_work_survives_reload_new_tab_restart_and_a_share_link_copies_it(browser
             _pick_sidebar(page, "Dataset", "Digits 8×8")  # share the trained model; the other browser opens the link
             _sidebar(page).get_by_text("Your workspace").click()
             _sidebar(page).get_by_role("button", name="Share this model").click()
-            link = _sidebar(page).get_by_test_id("stCode").inner_text(timeout=20_000).strip()
+            wait_until_idle(page)
+            _sidebar(page).get_by_role("button", name="Delete my workspace").scroll_into_view_if_needed()
+            _sidebar(page).screenshot(path=str(screenshot_path("workspace-share.png")))
+            link = _sidebar(page).get_by_text(re.compile(r"\?share=")).inner_text(timeout=20_000).strip()
             assert "?share=" in link and len(link.split("?share=")[1]) == 43
-            page.screenshot(path=str(screenshot_path("workspace-share.png")))
             other.goto(link)
             _open(other, other.url)
             expect(_sidebar(other).get_by_role("combobox", name="Model")).to_have_value(title, timeout=30_000)
