@@ -7,8 +7,10 @@ immutable, thread-safe copy (state, epoch, time left, loss curves, the latest te
 polls it.
 
 A :class:`TrainingPool` caps how many jobs train at once on a server (the others wait, first come first
-served, and know their place in the queue) and keys jobs by an opaque session key, so a job is reachable
-only by the session that started it. One pool per server process is the intended use (the UI holds it in
+served, and know their place in the queue) and keys jobs by an opaque key (the app uses the workspace's
+id), so a job is reachable only by the workspace that started it, from any of its pages or tabs. A job's
+``keep`` callback runs in the worker thread as soon as the model is trained, so the result is saved (in
+the app: into the workspace store) even when no page is open. One pool per server process is the intended use (the UI holds it in
 ``st.cache_resource``); nothing here imports Streamlit.
 """
 
@@ -64,6 +66,8 @@ class JobSnapshot:
     queue_position: int | None = None
     error: str | None = None
     model: TrainedModel | None = None
+    saved: object | None = None  # what the job's keep callback returned (the app: the stored item)
+    save_error: str | None = None  # the keep callback's message when it refused (quota, full disk)
 
     @property
     def active(self) -> bool:
@@ -108,6 +112,9 @@ class TrainingJob:
         self._labels = np.array(dataset.test_labels)
         self._error: str | None = None
         self._model: TrainedModel | None = None
+        self._keep: Callable[[TrainedModel], object] | None = None  # set by the pool's submit
+        self._saved: object | None = None
+        self._save_error: str | None = None
 
     # --- what pages call ---------------------------------------------------------------------------------
 
@@ -137,6 +144,8 @@ class TrainingJob:
                 queue_position=position if self._state == QUEUED else None,
                 error=self._error,
                 model=self._model,
+                saved=self._saved,
+                save_error=self._save_error,
             )
 
     def stop(self) -> None:
@@ -195,7 +204,25 @@ class TrainingJob:
             log.exception("training job failed")
             self._finish(FAILED, error=f"training failed unexpectedly: {type(error).__name__}: {error}")
         else:
+            self._keep_model(model)
             self._finish(STOPPED if model.history.stopped else DONE, model=model)
+
+    def _keep_model(self, model: TrainedModel) -> None:
+        """Hand the model to the keep callback (before the job reads as finished), unless no epoch finished."""
+        if self._keep is None or model.history.epochs == 0:
+            return
+        try:
+            saved = self._keep(model)
+        except AelabError as error:  # quota or a full disk: the model stays downloadable from the page
+            with self._lock:
+                self._save_error = str(error)
+        except Exception as error:
+            log.exception("keeping a trained model failed")
+            with self._lock:
+                self._save_error = f"the model could not be saved: {type(error).__name__}: {error}"
+        else:
+            with self._lock:
+                self._saved = saved
 
 
 # How much nicer than the server's other threads a training thread runs. On a 2-core machine one training
@@ -287,10 +314,21 @@ class TrainingPool:
         self._jobs: dict[str, TrainingJob] = {}
 
     def submit(
-        self, session_key: str, dataset: Dataset, model_config: ModelConfig, train_config: TrainConfig
+        self,
+        session_key: str,
+        dataset: Dataset,
+        model_config: ModelConfig,
+        train_config: TrainConfig,
+        keep: Callable[[TrainedModel], object] | None = None,
     ) -> TrainingJob:
-        """File a new job for ``session_key`` and start it as soon as a worker is free; returns at once."""
+        """File a new job for ``session_key`` and start it as soon as a worker is free; returns at once.
+
+        ``keep(model)``, when given, runs in the worker thread once the model is trained (not for a run
+        stopped before its first epoch); what it returns becomes the snapshot's ``saved``, and an
+        AelabError it raises becomes ``save_error``.
+        """
         job = TrainingJob(dataset, model_config, train_config)
+        job._keep = keep
         job._wake = self._notify
         job._queue_position = self.queue_position
         with self._lock:

@@ -22,7 +22,7 @@ import torch.nn.functional as F
 from aelab.data import Dataset
 from aelab.errors import TrainingDiverged
 from aelab.latent import encode_images
-from aelab.models import Autoencoder
+from aelab.models import Augment, Autoencoder
 
 # A test loss this many times the untrained model's counts as divergence even while it is still finite.
 EXPLODE_FACTOR = 1000.0
@@ -130,6 +130,43 @@ def random_shift(images: torch.Tensor, pixels: float, generator: torch.Generator
     return F.grid_sample(images, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
 
 
+PREPARE_POLL_S = 0.05
+
+
+def _prepare(model: Autoencoder, train_x: torch.Tensor, augment: Augment | None, stop: threading.Event | None) -> bool:
+    """Run ``model.prepare`` so that a stop is honoured during it; False when stopped before it ended.
+
+    A preparation can take seconds in code that never looks at a flag (the UMAP-structured model's
+    neighbour graph, in numba), so with a stop flag it runs in a thread of its own that the caller
+    abandons on a stop: the thread finishes in the background and drops what it built.
+    """
+    if stop is None:
+        model.prepare(train_x, augment)
+        return True
+    outcome: dict[str, BaseException | None] = {}
+    abandoned = threading.Event()
+
+    def work() -> None:
+        try:
+            model.prepare(train_x, augment)
+            outcome["error"] = None
+        except BaseException as error:  # handed to the caller's thread below
+            outcome["error"] = error
+        if abandoned.is_set():
+            model.release()
+
+    worker = threading.Thread(target=work, name="aelab-prepare", daemon=True)
+    worker.start()
+    while worker.is_alive():
+        if stop.is_set():
+            abandoned.set()
+            return False
+        worker.join(PREPARE_POLL_S)
+    if outcome.get("error") is not None:
+        raise outcome["error"]  # type: ignore[misc]
+    return True
+
+
 def fit(
     model: Autoencoder,
     dataset: Dataset,
@@ -151,7 +188,9 @@ def fit(
     train_x = torch.from_numpy(np.array(dataset.train_images)).to(device)
     test_x = torch.from_numpy(np.array(dataset.test_images)).to(device)
     augment = (lambda images, g: random_shift(images, config.shift, g)) if config.shift > 0 else None
-    model.prepare(train_x, augment)
+    if not _prepare(model, train_x, augment, stop):
+        model.eval()
+        return History(device=str(device), stopped=True)
     try:
         optimiser = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
         batches_per_epoch = math.ceil(len(dataset.train_idx) / config.batch_size)

@@ -14,6 +14,12 @@ from aelab.train import TrainConfig
 torch.set_num_threads(1)  # tiny models: threads cost more than they give, and xdist runs workers in parallel
 
 
+@pytest.fixture(autouse=True)
+def _own_data_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test its own workspace store: nothing a test saves lands in the user's real data directory."""
+    monkeypatch.setenv("AELAB_DATA_DIR", str(tmp_path_factory.mktemp("aelab-data")))
+
+
 @pytest.fixture(scope="session")
 def tiny() -> Dataset:
     """240 8×8 grey images in 4 classes, split 192/48."""

@@ -178,3 +178,61 @@ def test_model_config_for_follows_the_recipes(tiny, tiny28) -> None:
     assert (small.kind, small.latent_dim, small.beta, small.seed) == ("vae", 3, 2.0, 4)
     assert small.image_shape == tiny.image_shape and small.hidden == (128, 64)
     assert model_config_for(tiny28, "conv").hidden == (512, 256)
+
+
+def test_the_keep_callback_saves_the_model_before_the_job_reads_finished(tiny, tmp_path) -> None:
+    from aelab.store import Store, StoredItem
+
+    store = Store(tmp_path)
+    _, workspace, _ = store.open_workspace(None)
+    job = TrainingPool(max_workers=1).submit(
+        workspace.id, tiny, SMALL, FAST, keep=lambda trained: store.save_model(workspace, trained.to_bytes(), "kept")
+    )
+    assert job.wait(WAIT_S)
+    snap = job.snapshot()  # nobody polled while it trained: the result landed anyway
+    assert snap.state == DONE and isinstance(snap.saved, StoredItem) and snap.save_error is None
+    assert store.models(workspace) == [snap.saved]
+    loaded = store.load_model(workspace, snap.saved.name)
+    assert loaded.header["weights_sha256"] == snap.model.as_checkpoint().header["weights_sha256"]
+
+
+def test_a_keep_callback_that_refuses_leaves_its_message_and_the_model(tiny, tmp_path) -> None:
+    from aelab.store import Limits, Store
+
+    store = Store(tmp_path, Limits(max_models=0))
+    _, workspace, _ = store.open_workspace(None)
+    job = TrainingPool(max_workers=1).submit(
+        workspace.id, tiny, SMALL, FAST, keep=lambda trained: store.save_model(workspace, trained.to_bytes(), "x")
+    )
+    assert job.wait(WAIT_S)
+    snap = job.snapshot()
+    assert snap.state == DONE and snap.saved is None and "already holds 0 models" in snap.save_error
+    assert snap.model is not None and store.models(workspace) == []
+
+
+@pytest.mark.slow
+def test_stop_during_the_umap_neighbour_graph_ends_the_job_at_once(tiny, monkeypatch: pytest.MonkeyPatch) -> None:
+    from aelab.models import UMAPAutoencoder
+
+    entered, leave = threading.Event(), threading.Event()
+    original = UMAPAutoencoder.prepare
+
+    def slow_prepare(self, train_images, augment=None) -> None:  # stands for a long graph build in numba
+        entered.set()
+        leave.wait(WAIT_S)
+        original(self, train_images, augment)
+
+    monkeypatch.setattr(UMAPAutoencoder, "prepare", slow_prepare)
+    kept = []
+    job = TrainingPool(max_workers=1).submit(
+        "s1", tiny, ModelConfig(kind="umap-ae", hidden=(32, 16)), FAST, keep=kept.append
+    )
+    assert entered.wait(WAIT_S)
+    job.stop()
+    try:
+        assert job.wait(5), "the stop was not honoured during the neighbour-graph preparation"
+        snap = job.snapshot()
+        assert snap.state == STOPPED and snap.epoch == 0 and snap.model.history.epochs == 0
+        assert kept == []  # a run stopped before any epoch leaves nothing in the workspace
+    finally:
+        leave.set()

@@ -19,13 +19,18 @@ def main() -> None:
         prefetch_plotly()  # the browser loads plotly.js while the imports below run (seconds on a cold start)
 
     # Imported here, after the prefetch is out: torch and scikit-learn take seconds on a cold start.
-    from aelab.ui import cache, compare, explore, learn, sidebar, train_page
+    from aelab.ui import cache, compare, draw_page, explore, learn, sidebar, state, train_page, workspace
     from aelab.ui.i18n import t
 
+    with st.sidebar:
+        opened = workspace.sync()  # the browser's token: this run opens its workspace once it has arrived
+    state.refresh_from_workspace()  # models and datasets saved by a job, another tab or a share link
+    if opened:
+        state.restore_choices()
+    sidebar.open_share_link()
     train_page.collect_finished_training()  # a run that ended while another page was open joins the picker
     sidebar.render()
-    from aelab.ui import draw_page  # the Draw page (issue 16)
-
+    state.remember_choices()
     pages = [
         st.Page(
             explore.render, title=t("nav.explore"), url_path="explore", icon=":material/scatter_plot:", default=True

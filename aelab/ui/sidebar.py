@@ -7,8 +7,11 @@ without touching a widget that already exists.
 
 Datasets: an online dataset not cached yet is fetched when picked, with a progress bar; if that fails
 (offline), the previous dataset stays chosen and the message says how to add the files by hand. An
-uploaded dataset is parsed by :func:`aelab.uploads.load_upload` and kept for this session only
-(:func:`aelab.ui.cache.add_session_dataset`).
+uploaded dataset is parsed by :func:`aelab.uploads.load_upload`, kept in the session
+(:func:`aelab.ui.cache.add_session_dataset`) and saved in the browser's workspace.
+
+The workspace expander offers "Share this model" (a read-only link; whoever opens it gets a copy) and
+"Delete my workspace".
 """
 
 from __future__ import annotations
@@ -21,10 +24,10 @@ from pathlib import Path
 import streamlit as st
 
 from aelab.checkpoint import load_checkpoint
-from aelab.data import dataset_names
+from aelab.data import Dataset, dataset_names
 from aelab.errors import AelabError
 from aelab.sources import ONLINE, fetch, is_cached
-from aelab.ui import cache
+from aelab.ui import cache, workspace
 from aelab.ui.i18n import LANGUAGE_KEY, LANGUAGES, language, register, t
 from aelab.ui.state import (
     DEFAULT_DATASET,
@@ -37,6 +40,8 @@ from aelab.ui.state import (
     pretrained_problems,
     select,
     selection,
+    stored_id,
+    stored_name,
 )
 from aelab.uploads import FORMATS, load_upload
 
@@ -80,10 +85,10 @@ register(
         "sidebar.data_help": (
             ".npz with `images` (N, H, W) or (N, C, H, W) and optional `labels`, `label_names`; "
             ".csv with one pixel per column and a `label` column; .zip with one folder per class of PNG/JPEG "
-            "images. Pixel values 0–255 or 0–1. Kept for this session only.",
+            "images. Pixel values 0–255 or 0–1. Kept in this browser's workspace.",
             ".npz：包含 `images`（N, H, W）或（N, C, H, W），可选 `labels`、`label_names`；"
             ".csv：每列一个像素，外加 `label` 列；.zip：每个类别一个文件夹，内含 PNG/JPEG 图像。"
-            "像素值 0–255 或 0–1。仅在本次会话中保留。",
+            "像素值 0–255 或 0–1。保存在此浏览器的工作区中。",
         ),
         "sidebar.data_side": ("Image side for a .zip (pixels)", ".zip 图像边长（像素）"),
         "sidebar.data_rgb": ("Colour (RGB) for a .zip", ".zip 使用彩色（RGB）"),
@@ -95,6 +100,32 @@ register(
             "it was trained on the dataset '{dataset}', which this app does not have (it has: {known})",
             "它是在数据集“{dataset}”上训练的，本应用没有该数据集（现有：{known}）",
         ),
+        "sidebar.workspace": ("Your workspace", "你的工作区"),
+        "sidebar.workspace_help": (
+            "Models you train or upload, your datasets and your choices are kept on this server for this "
+            "browser, and come back after a reload or a restart.",
+            "你训练或上传的模型、你的数据集和选择都保存在服务器上，与此浏览器对应，刷新或重启后仍然存在。",
+        ),
+        "sidebar.share": ("Share this model", "分享此模型"),
+        "sidebar.share_link": (
+            "Anyone who opens this link gets a copy of the model in their own workspace; nothing else of yours "
+            "is reachable through it:",
+            "打开此链接的人会在自己的工作区得到此模型的副本；你的其他内容都无法通过它访问：",
+        ),
+        "sidebar.share_only_saved": (
+            "Only a model you trained or uploaded can be shared.",
+            "只能分享你训练或上传的模型。",
+        ),
+        "sidebar.shared_copied": (
+            "A shared model was copied into your workspace: {title}",
+            "已将分享的模型复制到你的工作区：{title}",
+        ),
+        "sidebar.shared_gone": (
+            "This share link is unknown or its model was deleted.",
+            "此分享链接无效，或其模型已被删除。",
+        ),
+        "sidebar.delete_confirm": ("Yes, delete everything I made", "是的，删除我创建的一切"),
+        "sidebar.delete": ("Delete my workspace", "删除我的工作区"),
         "sidebar.shape_mismatch": (
             "it expects images shaped {expected}, but {dataset} has images shaped {found}",
             "它需要形状为 {expected} 的图像，但 {dataset} 的图像形状为 {found}",
@@ -165,6 +196,7 @@ def _on_data_upload() -> None:
             data.error = t("sidebar.upload_refused", name=file.name, message=error)
             return
         cache.add_session_dataset(uploaded, digest)
+        _keep_dataset(uploaded, file.name)
         name = uploaded.name
     uploaded = own.by_name[name]
     data.notice = t(
@@ -175,6 +207,63 @@ def _on_data_upload() -> None:
         classes=uploaded.n_classes,
     )
     selection().dataset = data.loaded = name
+
+
+def _keep_dataset(uploaded: Dataset, title: str) -> None:
+    """Save an uploaded dataset in the workspace; beyond the session's limit the oldest goes, as in the session."""
+    store, own = workspace.store(), workspace.workspace()
+    try:
+        stored = store.datasets(own)
+        for old in stored[: max(0, len(stored) - cache.MAX_SESSION_DATASETS + 1)]:
+            store.delete_item(own, old.name)
+        store.save_dataset(own, uploaded, uploaded.title or title)
+    except AelabError as error:
+        workspace.session().problems.append(t("state.not_saved", title=title, message=error))
+        return
+    workspace.mark_loaded(uploaded.name)
+
+
+def open_share_link() -> None:
+    """Copy the model of a ``?share=`` link into this workspace and choose it (once the workspace is open)."""
+    share = st.query_params.get("share")
+    if not share or not workspace.is_open():
+        return
+    del st.query_params["share"]  # a reload must not copy it again, and the link should not linger in the bar
+    try:
+        item = workspace.store().copy_shared(share, workspace.workspace())
+    except AelabError as error:
+        _data_state().error = t("sidebar.upload_refused", name="share link", message=error)
+        return
+    if item is None:
+        _data_state().error = t("sidebar.shared_gone")
+        return
+    from aelab.ui.state import refresh_from_workspace
+
+    refresh_from_workspace()
+    entry = next((e for e in selection().entries if e.id == stored_id(item.name)), None)
+    if entry is not None:
+        select(entry)
+        _data_state().notice = t("sidebar.shared_copied", title=item.title)
+
+
+def _workspace_box() -> None:
+    """Share the chosen model; delete the workspace."""
+    with st.expander(t("sidebar.workspace"), icon=":material/folder_shared:"):
+        st.caption(t("sidebar.workspace_help"))
+        entry = chosen_entry(selection().dataset)
+        if st.button(t("sidebar.share"), key="aelab.sidebar.share", icon=":material/share:"):
+            name = None if entry is None else stored_name(entry)
+            if name is None:
+                st.info(t("sidebar.share_only_saved"))
+            else:
+                link = workspace.store().share(workspace.workspace(), name)
+                base = (st.context.url or "").split("?")[0]
+                st.caption(t("sidebar.share_link"))
+                st.code(f"{base}?share={link}", language=None)
+        confirm = st.checkbox(t("sidebar.delete_confirm"), key="aelab.sidebar.delete_confirm")
+        if st.button(t("sidebar.delete"), key="aelab.sidebar.delete", disabled=not confirm, icon=":material/delete:"):
+            workspace.delete()
+            st.rerun()
 
 
 def dataset_upload() -> None:
@@ -286,4 +375,8 @@ def render() -> None:
         st.file_uploader(t("sidebar.upload"), key=UPLOAD_KEY, on_change=_on_upload, help=t("sidebar.upload_help"))
         if state.upload_error:
             st.error(state.upload_error)
-        dataset_upload()  # last, so the checkpoint uploader stays the sidebar's first file uploader
+        for problem in workspace.session().problems:
+            st.warning(problem, icon=":material/warning:")
+        workspace.session().problems.clear()
+        dataset_upload()  # after the checkpoint uploader, so that one stays the sidebar's first file uploader
+        _workspace_box()

@@ -1,9 +1,11 @@
-"""Which dataset and model this session works with, and the models trained or uploaded in it.
+"""Which dataset and model this session works with, and the models trained or uploaded in its workspace.
 
 The sidebar's choice lives in one typed :class:`Selection` object in ``st.session_state``; pages read it
-through :func:`current`. Models trained or uploaded in this session are kept in the same object, so they
-appear in this session's model picker only. Pretrained models come from the shared cache and are never
-copied per session.
+through :func:`current`. Models trained or uploaded are saved in the browser's workspace
+(:mod:`aelab.ui.workspace`) and kept in the same object, so they appear in this workspace's model picker
+only, and come back after a reload, in a new tab or after a server restart. The choice itself (language,
+dataset, model per dataset) is the workspace's light state. Pretrained models come from the shared cache
+and are never copied per session.
 """
 
 from __future__ import annotations
@@ -14,13 +16,13 @@ from typing import Literal
 
 import streamlit as st
 
-from aelab.checkpoint import Checkpoint
+from aelab.checkpoint import Checkpoint, checkpoint_bytes
 from aelab.data import SOURCES, Dataset, dataset_names
 from aelab.errors import AelabError
 from aelab.recipes import PRETRAINED
 from aelab.sources import ONLINE, is_cached
-from aelab.ui import cache
-from aelab.ui.i18n import register, registered, t
+from aelab.ui import cache, workspace
+from aelab.ui.i18n import LANGUAGE_KEY, LANGUAGES, register, registered, t
 
 register(
     {
@@ -37,6 +39,11 @@ register(
         "model.pretrained": ("{kind} · pretrained", "{kind} · 预训练"),
         "dataset.mnist5k": ("MNIST-5k (5,000 handwritten digits, 28×28)", "MNIST-5k（5,000 张手写数字，28×28）"),
         "dataset.digits": ("Digits (1,797 handwritten digits, 8×8)", "Digits（1,797 张手写数字，8×8）"),
+        "state.not_saved": (
+            "{title} is kept for this session only: {message}",
+            "{title} 仅在本次会话中保留：{message}",
+        ),
+        "state.refused": ("A saved {kind} was left out: {message}", "已略过一个保存的{kind}：{message}"),
         "state.no_model": (
             "No model for {dataset} yet: train one on the Train page or upload a checkpoint.",
             "{dataset} 还没有模型：请在“训练”页训练一个，或上传检查点。",
@@ -194,14 +201,22 @@ def select(entry: ModelEntry) -> None:
 def add_session_model(
     title: str, checkpoint: Checkpoint, select: bool = True, *, source: ModelSource = "session"
 ) -> ModelEntry:
-    """Add a model trained (``source="session"``) or uploaded (``"upload"``) in this session and return its entry.
+    """Add a model trained (``source="session"``) or uploaded (``"upload"``) and save it in the workspace.
 
-    It appears in this session's model picker for ``checkpoint.dataset`` only. With ``select``, it becomes
-    the chosen model (see :func:`select`; call ``st.rerun()`` to redraw the sidebar at once).
+    It appears in this workspace's model picker for ``checkpoint.dataset`` only. With ``select``, it becomes
+    the chosen model (see :func:`select`; call ``st.rerun()`` to redraw the sidebar at once). When the
+    workspace refuses it (quota, full disk), it is kept for this session and the sidebar says why.
     """
     if source not in ("session", "upload"):
         raise ValueError(f"source must be 'session' or 'upload'; got {source!r}")
-    entry = ModelEntry(f"{source}:{uuid.uuid4().hex}", title, source, checkpoint)
+    try:
+        item = workspace.store().save_model(workspace.workspace(), _checkpoint_data(checkpoint), title, source)
+    except AelabError as error:
+        workspace.session().problems.append(t("state.not_saved", title=title, message=error))
+        entry = ModelEntry(f"{source}:{uuid.uuid4().hex}", title, source, checkpoint)
+    else:
+        workspace.mark_loaded(item.name)
+        entry = ModelEntry(stored_id(item.name), title, source, checkpoint)
     selection().entries.append(entry)
     if select:
         _select(entry)
@@ -209,3 +224,78 @@ def add_session_model(
 
 
 _select = select  # add_session_model's parameter shadows the function's name
+
+
+def stored_source(name: str) -> ModelSource:
+    """Whether the stored model ``name`` was trained ("session") or uploaded ("upload"): its name says."""
+    return "upload" if name.startswith("upload-") else "session"
+
+
+def stored_id(name: str) -> str:
+    """The picker's id of the stored model ``name``: "<source>:<name>" (names are random, so unique across
+    workspaces and safe as keys of shared caches)."""
+    return f"{stored_source(name)}:{name}"
+
+
+def stored_name(entry: ModelEntry) -> str | None:
+    """The stored item behind a picker entry, or None for a shipped model or one kept for this session only."""
+    name = entry.id.partition(":")[2]
+    return name if entry.source != "pretrained" and "-" in name else None  # session-only ids are bare hex
+
+
+def _checkpoint_data(checkpoint: Checkpoint) -> bytes:
+    header = checkpoint.header
+    return checkpoint_bytes(
+        checkpoint.model,
+        dataset=header["dataset"],
+        label_names=header["label_names"],
+        latent_bounds=checkpoint.latent_bounds,
+        training=header["training"],
+        metrics=header["metrics"],
+    )
+
+
+def refresh_from_workspace() -> None:
+    """Load what the workspace holds and this session does not yet (saved by another tab, a finished job,
+    a share link); each item goes through the checks of an upload, and one that fails is left out with a
+    message while the rest load."""
+    own = workspace.session()
+    if own.workspace is None:
+        return
+    store = workspace.store()
+    for item in workspace.new_items("dataset"):
+        workspace.mark_loaded(item.name)
+        try:
+            cache.add_session_dataset(store.load_dataset(own.workspace, item.name), f"stored:{item.name}")
+        except AelabError as error:
+            own.problems.append(t("state.refused", kind=item.title, message=error))
+    for item in workspace.new_items("model"):
+        workspace.mark_loaded(item.name)
+        try:
+            checkpoint = store.load_model(own.workspace, item.name)
+        except AelabError as error:
+            own.problems.append(t("state.refused", kind=item.title, message=error))
+            continue
+        entry = ModelEntry(stored_id(item.name), item.title, stored_source(item.name), checkpoint)
+        selection().entries.append(entry)
+
+
+def restore_choices() -> None:
+    """Put the workspace's saved language, dataset and models back as the session's choice (call before the
+    sidebar's widgets exist, in the run that opened the workspace)."""
+    saved = workspace.light()
+    if saved.get("language") in LANGUAGES:
+        st.session_state[LANGUAGE_KEY] = saved["language"]
+    state = selection()
+    if isinstance(saved.get("model"), dict):
+        state.model.update({str(k): str(v) for k, v in saved["model"].items()})
+    if saved.get("dataset") in dataset_options():
+        state.dataset = saved["dataset"]
+
+
+def remember_choices() -> None:
+    """Save the session's language, dataset and models in the workspace (written only when changed)."""
+    state = selection()
+    workspace.set_light("language", st.session_state.get(LANGUAGE_KEY))
+    workspace.set_light("dataset", state.dataset)
+    workspace.set_light("model", dict(state.model))

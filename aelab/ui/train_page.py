@@ -2,16 +2,17 @@
 
 Training runs in a :class:`aelab.jobs.TrainingJob` owned by a server-wide :class:`~aelab.jobs.TrainingPool`
 (a page script is rerun at every click, which would kill a loop written here). The page files the job
-under this session's private key, and a fragment that reruns every half second while the job is active
-draws its progress, the loss curves and the test codes moving in the plane. Switching pages and coming
-back finds the same job. When it ends, the model joins this session's models in the sidebar.
+under the workspace's id, and a fragment that reruns every half second while the job is active draws its
+progress, the loss curves and the test codes moving in the plane. Switching pages, reloading the page or
+opening another tab finds the same job. When it ends, the worker thread saves the model in the workspace
+(even if no page is open), and it joins the workspace's models in the sidebar.
 """
 
 from __future__ import annotations
 
 import os
 import time
-import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import plotly.graph_objects as go
@@ -20,12 +21,22 @@ import streamlit as st
 from aelab.baselines import Metrics
 from aelab.jobs import DONE, FAILED, QUEUED, JobSnapshot, TrainingJob, TrainingPool, model_config_for
 from aelab.models import KIND_TITLES, KINDS, ModelConfig
+from aelab.recipes import TrainedModel
+from aelab.store import StoredItem
 from aelab.train import TrainConfig
-from aelab.ui import cache
+from aelab.ui import cache, workspace
 from aelab.ui.compare import embedding_metrics, metrics_table
 from aelab.ui.i18n import register, t
 from aelab.ui.plane import label_colors
-from aelab.ui.state import add_session_model, dataset_label, dataset_options, selection
+from aelab.ui.state import (
+    add_session_model,
+    dataset_label,
+    dataset_options,
+    refresh_from_workspace,
+    select,
+    selection,
+    stored_id,
+)
 
 register(
     {
@@ -128,9 +139,8 @@ MAX_TRAININGS = int(os.environ.get("AELAB_MAX_TRAININGS", "2"))
 
 @dataclass
 class TrainPageState:
-    """This session's side of training: its private key into the shared pool, and what it collected."""
+    """This session's side of training: what it collected from the workspace's jobs."""
 
-    session_key: str = field(default_factory=lambda: uuid.uuid4().hex)  # unguessable: only this session has it
     collected: dict[str, str] = field(default_factory=dict)  # job id -> title of the sidebar entry it became
     checkpoints: dict[str, bytes] = field(default_factory=dict)  # job id -> checkpoint bytes for the download
 
@@ -143,13 +153,15 @@ def page_state() -> TrainPageState:
 
 @st.cache_resource(show_spinner=False)
 def training_pool() -> TrainingPool:
-    """The one pool of this server process, shared by every session (jobs inside are keyed per session)."""
+    """The one pool of this server process, shared by every session (jobs inside are keyed per workspace)."""
     return TrainingPool(max_workers=MAX_TRAININGS)
 
 
 def current_job() -> TrainingJob | None:
-    """This session's latest training job, if any."""
-    return training_pool().job(page_state().session_key)
+    """This workspace's latest training job, if any (started in this tab, an earlier page or another tab)."""
+    if not workspace.is_open():
+        return None
+    return training_pool().job(workspace.workspace().id)
 
 
 def kind_title(kind: str) -> str:
@@ -216,7 +228,10 @@ def _settings(active: bool) -> None:
             umap_weight=float(umap_weight),
         )
         train_config = TrainConfig(epochs=int(epochs), batch_size=int(batch_size), lr=float(lr), seed=int(seed))
-        training_pool().submit(page_state().session_key, dataset, model_config, train_config)
+        title = t("train.model_title", kind=kind_title(kind), time=time.strftime("%H:%M:%S"))
+        training_pool().submit(
+            workspace.workspace().id, dataset, model_config, train_config, keep=_keeper(title, dataset.name)
+        )
         st.rerun()  # redraw with the job active: the Train button disabled, the progress fragment polling
 
 
@@ -273,15 +288,38 @@ def codes_figure(snap: JobSnapshot, label_names: tuple[str, ...]) -> go.Figure:
     return figure
 
 
+def _keeper(title: str, dataset_name: str) -> Callable[[TrainedModel], StoredItem]:
+    """The job's keep callback: save the model in this workspace from the worker thread, page or no page."""
+    store, own = workspace.store(), workspace.workspace()
+
+    def keep(trained: TrainedModel) -> StoredItem:
+        return store.save_model(own, trained.to_bytes(), title, origin="session")
+
+    return keep
+
+
 def _collect(job: TrainingJob, snap: JobSnapshot) -> None:
-    """Put a finished job's model into this session's models (once) and select it."""
+    """Make a finished job's model the chosen one in this session (once): the one the job saved in the
+    workspace, or, when the workspace refused it, a model kept for this session only."""
     state = page_state()
     if job.id in state.collected or snap.model is None:
         return
     trained = snap.model
-    title = t("train.model_title", kind=kind_title(trained.model.kind), time=time.strftime("%H:%M:%S"))
-    add_session_model(title, trained.as_checkpoint(), select=True)
-    state.collected[job.id] = title
+    if isinstance(snap.saved, StoredItem):
+        refresh_from_workspace()
+        entry = next((e for e in selection().entries if e.id == stored_id(snap.saved.name)), None)
+        # Chosen once per job, not again in every later session (a reload must keep a choice made since).
+        if entry is not None and workspace.light().get("collected_job") != job.id:
+            select(entry)
+            workspace.set_light("collected_job", job.id)
+        state.collected[job.id] = snap.saved.title
+    elif trained.history.epochs == 0:  # stopped before its first epoch finished: nothing worth keeping
+        state.collected[job.id] = ""
+        return
+    else:  # the workspace refused it (quota, full disk): trying again says why, or succeeds if room was made
+        title = t("train.model_title", kind=kind_title(trained.model.kind), time=time.strftime("%H:%M:%S"))
+        add_session_model(title, trained.as_checkpoint(), select=True)
+        state.collected[job.id] = title
     state.checkpoints = {job.id: trained.to_bytes()}  # only the latest run's bytes are kept
 
 

@@ -113,6 +113,7 @@ def run_streamlit(
     env: Mapping[str, str] | None = None,
     args: Sequence[str] = (),
     timeout_s: float = SERVER_START_TIMEOUT_S,
+    port: int | None = None,
 ) -> Iterator[str]:
     """Run `streamlit run script` on a free 127.0.0.1 port; yield its URL once healthy; always stop it.
 
@@ -120,7 +121,7 @@ def run_streamlit(
     aelab); args are extra `streamlit run` options such as `--server.maxUploadSize=5`. Server output goes
     to log_path, whose tail is shown when the server does not come up.
     """
-    port = free_port()
+    port = port or free_port()  # a restart on the same port: the browser reconnects to the same URL
     url = f"http://127.0.0.1:{port}"
     command = [
         sys.executable, "-m", "streamlit", "run", str(script),
@@ -132,6 +133,8 @@ def run_streamlit(
         *args,
     ]  # fmt: skip
     full_env = {**os.environ, **(env or {})}
+    if "AELAB_DATA_DIR" not in (env or {}):  # every server its own workspace store, never the user's own
+        full_env["AELAB_DATA_DIR"] = tempfile.mkdtemp(prefix="aelab-data-", dir=log_path.parent)
     full_env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT), full_env.get("PYTHONPATH", "")) if p)
     log_path.parent.mkdir(parents=True, exist_ok=True)
     log_file = log_path.open("wb")

@@ -16,18 +16,30 @@ def page_script(module: str) -> None:
 
     import streamlit as st
 
-    from aelab.ui import sidebar
+    from aelab.ui import sidebar, state, train_page, workspace
 
     st.set_page_config(layout="wide", page_title="aelab")
+    with st.sidebar:
+        opened = workspace.sync()
+    state.refresh_from_workspace()
+    if opened:
+        state.restore_choices()
+    sidebar.open_share_link()
+    train_page.collect_finished_training()
     sidebar.render()
+    state.remember_choices()
     importlib.import_module(module).render()
 
 
-def run_app(**state: object) -> AppTest:
-    """app.py run once with ``state`` put into the session first; fails on any exception."""
-    app = AppTest.from_file(APP, default_timeout=60)
-    for key, value in state.items():
-        app.session_state[key] = value
-    app.run()
-    assert not app.exception, [e.value for e in app.exception]
+def with_cookie(app: AppTest, token: str) -> AppTest:
+    """Have ``app``'s session start as a browser whose workspace cookie holds ``token`` (call before its first
+    run: AppTest cannot send cookies, so the token is handed to the session the way a cookie would be)."""
+    from aelab.ui.workspace import SESSION_KEY, WorkspaceSession
+
+    app.session_state[SESSION_KEY] = WorkspaceSession(token=token or None)
     return app
+
+
+def workspace_id(app: AppTest) -> str:
+    """The id of ``app``'s workspace (the key of its training jobs); ``app`` has run at least once."""
+    return app.session_state["aelab.workspace"].workspace.id

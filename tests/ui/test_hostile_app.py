@@ -32,7 +32,7 @@ from aelab.train import TrainConfig
 from aelab.ui import cache
 from aelab.ui.sidebar import DATA_UPLOAD_KEY, DATASET_KEY, MODEL_KEY, UPLOAD_KEY
 
-from .apptest import page_script
+from .apptest import page_script, workspace_id
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -165,7 +165,7 @@ def test_learning_rate_10_ends_in_the_divergence_message_and_the_page_stays_usab
     pool: TrainingPool = training_pool()
     digits = load_dataset("digits")
     job = pool.submit(
-        at.session_state["aelab.train"].session_key,
+        workspace_id(at),
         digits,
         model_config_for(digits, "vae"),
         TrainConfig(epochs=3, lr=10.0, batch_size=32),
@@ -185,7 +185,7 @@ def test_stop_mid_training_leaves_a_usable_model_in_this_session() -> None:
     pool: TrainingPool = training_pool()
     digits = load_dataset("digits")
     job = pool.submit(
-        at.session_state["aelab.train"].session_key,
+        workspace_id(at),
         digits,
         model_config_for(digits, "ae"),
         TrainConfig(epochs=500, batch_size=16),

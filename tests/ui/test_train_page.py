@@ -12,7 +12,7 @@ from aelab.data import load_dataset
 from aelab.jobs import TrainingPool, model_config_for
 from aelab.train import TrainConfig
 
-from .apptest import page_script
+from .apptest import page_script, workspace_id
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -105,7 +105,7 @@ def test_a_diverging_run_shows_its_message_and_adds_no_model() -> None:
     pool: TrainingPool = training_pool()
     digits = load_dataset("digits")
     job = pool.submit(
-        at.session_state["aelab.train"].session_key,
+        workspace_id(at),
         digits,
         model_config_for(digits, "ae"),
         TrainConfig(epochs=2, lr=1e30),
