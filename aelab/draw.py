@@ -406,3 +406,57 @@ def land(codes: np.ndarray, dataset: Dataset, code: np.ndarray, plane_map: Plane
     guess, votes = vote(codes[dataset.train_idx], dataset.train_labels, code, dataset.n_classes)
     point = plane_map.to_plane(code[None])[0]
     return Landing(code, np.asarray(point, dtype=np.float64), index, distances, guess, votes)
+
+
+# --- keeping drawings in a workspace -------------------------------------------------------------------------
+
+SAVED_DRAWINGS_BYTES = 60_000  # the most recent drawings that fit in this much JSON are kept (the store takes 64 KB)
+
+
+def pack_drawings(drawings: list[tuple[int, str, np.ndarray]]) -> list[dict[str, object]]:
+    """Drawings ``(number, source, model input (C, H, W) in [0, 1])`` as small JSON for the workspace.
+
+    Each input is kept as bytes (steps of 1/255, the canvas's own precision) in base64; the most recent that
+    fit in ``SAVED_DRAWINGS_BYTES`` are kept, oldest first.
+    """
+    packed: list[dict[str, object]] = []
+    size = 0
+    for number, source, image in reversed(drawings):
+        pixels = np.clip(np.round(np.asarray(image, dtype=np.float64) * 255), 0, 255).astype(np.uint8)
+        entry: dict[str, object] = {
+            "number": int(number),
+            "source": str(source),
+            "shape": [int(s) for s in pixels.shape],
+            "pixels": base64.b64encode(pixels.tobytes()).decode("ascii"),
+        }
+        size += len(str(entry)) + 8
+        if size > SAVED_DRAWINGS_BYTES:
+            break
+        packed.append(entry)
+    return packed[::-1]
+
+
+def unpack_drawings(value: object, image_shape: tuple[int, int, int]) -> list[tuple[int, str, np.ndarray]]:
+    """Inverse of :func:`pack_drawings` for a dataset of ``image_shape`` (C, H, W).
+
+    Read back from disk, so checked like any input: an entry of another shape, a number out of range, an
+    unknown source or pixels that do not decode is dropped, never trusted.
+    """
+    drawings: list[tuple[int, str, np.ndarray]] = []
+    if not isinstance(value, list):
+        return drawings
+    for entry in value:
+        if not isinstance(entry, dict) or entry.get("shape") != list(image_shape):
+            continue
+        number, source = entry.get("number"), entry.get("source")
+        if type(number) is not int or not 1 <= number <= 1_000_000 or source not in ("canvas", "photo"):
+            continue
+        try:
+            raw = base64.b64decode(str(entry.get("pixels")), validate=True)
+        except (binascii.Error, ValueError):
+            continue
+        if len(raw) != math.prod(image_shape):
+            continue
+        image = np.frombuffer(raw, dtype=np.uint8).reshape(image_shape).astype(np.float32) / 255.0
+        drawings.append((number, source, image))
+    return drawings

@@ -239,3 +239,34 @@ def test_a_landing_votes_among_the_training_codes() -> None:
 def test_the_pen_suits_the_dataset() -> None:
     assert pen_width(MNIST_CONVENTION) == 28.4  # about 2.8 px of MNIST's 20-px box once scaled
     assert pen_width(Convention((8, 8), (8, 8), "box")) == 42.0
+
+
+def test_packed_drawings_come_back_at_the_canvas_precision_and_bad_entries_are_dropped() -> None:
+    from aelab.draw import SAVED_DRAWINGS_BYTES, pack_drawings, unpack_drawings
+
+    rng = np.random.default_rng(0)
+    drawings = [(i + 1, "canvas" if i % 2 else "photo", rng.random((1, 28, 28)).astype(np.float32)) for i in range(3)]
+    back = unpack_drawings(pack_drawings(drawings), (1, 28, 28))
+    assert [(n, s) for n, s, _ in back] == [(n, s) for n, s, _ in drawings]
+    for (_, _, before), (_, _, after) in zip(drawings, back, strict=True):
+        assert np.abs(after - before).max() <= 0.5 / 255 + 1e-7
+
+    # Only the most recent that fit are kept, oldest first.
+    many = [(i + 1, "canvas", np.zeros((1, 28, 28), np.float32)) for i in range(200)]
+    packed = pack_drawings(many)
+    assert len(str(packed)) <= SAVED_DRAWINGS_BYTES and packed[-1]["number"] == 200
+    assert [e["number"] for e in packed] == sorted(e["number"] for e in packed)
+
+    good = pack_drawings(drawings[:1])[0]
+    tampered = [
+        {**good, "shape": [1, 8, 8]},  # another dataset's size
+        {**good, "number": -1},
+        {**good, "number": True},
+        {**good, "source": "script"},
+        {**good, "pixels": "not base64!"},
+        {**good, "pixels": base64.b64encode(b"short").decode()},
+        "not a drawing",
+    ]
+    assert unpack_drawings(tampered, (1, 28, 28)) == []
+    assert unpack_drawings("not a list", (1, 28, 28)) == []
+    assert len(unpack_drawings([*tampered, good], (1, 28, 28))) == 1

@@ -27,10 +27,12 @@ from aelab.draw import (
     convention_for,
     image_from_data_url,
     land,
+    pack_drawings,
     pen_width,
     photo_steps,
     plane_projection,
     preprocess,
+    unpack_drawings,
 )
 from aelab.errors import AelabError
 from aelab.export import ASSETS, UnsupportedExport, decoder_spec, encode_floats, encoder_spec
@@ -38,7 +40,7 @@ from aelab.imaging import png_bytes
 from aelab.latent import PlaneMap, encode_images, fit_plane_map, plane_bounds
 from aelab.models import Autoencoder
 from aelab.plane import LABEL_COLORS
-from aelab.ui import cache
+from aelab.ui import cache, workspace
 from aelab.ui.i18n import register, t
 from aelab.ui.state import ModelEntry, require_model
 
@@ -134,7 +136,7 @@ class Drawing:
 
 @dataclass
 class DrawState:
-    """This session's drawings per dataset name (the workspace store will persist them), the number of the
+    """This session's drawings per dataset name (kept in the workspace too), the number of the
     latest, the last refusal, the marker epoch (bumped when the markers are cleared), and the photo last read."""
 
     drawings: dict[str, list[Drawing]] = field(default_factory=dict)
@@ -162,10 +164,31 @@ class DrawState:
         return 1 + max((d.number for d in self.drawings.get(dataset_name, [])), default=0)
 
 
-def draw_state() -> DrawState:
+def draw_state(dataset: Dataset) -> DrawState:
+    """This session's drawings, with ``dataset``'s brought back from the workspace the first time it is drawn on."""
     if STATE_KEY not in st.session_state:
         st.session_state[STATE_KEY] = DrawState()
-    return st.session_state[STATE_KEY]
+    state: DrawState = st.session_state[STATE_KEY]
+    if dataset.name not in state.drawings:
+        saved = unpack_drawings(workspace.light().get(_light_key(dataset.name)), dataset.image_shape)
+        state.drawings[dataset.name] = [Drawing(number, image, source) for number, source, image in saved]  # type: ignore[arg-type]
+    return state
+
+
+def _light_key(dataset_name: str) -> str:
+    return f"draw.{dataset_name}"[:100]
+
+
+def _remember(state: DrawState, dataset_name: str) -> None:
+    """Keep the dataset's drawings in the workspace, so that a reload or a restart finds them on the plane."""
+    drawings = state.drawings.get(dataset_name, [])
+    packed = pack_drawings([(d.number, d.source, d.input) for d in drawings])
+    workspace.set_light(_light_key(dataset_name), packed or None)
+
+
+def _clear(state: DrawState, dataset_name: str) -> None:
+    state.clear(dataset_name)
+    _remember(state, dataset_name)
 
 
 _JS = "\n".join((ASSETS / name).read_text(encoding="utf-8") for name in ("preprocess.js", "encoder.js", "decoder.js"))
@@ -262,6 +285,7 @@ def _receive(state: DrawState, dataset: Dataset, value: object) -> None:
         if not np.isfinite(browser_code).all():
             browser_code = None
     state.put(dataset.name, Drawing(number, image, "canvas", browser_code))
+    _remember(state, dataset.name)
 
 
 def _refusal(error: AelabError) -> str:
@@ -298,7 +322,7 @@ def _workbench(entry: ModelEntry, dataset: Dataset) -> None:
     codes = cache.codes(entry.id, entry.checkpoint, dataset.name)
     plane_map = _plane_map(entry.id, dataset.name, codes)
     payload = _payload(entry.id, dataset.name, model, codes, plane_map)
-    state = draw_state()
+    state = draw_state(dataset)
     if payload["encoder"] is None:
         st.info(t("draw.no_browser"))
     result = _component(
@@ -329,12 +353,12 @@ def _workbench(entry: ModelEntry, dataset: Dataset) -> None:
     if drawings:
         left, right = st.columns([3, 1])
         left.caption(t("draw.markers", count=len(drawings)))
-        right.button(t("draw.clear_markers"), key="aelab-draw-clear", on_click=state.clear, args=(dataset.name,))
+        right.button(t("draw.clear_markers"), key="aelab-draw-clear", on_click=_clear, args=(state, dataset.name))
 
 
 def _photo(dataset: Dataset) -> None:
     """Upload or camera: every step shown, and the result kept as a drawing like the canvas's."""
-    state = draw_state()
+    state = draw_state(dataset)
     with st.expander(t("draw.photo")):
         st.caption(t("draw.photo_help"))
         upload_col, camera_col = st.columns(2)
@@ -358,6 +382,7 @@ def _photo(dataset: Dataset) -> None:
         if state.photo_id != photo.file_id:  # a new photo joins the plane once, as the latest drawing
             state.photo_id = photo.file_id
             state.put(dataset.name, Drawing(state.next_number(dataset.name), steps.input, "photo"))
+            _remember(state, dataset.name)
             st.rerun()
 
 

@@ -45,7 +45,7 @@ from aelab.latent import (
     samples_from_prior,
 )
 from aelab.plane import SPRITE_LIMIT_BYTES, SliderSpec, slider_specs, sprite_sheet, typical_spacing
-from aelab.ui import cache
+from aelab.ui import cache, workspace
 from aelab.ui.i18n import register, t
 from aelab.ui.plane import latent_plane, parse_click, parse_code, point_outside
 from aelab.ui.state import ModelEntry, dataset_title, require_model
@@ -184,6 +184,7 @@ register(
 )
 
 STATE_KEY = "aelab.explore"
+POINT_LIGHT_KEY = "explore.point"  # the workspace's current point: {"model": entry id, "z": [d floats]}
 PLANE_KEY = "explore.plane"
 GRID_SIZE_KEY = "explore.grid_size"
 BACKGROUND_KEY = "explore.background"
@@ -241,11 +242,30 @@ def _default_ends(codes: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np
     return codes[first].copy(), codes[second].copy()
 
 
+def _saved_point(entry_id: str, codes: np.ndarray) -> np.ndarray | None:
+    """The point this workspace last chose on this model's plane, or None.
+
+    Read back from the store, so checked like anything sent by a browser: d finite numbers, clamped to the
+    sliders' ranges.
+    """
+    saved = workspace.light().get(POINT_LIGHT_KEY)
+    if not isinstance(saved, dict) or saved.get("model") != entry_id:
+        return None
+    z, _reason = parse_code({"z": saved.get("z")}, slider_specs(codes))
+    return z
+
+
+def _remember_point(state: ExploreState) -> None:
+    workspace.set_light(POINT_LIGHT_KEY, {"model": state.entry_id, "z": [float(v) for v in state.point]})
+
+
 def _state(entry: ModelEntry, codes: np.ndarray, labels: np.ndarray) -> ExploreState:
     state = st.session_state.get(STATE_KEY)
     if not isinstance(state, ExploreState) or state.entry_id != entry.id:
         a, b = _default_ends(codes, labels)
-        state = ExploreState(entry.id, codes[0].astype(np.float64).copy(), a, b)  # start on sample 0's code
+        saved = _saved_point(entry.id, codes)  # a reload or a new tab comes back to the same point
+        start = saved if saved is not None else codes[0].astype(np.float64).copy()  # else sample 0's code
+        state = ExploreState(entry.id, start, a, b)
         state.seen_click = _last_click()  # a click made on another model's plane is not a choice for this one
         st.session_state[STATE_KEY] = state
     return state
@@ -287,6 +307,7 @@ def _follow_click(state: ExploreState, plane_map: PlaneMap, specs: list[SliderSp
         state.refused = t("explore.refused", reason=reason)
     if z is not None:
         state.point = z
+        _remember_point(state)
 
 
 # --- pictures ----------------------------------------------------------------------------------------------

@@ -147,3 +147,27 @@ def test_a_tampered_message_cannot_grow_the_drawings_without_bound_or_inject_a_c
     assert at.session_state[STATE_KEY].drawings["mnist5k"][0].browser_code is None
     pen_up(at, 20_000, data_url(ONE), "t2")
     assert any("out of range" in w.value for w in at.warning)
+
+
+def test_drawings_are_kept_in_the_workspace_and_come_back_in_a_new_session() -> None:
+    from .apptest import with_cookie
+
+    first = open_draw()
+    token = first.session_state["aelab.workspace"].token
+    pen_up(first, 1, data_url(ONE), "w1")
+    pen_up(first, 2, data_url(ZERO), "w2")
+    kept = first.session_state[STATE_KEY].drawings["mnist5k"]
+
+    again = with_cookie(AppTest.from_function(page_script, args=("aelab.ui.draw_page",), default_timeout=120), token)
+    again.run()  # a reload, a new tab or a server restart
+    assert not again.exception, [e.value for e in again.exception]
+    back = again.session_state[STATE_KEY].drawings["mnist5k"]
+    assert [(d.number, d.source) for d in back] == [(1, "canvas"), (2, "canvas")]
+    for before, after in zip(kept, back, strict=True):
+        np.testing.assert_allclose(after.input, before.input, atol=0.5 / 255)  # kept at the canvas's 1/255 steps
+    assert "Drawings on the plane: 2" in [c.value for c in again.caption]  # and the page shows them
+
+    again.button(key="aelab-draw-clear").click().run()  # clearing the markers clears them in the workspace too
+    third = with_cookie(AppTest.from_function(page_script, args=("aelab.ui.draw_page",), default_timeout=120), token)
+    third.run()
+    assert third.session_state[STATE_KEY].drawings["mnist5k"] == []

@@ -98,3 +98,30 @@ def test_delete_my_workspace_forgets_everything(digits_checkpoint: bytes) -> Non
     assert not any(o.startswith("upload:") for o in first.selectbox(key=MODEL_KEY).options)
     again = new_session(token)
     assert token_of(again) != token
+
+
+def test_the_current_point_comes_back_and_a_tampered_saved_point_is_ignored() -> None:
+    from aelab.ui.explore import PLANE_KEY, POINT_LIGHT_KEY
+    from aelab.ui.workspace import store
+
+    first = new_session()
+    token = token_of(first)
+    entry_id = first.session_state["aelab.explore"].entry_id
+    d = first.session_state["aelab.explore"].point.shape[0]
+    chosen = [0.25 * (i + 1) for i in range(d)]
+    first.session_state[PLANE_KEY] = {"click": {"x": 0.0, "y": 0.0, "z": chosen, "n": 1, "gesture": "slider"}}
+    first.run()
+    assert np.allclose(first.session_state["aelab.explore"].point, chosen, atol=1e-6)
+
+    again = new_session(token)  # a reload: the plane opens on the point chosen before it
+    assert again.session_state["aelab.explore"].entry_id == entry_id
+    assert np.allclose(again.session_state["aelab.explore"].point, chosen, atol=1e-6)
+
+    # A value edited on disk is checked like a browser's: far outside, the wrong length or no list is no point.
+    workspace = store().open_workspace(token)[1]
+    for bad in ([1e30] * d, [0.0] * (d + 1), "not a code"):
+        store().set_light(workspace, POINT_LIGHT_KEY, {"model": entry_id, "z": bad})
+        tampered = new_session(token)
+        point = tampered.session_state["aelab.explore"].point
+        assert np.all(np.isfinite(point)) and point.shape == (d,)
+        assert not np.allclose(point, chosen, atol=1e-6)  # back on the default start, sample 0's code
