@@ -1,6 +1,6 @@
 /* The Draw page's component: a pointer-events canvas, and the drawing's path through the model, live.
  *
- * Loaded after preprocess.js, encoder.js and decoder.js (aelab/ui/draw_page.py concatenates the four), which
+ * Loaded after preprocess.js, decoder.js and encoder.js (aelab/ui/draw_page.py concatenates the four), which
  * set globalThis.AelabPreprocess, AelabEncoder and AelabDecoder. One component, mounted twice:
  *
  *   data.role === "canvas"   the heavy, stable payload (sent again only when the model or dataset changes):

@@ -217,5 +217,6 @@
     ctx.putImageData(canvas.__aelabImage, 0, 0);
   }
 
-  return { load, floats, toRGBA, draw };
+  // floats, size and linear are shared with encoder.js, which runs the same layers the other way round.
+  return { load, floats, size, linear, toRGBA, draw };
 });

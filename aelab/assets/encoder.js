@@ -10,8 +10,9 @@
  *               {op: "take", count} ] }                        the first `count` numbers (a VAE's μ)
  * where weight and bias are {dtype: "f4", bdata: base64 of float32 little-endian}.
  *
- * Like decoder.js: buffers allocated once at load, sums in doubles, activations stored as float32.
- * Works as a classic <script> (sets globalThis.AelabEncoder) and under node (`require("encoder.js")`),
+ * Like decoder.js, whose weight reader and linear layer it uses: buffers allocated once at load, sums in
+ * doubles, activations stored as float32. Works as a classic <script> after decoder.js (sets
+ * globalThis.AelabEncoder) and under node (`require("encoder.js")`, which requires decoder.js beside it),
  * which is how tests/test_draw_js.py checks it against PyTorch.
  */
 (function (root, factory) {
@@ -21,49 +22,14 @@
 })(typeof globalThis !== "undefined" ? globalThis : this, function () {
   "use strict";
 
-  const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-
-  function base64Bytes(text) {
-    if (typeof atob === "function") {
-      const bin = atob(text);
-      const bytes = new Uint8Array(bin.length);
-      for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-      return bytes;
-    }
-    return new Uint8Array(Buffer.from(text, "base64"));
-  }
-
-  function floats(encoded) {
-    if (!encoded || encoded.dtype !== "f4") throw new Error("expected float32 weights (dtype 'f4')");
-    const bytes = base64Bytes(encoded.bdata);
-    if (LITTLE_ENDIAN) return new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
-    const view = new DataView(bytes.buffer);
-    const out = new Float32Array(bytes.byteLength / 4);
-    for (let i = 0; i < out.length; i++) out[i] = view.getFloat32(4 * i, true);
-    return out;
-  }
-
-  const size = (shape) => shape.reduce((a, b) => a * b, 1);
+  // The weights' reader and the linear layer are decoder.js's: one reading of the export format. In a page
+  // decoder.js is loaded first (it sets globalThis.AelabDecoder); under node it is required beside this file.
+  const shared = globalThis.AelabDecoder || (typeof require === "function" ? require("./decoder.js") : null);
+  if (!shared) throw new Error("aelab encoder: load decoder.js before encoder.js");
+  const { floats, size, linear } = shared;
 
   function check(condition, message) {
     if (!condition) throw new Error("aelab encoder: " + message);
-  }
-
-  function linear(layer, shape) {
-    check(size(shape) === layer.in, `linear expects ${layer.in} inputs, got shape [${shape}]`);
-    const w = floats(layer.weight), b = floats(layer.bias), n = layer.in, m = layer.out;
-    check(w.length === n * m && b.length === m, "linear weight or bias has the wrong size");
-    return {
-      shape: [m],
-      run(x, y) {
-        for (let o = 0; o < m; o++) {
-          let s = b[o];
-          const row = o * n;
-          for (let i = 0; i < n; i++) s += w[row + i] * x[i];
-          y[o] = s;
-        }
-      },
-    };
   }
 
   function conv2d(layer, shape) {

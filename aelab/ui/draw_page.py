@@ -191,7 +191,8 @@ def _clear(state: DrawState, dataset_name: str) -> None:
     _remember(state, dataset_name)
 
 
-_JS = "\n".join((ASSETS / name).read_text(encoding="utf-8") for name in ("preprocess.js", "encoder.js", "decoder.js"))
+# encoder.js builds on decoder.js (its weight reader and linear layer), so decoder.js comes first.
+_JS = "\n".join((ASSETS / name).read_text(encoding="utf-8") for name in ("preprocess.js", "decoder.js", "encoder.js"))
 _JS += "\n" + (ASSETS / "canvas.js").read_text(encoding="utf-8")
 _component = st.components.v2.component(
     "aelab.draw_canvas", js=_JS, css=(ASSETS / "draw.css").read_text(encoding="utf-8")

@@ -284,7 +284,8 @@ def restore_choices() -> None:
     """Put the workspace's saved language, dataset and models back as the session's choice (call before the
     sidebar's widgets exist, in the run that opened the workspace)."""
     saved = workspace.light()
-    if saved.get("language") in LANGUAGES:
+    # A link that asks for a language (?lang=zh) is followed; the saved one is for a plain reload.
+    if saved.get("language") in LANGUAGES and st.query_params.get("lang") not in LANGUAGES:
         st.session_state[LANGUAGE_KEY] = saved["language"]
     state = selection()
     if isinstance(saved.get("model"), dict):

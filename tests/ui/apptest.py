@@ -43,3 +43,13 @@ def with_cookie(app: AppTest, token: str) -> AppTest:
 def workspace_id(app: AppTest) -> str:
     """The id of ``app``'s workspace (the key of its training jobs); ``app`` has run at least once."""
     return app.session_state["aelab.workspace"].workspace.id
+
+
+def run_app(**state: object) -> AppTest:
+    """app.py run once with ``state`` put into the session first; fails on any exception."""
+    app = AppTest.from_file(APP, default_timeout=60)
+    for key, value in state.items():
+        app.session_state[key] = value
+    app.run()
+    assert not app.exception, [e.value for e in app.exception]
+    return app
