@@ -28,7 +28,7 @@ import json
 import math
 import re
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 import plotly
@@ -39,7 +39,7 @@ from aelab.checkpoint import Checkpoint
 from aelab.data import Dataset
 from aelab.errors import AelabError, UnsupportedFile
 from aelab.latent import IdentityMap, LineMap, PlaneMap, ReducerMap, encode_images, fit_plane_map, plane_bounds
-from aelab.models import KIND_TITLES, Autoencoder, ConvDecoder, MLPDecoder
+from aelab.models import Autoencoder
 from aelab.plane import LABEL_COLORS, plane_css, plane_js, plane_payload, slider_specs, sprite_sheet  # noqa: F401
 
 SPEC_FORMAT = "aelab-decoder"
@@ -121,27 +121,22 @@ def _module_layers(module: nn.Module) -> list[dict[str, Any]]:
     raise UnsupportedExport(f"the browser decoder cannot run a {type(module).__name__} layer")
 
 
-def decoder_layers(decoder: nn.Module) -> list[dict[str, Any]]:
-    """The browser layer list of an aelab decoder (``MLPDecoder`` or ``ConvDecoder``), code to image."""
-    c, h, w = cast(tuple[int, int, int], decoder.image_shape)
-    if isinstance(decoder, MLPDecoder):
-        # The view to (C, H, W) keeps the flat order, so only the shape changes.
-        return [*_module_layers(decoder.net), {"op": "sigmoid"}, {"op": "reshape", "shape": [c, h, w]}]
-    if isinstance(decoder, ConvDecoder):
-        return [
-            *_module_layers(decoder.head),
-            {"op": "reshape", "shape": [decoder.channels0, decoder.fh, decoder.fw]},
-            *_module_layers(decoder.upsample),
-            {"op": "crop", "shape": [c, h, w]},
-            {"op": "sigmoid"},
-        ]
-    raise UnsupportedExport(f"the browser cannot run a {type(decoder).__name__}; images are decoded on the server")
+def decoder_layers(model: Autoencoder) -> list[dict[str, Any]]:
+    """The browser layer list of ``model``'s decoder, code to image, from the plan its kind gives
+    (:meth:`aelab.models.Autoencoder.decoder_plan`): modules converted, written-out operations kept."""
+    try:
+        plan = model.decoder_plan()
+    except AttributeError:  # a decoder that does not describe itself
+        raise UnsupportedExport(
+            f"the browser cannot run a {type(model.decoder).__name__}; images are decoded on the server"
+        ) from None
+    return [layer for step in plan for layer in (_module_layers(step) if isinstance(step, nn.Module) else [step])]
 
 
 def runs_in_browser(model: Autoencoder) -> bool:
     """Whether decoder.js can run ``model``'s decoder (the offline explorer needs it)."""
     try:
-        decoder_layers(model.decoder)
+        decoder_layers(model)
     except UnsupportedExport:
         return False
     return True
@@ -176,7 +171,7 @@ def decoder_spec(model: Autoencoder, plane_map: PlaneMap | None = None) -> dict[
     for a decoder the browser cannot run, or a plane map with no affine inverse (UMAP).
     """
     config = model.config
-    layers = decoder_layers(model.decoder)
+    layers = decoder_layers(model)
     affine = None
     if plane_map is not None:
         affine = plane_map_affine(plane_map, config.latent_dim)
@@ -297,7 +292,7 @@ def explorer_data(checkpoint: Checkpoint, dataset: Dataset, *, grid: int = EXPLO
         "texts": EXPLORER_TEXTS,
         "start": plane_map.to_plane(codes[:1])[0].tolist(),  # the first sample's code, as in the app
         "grid": int(grid),
-        "model": KIND_TITLES.get(model.kind, model.kind),
+        "model": model.title,
         "kind": model.kind,
         "dataset": dataset.title or dataset.name,
         "latent_dim": int(codes.shape[1]),
@@ -383,14 +378,14 @@ def encoder_spec(model: Autoencoder) -> dict[str, Any]:
     head gives μ and log σ² side by side; a ``take`` layer keeps the first d numbers, μ, which is what
     ``encode`` returns. Raises UnsupportedExport for a layer encoder.js does not know.
     """
-    from aelab.models import VariationalAutoencoder
-
     config = model.config
-    layers = _encoder_module_layers(model.encoder)
+    plan = model.encoder_plan()
+    layers = [
+        layer for step in plan for layer in (_encoder_module_layers(step) if isinstance(step, nn.Module) else [step])
+    ]
     widths = [layer["out"] for layer in layers if layer["op"] == "linear"]
-    if isinstance(model, VariationalAutoencoder):
-        layers.append({"op": "take", "count": config.latent_dim})
-    elif not widths or widths[-1] != config.latent_dim:
+    takes = [layer["count"] for layer in layers if layer["op"] == "take"]
+    if (takes[-1] if takes else widths[-1] if widths else None) != config.latent_dim:
         raise UnsupportedExport(f"the encoder does not end in {config.latent_dim} numbers")
     body = {"latent_dim": config.latent_dim, "image_shape": list(config.image_shape), "layers": layers}
     digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:16]

@@ -247,39 +247,6 @@ def lower_thread_priority(niceness: int) -> bool:
     return True
 
 
-# Pixel count up to which a dataset counts as "small" (digits' 8×8) and gets the narrower recipe layers.
-SMALL_IMAGE_PIXELS = 16 * 16
-
-
-def model_config_for(
-    dataset: Dataset,
-    kind: str,
-    latent_dim: int = 2,
-    beta: float = 1.0,
-    noise: float = 0.3,
-    seed: int = 0,
-    umap_weight: float = ModelConfig.umap_weight,
-) -> ModelConfig:
-    """A model config for training ``kind`` on ``dataset`` from the page's few choices.
-
-    Layer widths follow the shipped recipes (:data:`aelab.recipes.PRETRAINED`): (128, 64) / (16, 32) for
-    small images such as digits' 8×8, (512, 256) / (32, 64) for MNIST-sized ones.
-    """
-    small = dataset.image_shape[1] * dataset.image_shape[2] <= SMALL_IMAGE_PIXELS
-    hidden, channels = ((128, 64), (16, 32)) if small else ((512, 256), (32, 64))
-    return ModelConfig(
-        kind=kind,
-        image_shape=dataset.image_shape,
-        latent_dim=latent_dim,
-        hidden=hidden,
-        channels=channels,
-        beta=beta,
-        noise=noise,
-        seed=seed,
-        umap_weight=umap_weight,
-    )
-
-
 def default_torch_threads(max_workers: int, cores: int | None = None) -> int:
     """Intra-op threads that let ``max_workers`` trainings share the machine's cores: cores // workers."""
     cores = cores or os.cpu_count() or 1

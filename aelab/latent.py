@@ -246,7 +246,7 @@ class MixtureSampler:
 
 def samples_from_prior(model: Autoencoder) -> bool:
     """True when the model has a prior to sample (VAE); otherwise sampling needs its training codes."""
-    return model.kind == "vae"
+    return model.has_prior
 
 
 def sampler_for(model: Autoencoder, train_codes: np.ndarray | None = None) -> PriorSampler | MixtureSampler:

@@ -29,7 +29,7 @@ from aelab.export import (
     spec_decode,
 )
 from aelab.latent import IdentityMap, LineMap, ReducerMap, decode_codes, fit_plane_map
-from aelab.models import KINDS, ModelConfig, build_model
+from aelab.models import ModelConfig, build_model, kinds
 from aelab.plane import PLANE_JS, decode_array
 from aelab.recipes import TrainedModel, pretrained_paths
 
@@ -77,7 +77,7 @@ def tiny_model(kind: str, side: int, channels: int = 1, latent_dim: int = 2):
 
 @needs_node
 @pytest.mark.parametrize("side", [8, 28])
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", kinds())
 def test_javascript_decoder_matches_pytorch(kind: str, side: int, tmp_path) -> None:
     model = tiny_model(kind, side)
     spec = json.loads(json.dumps(decoder_spec(model)))  # what the browser receives
@@ -143,7 +143,7 @@ def test_javascript_decoder_refuses_a_spec_that_does_not_add_up(tmp_path) -> Non
 # --- the spec itself -----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", kinds())
 def test_spec_layers_reproduce_the_decoder(kind: str) -> None:
     model = tiny_model(kind, 28)
     spec = decoder_spec(model)

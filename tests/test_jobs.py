@@ -15,7 +15,6 @@ from aelab.jobs import (
     TrainingJob,
     TrainingPool,
     default_torch_threads,
-    model_config_for,
 )
 from aelab.latent import encode_images
 from aelab.models import ModelConfig
@@ -171,13 +170,6 @@ def test_torch_threads_are_shared_out_and_never_raised() -> None:
     before = torch.get_num_threads()
     TrainingPool(max_workers=1, torch_threads=before + 4)
     assert torch.get_num_threads() == before
-
-
-def test_model_config_for_follows_the_recipes(tiny, tiny28) -> None:
-    small = model_config_for(tiny, "vae", latent_dim=3, beta=2.0, seed=4)
-    assert (small.kind, small.latent_dim, small.beta, small.seed) == ("vae", 3, 2.0, 4)
-    assert small.image_shape == tiny.image_shape and small.hidden == (128, 64)
-    assert model_config_for(tiny28, "conv").hidden == (512, 256)
 
 
 def test_the_keep_callback_saves_the_model_before_the_job_reads_finished(tiny, tmp_path) -> None:

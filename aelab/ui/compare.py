@@ -21,6 +21,7 @@ from aelab.baselines import Metrics, evaluate_embedding, evaluate_model
 from aelab.checkpoint import Checkpoint
 from aelab.imaging import png_bytes
 from aelab.latent import decode_point, plane_bounds
+from aelab.models import UMAPAutoencoder
 from aelab.ui import cache
 from aelab.ui.i18n import register, t
 from aelab.ui.plane import latent_plane
@@ -130,7 +131,12 @@ def structured_entry(dataset_name: str, chosen: ModelEntry) -> ModelEntry | None
     """The shipped UMAP-structured autoencoder for a dataset, shown beside the chosen model; None when no such
     file ships (or passes its check) or when it is the chosen model already."""
     return next(
-        (e for e in pretrained_entries(dataset_name) if e.checkpoint.kind == "umap-ae" and e.id != chosen.id), None
+        (
+            e
+            for e in pretrained_entries(dataset_name)
+            if isinstance(e.checkpoint.model, UMAPAutoencoder) and e.id != chosen.id
+        ),
+        None,
     )
 
 

@@ -19,11 +19,10 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from aelab.baselines import Metrics
-from aelab.jobs import DONE, FAILED, QUEUED, JobSnapshot, TrainingJob, TrainingPool, model_config_for
-from aelab.models import KIND_TITLES, KINDS, ModelConfig
-from aelab.recipes import TrainedModel
+from aelab.jobs import DONE, FAILED, QUEUED, JobSnapshot, TrainingJob, TrainingPool
+from aelab.models import Setting, kinds, model_class
+from aelab.recipes import TrainedModel, model_config_for, train_config_for
 from aelab.store import StoredItem
-from aelab.train import TrainConfig
 from aelab.ui import cache, workspace
 from aelab.ui.compare import embedding_metrics, metrics_table
 from aelab.ui.i18n import register, t
@@ -128,11 +127,7 @@ register(
 STATE_KEY = "aelab.train"
 LEARNING_RATES = (1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1)
 BATCH_SIZES = (16, 32, 64, 128, 256)
-UMAP_WEIGHTS = (0.0, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0)
 POLL_S = 0.5
-# Defaults that give a clear plane in seconds on a CPU: digits' 8×8 images, and MNIST-sized ones.
-SMALL_DEFAULTS = {"epochs": 60, "lr": 3e-3, "batch_size": 32}
-LARGE_DEFAULTS = {"epochs": 15, "lr": 1e-3, "batch_size": 128}
 # Trainings that may run at once on one server; the rest queue. Each gets cores // this many torch threads.
 MAX_TRAININGS = int(os.environ.get("AELAB_MAX_TRAININGS", "2"))
 
@@ -166,9 +161,28 @@ def current_job() -> TrainingJob | None:
 
 def kind_title(kind: str) -> str:
     """A model kind's name in the session's language (the library's English title for a kind with no string)."""
-    key = f"kind.{kind}"
-    title = t(key)
-    return KIND_TITLES.get(kind, kind) if title == key else title
+    return _translated(f"kind.{kind}", model_class(kind).title)
+
+
+def _translated(key: str, english: str) -> str:
+    """``t(key)``, or the library's English words for a key with no strings (e.g. a newly registered kind)."""
+    text = t(key)
+    return english if text == key else text
+
+
+def _setting_widget(setting: Setting) -> float:
+    """The Train page's control for one of the chosen kind's settings (its range and default from models.py)."""
+    label = _translated(f"train.{setting.name}", setting.title)
+    help_text = _translated(f"train.{setting.name}_help", setting.help) or None
+    key = f"train.{setting.name}"
+    if setting.choices:
+        return st.select_slider(
+            label, setting.choices, setting.default, format_func="{:g}".format, key=key, help=help_text
+        )
+    if setting.integer:
+        low, high, step, default = int(setting.low), int(setting.high), int(setting.step), int(setting.default)
+        return st.slider(label, low, high, default, step, key=key, help=help_text)
+    return st.slider(label, setting.low, setting.high, setting.default, setting.step, key=key, help=help_text)
 
 
 # --- settings ---------------------------------------------------------------------------------------------
@@ -187,47 +201,25 @@ def _settings(active: bool) -> None:
         format_func=labels.__getitem__,
         key="train.dataset",
     )
-    kind = st.selectbox(t("train.kind"), KINDS, format_func=kind_title, key="train.kind")
+    kind = st.selectbox(t("train.kind"), kinds(), format_func=kind_title, key="train.kind")
     latent_dim = st.number_input(
         t("train.latent_dim"), 1, 16, 2, key="train.latent_dim", help=t("train.latent_dim_help")
     )
-    defaults = SMALL_DEFAULTS if name == "digits" else LARGE_DEFAULTS
+    dataset = cache.dataset(name)
+    defaults = train_config_for(dataset)
     # Keys per dataset: each dataset keeps its own sensible defaults and the user's changes to them.
-    epochs = st.number_input(t("train.epochs"), 1, 500, defaults["epochs"], key=f"train.epochs.{name}")
-    lr = st.select_slider(
-        t("train.lr"), LEARNING_RATES, defaults["lr"], format_func="{:g}".format, key=f"train.lr.{name}"
-    )
+    epochs = st.number_input(t("train.epochs"), 1, 500, defaults.epochs, key=f"train.epochs.{name}")
+    lr = st.select_slider(t("train.lr"), LEARNING_RATES, defaults.lr, format_func="{:g}".format, key=f"train.lr.{name}")
     batch_size = st.select_slider(
-        t("train.batch_size"), BATCH_SIZES, defaults["batch_size"], key=f"train.batch_size.{name}"
+        t("train.batch_size"), BATCH_SIZES, defaults.batch_size, key=f"train.batch_size.{name}"
     )
-    beta = noise = None
-    umap_weight = ModelConfig.umap_weight
-    if kind == "umap-ae":
-        umap_weight = st.select_slider(
-            t("train.umap_weight"),
-            UMAP_WEIGHTS,
-            ModelConfig.umap_weight,
-            format_func="{:g}".format,
-            key="train.umap_weight",
-            help=t("train.umap_weight_help"),
-        )
-    if kind == "vae":
-        beta = st.slider(t("train.beta"), 0.0, 4.0, 1.0, 0.1, key="train.beta", help=t("train.beta_help"))
-    if kind == "dae":
-        noise = st.slider(t("train.noise"), 0.0, 1.0, 0.3, 0.05, key="train.noise")
+    settings = {s.name: _setting_widget(s) for s in model_class(kind).settings if s.on_page}
     seed = st.number_input(t("train.seed"), 0, 1_000_000, 0, key="train.seed")
     if st.button(t("train.start"), type="primary", disabled=active, key="train.start", icon=":material/play_arrow:"):
-        dataset = cache.dataset(name)
-        model_config = model_config_for(
-            dataset,
-            kind,
-            int(latent_dim),
-            beta=1.0 if beta is None else beta,
-            noise=0.3 if noise is None else noise,
-            seed=int(seed),
-            umap_weight=float(umap_weight),
+        model_config = model_config_for(dataset, kind, latent_dim=int(latent_dim), seed=int(seed), **settings)
+        train_config = train_config_for(
+            dataset, epochs=int(epochs), batch_size=int(batch_size), lr=float(lr), seed=int(seed)
         )
-        train_config = TrainConfig(epochs=int(epochs), batch_size=int(batch_size), lr=float(lr), seed=int(seed))
         title = t("train.model_title", kind=kind_title(kind), time=time.strftime("%H:%M:%S"))
         training_pool().submit(
             workspace.workspace().id, dataset, model_config, train_config, keep=_keeper(title, dataset.name)
@@ -402,7 +394,7 @@ def _job_view() -> None:
             icon=":material/hourglass_top:",
         )
     elif snap.active:
-        starting = "train.starting_umap" if snap.model_config.kind == "umap-ae" else "train.starting"
+        starting = "train.starting_umap" if model_class(snap.model_config.kind).slow_prepare else "train.starting"
         text = (
             t("train.progress", epoch=snap.epoch, epochs=snap.epochs, elapsed=snap.elapsed, left=snap.seconds_left)
             if snap.seconds_left is not None

@@ -8,8 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from aelab.data import load_dataset
-from aelab.jobs import model_config_for
-from aelab.recipes import train_model
+from aelab.recipes import model_config_for, train_model
 from aelab.train import TrainConfig
 from aelab.ui.state import ModelEntry, Selection
 

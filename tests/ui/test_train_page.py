@@ -9,7 +9,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from aelab.data import load_dataset
-from aelab.jobs import TrainingPool, model_config_for
+from aelab.jobs import TrainingPool
+from aelab.recipes import model_config_for
 from aelab.train import TrainConfig
 
 from .apptest import page_script, workspace_id
