@@ -231,7 +231,7 @@ def cmd_train(args: argparse.Namespace) -> None:
     train_config = train_config_for(dataset, **training)
     train_config.validate()
     trained = _train_on(dataset, model_config, train_config, f"{args.dataset}-{args.model}")
-    path = trained.save(args.out)
+    path = trained.checkpoint.save(args.out)
     m = trained.metrics
     print(
         f"saved {path}  test MSE {m.test_mse:.4f}  5-NN accuracy {m.knn_accuracy:.3f}  ({trained.history.seconds:.1f} s)"
@@ -253,16 +253,12 @@ def _table(rows: list[list[str]], header: list[str]) -> str:
 
 def cmd_eval(args: argparse.Namespace) -> None:
     from aelab.baselines import evaluate_embedding, evaluate_model, fit_pca
+    from aelab.checkpoint import check_fits
     from aelab.data import load_dataset
-    from aelab.errors import UnsupportedFile
 
     checkpoint = _checkpoint(args.checkpoint)
     dataset = load_dataset(args.dataset or checkpoint.dataset)
-    if dataset.image_shape != tuple(checkpoint.header["image_shape"]):
-        raise UnsupportedFile(
-            f"the model takes images shaped {tuple(checkpoint.header['image_shape'])}, "
-            f"but {dataset.name} has {dataset.image_shape}"
-        )
+    check_fits(checkpoint, dataset)
     rows = []
     for metrics in (
         evaluate_model(checkpoint.model, dataset, name=f"{checkpoint.kind} ({Path(args.checkpoint).name})"),
@@ -318,11 +314,11 @@ def cmd_pretrain(args: argparse.Namespace) -> None:
     rows = []
     for recipe in recipes:
         target = out_dir / recipe.path.name
-        before = load_checkpoint(target).header["weights_sha256"] if target.is_file() else None
+        before = load_checkpoint(target).header.weights_sha256 if target.is_file() else None
         dataset = _load(recipe.dataset)
         trained = _train_on(dataset, recipe.model, recipe.train, recipe.name)
-        trained.save(target)
-        after = load_checkpoint(target).header["weights_sha256"]
+        trained.checkpoint.save(target)
+        after = load_checkpoint(target).header.weights_sha256
         same = "new" if before is None else ("same weights" if before == after else "weights changed")
         m = trained.metrics
         rows.append(
@@ -346,7 +342,7 @@ def cmd_pretrain(args: argparse.Namespace) -> None:
 def cmd_info(args: argparse.Namespace) -> None:
     import json
 
-    print(json.dumps(_checkpoint(args.checkpoint).header, indent=2, ensure_ascii=False))
+    print(json.dumps(_checkpoint(args.checkpoint).header.to_json(), indent=2, ensure_ascii=False))
 
 
 def _port_in_use(host: str, port: int) -> bool:

@@ -35,9 +35,9 @@ import plotly
 import torch
 from torch import nn
 
-from aelab.checkpoint import Checkpoint
+from aelab.checkpoint import Checkpoint, check_fits
 from aelab.data import Dataset
-from aelab.errors import AelabError, UnsupportedFile
+from aelab.errors import AelabError
 from aelab.latent import IdentityMap, LineMap, PlaneMap, ReducerMap, encode_images, fit_plane_map, plane_bounds
 from aelab.models import Autoencoder
 from aelab.plane import LABEL_COLORS, plane_css, plane_js, plane_payload, slider_specs, sprite_sheet  # noqa: F401
@@ -262,11 +262,8 @@ def explorer_data(checkpoint: Checkpoint, dataset: Dataset, *, grid: int = EXPLO
     codes, or a line for d = 1). Raises UnsupportedFile when the dataset's images do not fit the model,
     UnsupportedExport when its decoder cannot run in a browser.
     """
+    check_fits(checkpoint, dataset)
     model = checkpoint.model
-    if dataset.image_shape != tuple(model.config.image_shape):
-        raise UnsupportedFile(
-            f"the model takes images shaped {tuple(model.config.image_shape)}, but {dataset.name} has {dataset.image_shape}"
-        )
     codes = encode_images(model, dataset.images)
     plane_map = fit_plane_map(codes, "pca")
     spec = decoder_spec(model, plane_map)

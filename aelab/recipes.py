@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from aelab.baselines import Metrics, evaluate_model, mean_image_mse
-from aelab.checkpoint import Checkpoint, checkpoint_bytes, load_checkpoint, make_header, save_checkpoint
+from aelab.checkpoint import Checkpoint, load_checkpoint
 from aelab.data import Dataset
 from aelab.errors import BadCheckpoint
 from aelab.latent import encode_images, plane_bounds
@@ -68,12 +68,15 @@ class TrainedModel:
         """False when the model reconstructs no better than the average image: it learned nothing."""
         return not self.metrics.test_mse >= LEARNED_FRACTION * self.mean_image_mse
 
-    def header_fields(self) -> dict:
-        return {
-            "dataset": self.dataset,
-            "label_names": list(self.label_names),
-            "latent_bounds": self.latent_bounds,
-            "training": {
+    @property
+    def checkpoint(self) -> Checkpoint:
+        """The model as a checkpoint (save it with ``.save(path)``, or ``.to_bytes()`` for a download)."""
+        return Checkpoint.of(
+            self.model,
+            dataset=self.dataset,
+            label_names=self.label_names,
+            latent_bounds=self.latent_bounds,
+            training={
                 "epochs": self.history.epochs,
                 "stopped_early": self.history.stopped,
                 "seconds": round(self.history.seconds, 2),
@@ -82,18 +85,8 @@ class TrainedModel:
                 "final_train_loss": self.history.train[-1] if self.history.train else {},
                 "final_test_loss": self.history.test[-1] if self.history.test else {},
             },
-            "metrics": {"test_mse": self.metrics.test_mse, "knn_accuracy": self.metrics.knn_accuracy},
-        }
-
-    def save(self, path: str | Path) -> Path:
-        return save_checkpoint(path, self.model, **self.header_fields())
-
-    def to_bytes(self) -> bytes:
-        return checkpoint_bytes(self.model, **self.header_fields())
-
-    def as_checkpoint(self) -> Checkpoint:
-        """The in-memory equivalent of saving and loading this model (no file involved)."""
-        return Checkpoint(self.model, make_header(self.model, **self.header_fields()))
+            metrics={"test_mse": self.metrics.test_mse, "knn_accuracy": self.metrics.knn_accuracy},
+        )
 
 
 def train_model(

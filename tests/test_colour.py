@@ -31,8 +31,8 @@ def test_every_kind_trains_and_decodes_rgb(rgb, kind: str) -> None:
     codes = encode_images(trained.model, rgb.images)
     grid = decode_grid(trained.model, plane_bounds(codes), 4)
     assert codes.shape == (len(rgb), 2) and grid.shape == (4, 4, 3, 8, 8)
-    again = load_checkpoint(trained.to_bytes())  # an RGB checkpoint round-trips
-    assert tuple(again.header["image_shape"]) == (3, 8, 8)
+    again = load_checkpoint(trained.checkpoint.to_bytes())  # an RGB checkpoint round-trips
+    assert tuple(again.header.image_shape) == (3, 8, 8)
 
 
 def test_rgb_pictures_are_rgb_pngs(rgb) -> None:

@@ -16,7 +16,7 @@ from typing import Literal
 
 import streamlit as st
 
-from aelab.checkpoint import Checkpoint, checkpoint_bytes
+from aelab.checkpoint import Checkpoint
 from aelab.data import SOURCES, Dataset, dataset_names
 from aelab.errors import AelabError
 from aelab.recipes import PRETRAINED
@@ -210,7 +210,7 @@ def add_session_model(
     if source not in ("session", "upload"):
         raise ValueError(f"source must be 'session' or 'upload'; got {source!r}")
     try:
-        item = workspace.store().save_model(workspace.workspace(), _checkpoint_data(checkpoint), title, source)
+        item = workspace.store().save_model(workspace.workspace(), checkpoint.to_bytes(), title, source)
     except AelabError as error:
         workspace.session().problems.append(t("state.not_saved", title=title, message=error))
         entry = ModelEntry(f"{source}:{uuid.uuid4().hex}", title, source, checkpoint)
@@ -241,18 +241,6 @@ def stored_name(entry: ModelEntry) -> str | None:
     """The stored item behind a picker entry, or None for a shipped model or one kept for this session only."""
     name = entry.id.partition(":")[2]
     return name if entry.source != "pretrained" and "-" in name else None  # session-only ids are bare hex
-
-
-def _checkpoint_data(checkpoint: Checkpoint) -> bytes:
-    header = checkpoint.header
-    return checkpoint_bytes(
-        checkpoint.model,
-        dataset=header["dataset"],
-        label_names=header["label_names"],
-        latent_bounds=checkpoint.latent_bounds,
-        training=header["training"],
-        metrics=header["metrics"],
-    )
 
 
 def refresh_from_workspace() -> None:

@@ -285,7 +285,7 @@ def _keeper(title: str, dataset_name: str) -> Callable[[TrainedModel], StoredIte
     store, own = workspace.store(), workspace.workspace()
 
     def keep(trained: TrainedModel) -> StoredItem:
-        return store.save_model(own, trained.to_bytes(), title, origin="session")
+        return store.save_model(own, trained.checkpoint.to_bytes(), title, origin="session")
 
     return keep
 
@@ -310,9 +310,9 @@ def _collect(job: TrainingJob, snap: JobSnapshot) -> None:
         return
     else:  # the workspace refused it (quota, full disk): trying again says why, or succeeds if room was made
         title = t("train.model_title", kind=kind_title(trained.model.kind), time=time.strftime("%H:%M:%S"))
-        add_session_model(title, trained.as_checkpoint(), select=True)
+        add_session_model(title, trained.checkpoint, select=True)
         state.collected[job.id] = title
-    state.checkpoints = {job.id: trained.to_bytes()}  # only the latest run's bytes are kept
+    state.checkpoints = {job.id: trained.checkpoint.to_bytes()}  # only the latest run's bytes are kept
 
 
 def collect_finished_training() -> None:

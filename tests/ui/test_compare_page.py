@@ -22,7 +22,7 @@ def digits_entry() -> ModelEntry:
     """A quickly trained digits autoencoder, as a model of the session (digits may ship none)."""
     digits = load_dataset("digits")
     trained = train_model(digits, model_config_for(digits, "ae"), TrainConfig(epochs=5, batch_size=64, lr=3e-3))
-    return ModelEntry("session:compare-test", "test autoencoder", "session", trained.as_checkpoint())
+    return ModelEntry("session:compare-test", "test autoencoder", "session", trained.checkpoint)
 
 
 def open_compare(entry: ModelEntry, language: str = "en") -> AppTest:

@@ -240,7 +240,7 @@ def three_d_entry() -> ModelEntry:
         ModelConfig(kind="ae", latent_dim=3, hidden=(32,), seed=0),
         TrainConfig(epochs=3, batch_size=128, lr=3e-3),
     )
-    return ModelEntry("session:test-three-d", "three-d", "session", trained.as_checkpoint())
+    return ModelEntry("session:test-three-d", "three-d", "session", trained.checkpoint)
 
 
 def test_a_three_dimensional_model_gets_a_projection_and_three_sliders(three_d_entry: ModelEntry) -> None:

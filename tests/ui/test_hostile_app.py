@@ -52,7 +52,7 @@ def digits_checkpoint() -> bytes:
     trained = train_model(
         load_dataset("digits"), ModelConfig(kind="ae", hidden=(16,), seed=2), TrainConfig(epochs=1, batch_size=256)
     )
-    return trained.to_bytes()
+    return trained.checkpoint.to_bytes()
 
 
 def test_every_hostile_upload_shows_one_error_and_keeps_the_uploaded_model(
