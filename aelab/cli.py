@@ -81,7 +81,44 @@ def _parser() -> argparse.ArgumentParser:
 
     _add_data_commands(commands)
     _add_export_command(commands)
+    _add_animate_command(commands)
     return parser
+
+
+def _code(text: str) -> list[float]:
+    """A code on the command line: numbers separated by commas, e.g. "-1.5,2"."""
+    try:
+        return [float(part) for part in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected numbers separated by commas, e.g. -1.5,2; got {text!r}") from None
+
+
+def _add_animate_command(commands) -> None:
+    """``aelab animate CHECKPOINT --from x,y --to x,y --out walk.gif``: a walk across the plane as a GIF."""
+    animate = commands.add_parser("animate", help="write a walk between two codes as an animated GIF")
+    animate.add_argument("checkpoint", help=CHECKPOINT_HELP)
+    animate.add_argument(
+        "--from",
+        dest="start",
+        type=_code,
+        required=True,
+        help="the first code, e.g. --from=-2,0 (with = when it starts with a minus)",
+    )
+    animate.add_argument("--to", dest="end", type=_code, required=True, help="the last code, e.g. 2,1.5")
+    animate.add_argument("--steps", type=_positive_int, default=24, help="images along the way")
+    animate.add_argument("--scale", type=_positive_int, default=8, help="pixels per image pixel")
+    animate.add_argument("--fps", type=float, default=12.0, help="frames per second")
+    animate.add_argument("--out", type=Path, required=True, help="the .gif file to write")
+
+
+def cmd_animate(args: argparse.Namespace) -> None:
+    from aelab.animate import walk_gif
+
+    checkpoint = _checkpoint(args.checkpoint)
+    data = walk_gif(checkpoint.model, args.start, args.end, steps=args.steps, scale=args.scale, fps=args.fps)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_bytes(data)
+    print(f"wrote a walk of {args.steps} images, there and back, to {args.out} ({len(data) / 1024:.0f} kB)")
 
 
 def _add_kind_settings(train: argparse.ArgumentParser) -> None:
@@ -399,6 +436,7 @@ COMMANDS = {
 }
 COMMANDS["data"] = cmd_data
 COMMANDS["export-html"] = cmd_export_html
+COMMANDS["animate"] = cmd_animate
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -15,9 +15,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
+import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
+from aelab.animate import replay_gif
 from aelab.baselines import Metrics
 from aelab.jobs import DONE, FAILED, QUEUED, JobSnapshot, TrainingJob, TrainingPool
 from aelab.models import Setting, kinds, model_class
@@ -69,6 +71,12 @@ register(
             "harder. The shipped models use 10 (the term is about 20 times larger than the MSE).",
             "0 即普通自编码器；越大，邻居图中的近邻被拉得越紧、其余的被推得越开。预训练模型用 10（该项约为 MSE 的 20 倍）。",
         ),
+        "train.replay": ("Replay the training", "回放训练过程"),
+        "train.replay_help": (
+            "The test codes after every epoch: press ▶ to watch the clusters form, or drag the epoch slider.",
+            "每一轮之后的测试集编码：按 ▶ 观看聚类形成，或拖动轮次滑块。",
+        ),
+        "train.replay_gif": ("Download the replay as a GIF", "将回放下载为 GIF"),
         "train.seed": ("Seed", "随机种子"),
         "train.start": ("Train", "训练"),
         "train.stop": ("Stop", "停止"),
@@ -379,6 +387,79 @@ def _results(job: TrainingJob, snap: JobSnapshot) -> None:
         )
 
 
+REPLAY_FRAMES = 60  # epochs drawn in the page's replay at most (evenly chosen); the GIF takes up to 120
+
+
+def replay_figure(snap: JobSnapshot, label_names: tuple[str, ...]) -> go.Figure:
+    """The kept test codes of every epoch as one Plotly animation (▶ and an epoch slider, played in the
+    browser) on axes fixed across the epochs, one trace per class in the plane's colours."""
+    n = len(snap.replay)
+    chosen = sorted({round(i) for i in np.linspace(0, n - 1, min(n, REPLAY_FRAMES))})
+    labels = snap.replay_labels if snap.replay_labels is not None else snap.labels
+    colors = label_colors(len(label_names))
+    everything = np.concatenate([snap.replay[i] for i in chosen])
+    low, high = everything.min(0), everything.max(0)
+    pad = 0.05 * np.maximum(high - low, 1e-6)
+
+    def traces(codes: np.ndarray) -> list[go.Scattergl]:
+        y = codes[:, 1] if codes.shape[1] > 1 else 0 * codes[:, 0]
+        return [
+            go.Scattergl(
+                x=codes[labels == k, 0],
+                y=y[labels == k],
+                mode="markers",
+                name=str(name),
+                marker=dict(color=colors[k], size=5, opacity=0.8),
+            )
+            for k, name in enumerate(label_names)
+        ]
+
+    frames = [go.Frame(data=traces(snap.replay[i]), name=str(i + 1)) for i in chosen]
+    figure = go.Figure(data=traces(snap.replay[chosen[0]]), frames=frames)
+    steps = [
+        dict(method="animate", label=frame.name, args=[[frame.name], dict(mode="immediate", frame=dict(duration=0))])
+        for frame in frames
+    ]
+    play = dict(frame=dict(duration=150, redraw=True), transition=dict(duration=0), fromcurrent=True)
+    figure.update_layout(
+        height=440,
+        margin=dict(l=10, r=10, t=30, b=10),
+        xaxis=dict(range=[low[0] - pad[0], high[0] + pad[0]], title="z₁"),
+        yaxis=dict(range=[low[-1] - pad[-1], high[-1] + pad[-1]], title="z₂"),
+        legend=dict(itemsizing="constant"),
+        updatemenus=[
+            dict(
+                type="buttons",
+                x=0,
+                y=1.12,
+                xanchor="left",
+                buttons=[dict(label="▶", method="animate", args=[None, play])],
+            )
+        ],
+        sliders=[dict(steps=steps, active=0, currentvalue=dict(prefix=t("train.epoch_axis") + " "), pad=dict(t=40))],
+    )
+    return figure
+
+
+def _replay(snap: JobSnapshot) -> None:
+    """The finished run's replay: an animation in the page and a GIF to keep (made only when asked)."""
+    if len(snap.replay) < 2:
+        return
+    label_names = cache.dataset(snap.dataset).label_names
+    st.subheader(t("train.replay"), help=t("train.replay_help"))
+    st.plotly_chart(replay_figure(snap, label_names), key="train.replay_chart", width="stretch")
+    labels = snap.replay_labels if snap.replay_labels is not None else snap.labels
+    st.download_button(
+        t("train.replay_gif"),
+        lambda: replay_gif(snap.replay, labels),
+        file_name=f"{snap.dataset}-{snap.model_config.kind}-training.gif",
+        mime="image/gif",
+        icon=":material/animated_images:",
+        key="train.replay_gif",
+        on_click="ignore",
+    )
+
+
 def _job_view() -> None:
     """Progress, curves, scatter and results of this session's job (a fragment, polled while active)."""
     job = current_job()
@@ -410,6 +491,7 @@ def _job_view() -> None:
         scatter.plotly_chart(codes_figure(snap, label_names), key="train.codes_chart", width="stretch")
     if snap.finished:
         _results(job, snap)
+        _replay(snap)
 
 
 def render() -> None:
