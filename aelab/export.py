@@ -38,7 +38,7 @@ from torch import nn
 from aelab.checkpoint import Checkpoint
 from aelab.data import Dataset
 from aelab.errors import AelabError, UnsupportedFile
-from aelab.latent import IdentityMap, LineMap, PlaneMap, ReducerMap, encode_images, fit_plane_map, plane_bounds
+from aelab.latent import PlaneMap, encode_images, fit_plane_map, plane_bounds
 from aelab.models import KIND_TITLES, Autoencoder, ConvDecoder, MLPDecoder
 from aelab.plane import LABEL_COLORS, plane_css, plane_js, plane_payload, slider_specs, sprite_sheet  # noqa: F401
 
@@ -150,22 +150,13 @@ def runs_in_browser(model: Autoencoder) -> bool:
 def plane_map_affine(plane_map: PlaneMap, latent_dim: int) -> dict[str, list] | None:
     """The affine inverse of a plane map, `{"matrix": (2, d), "offset": (d,)}` as lists, or None (e.g. UMAP).
 
-    A code is z = [x, y] · matrix + offset. PCA's inverse_transform is exactly that (components_, mean_)
-    when it does not whiten.
+    A code is z = [x, y] · matrix + offset (:meth:`aelab.latent.PlaneMap.affine`).
     """
-    if isinstance(plane_map, IdentityMap) and latent_dim == 2:
-        return {"matrix": [[1.0, 0.0], [0.0, 1.0]], "offset": [0.0, 0.0]}
-    if isinstance(plane_map, LineMap) and latent_dim == 1:
-        return {"matrix": [[1.0], [0.0]], "offset": [0.0]}
-    if isinstance(plane_map, ReducerMap):
-        reducer = plane_map.reducer
-        components = getattr(reducer, "components_", None)
-        mean = getattr(reducer, "mean_", None)
-        if components is not None and mean is not None and not getattr(reducer, "whiten", True):
-            components = np.asarray(components, dtype=np.float64)
-            if components.shape == (2, latent_dim):
-                return {"matrix": components.tolist(), "offset": np.asarray(mean, dtype=np.float64).tolist()}
-    return None
+    parts = plane_map.affine()
+    if parts is None or parts[0].shape != (2, latent_dim):
+        return None
+    components, mean = parts
+    return {"matrix": components.tolist(), "offset": mean.tolist()}
 
 
 def decoder_spec(model: Autoencoder, plane_map: PlaneMap | None = None) -> dict[str, Any]:

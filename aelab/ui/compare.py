@@ -46,8 +46,9 @@ register(
             "{title}。非线性、可学习：编码器 φ 放置图像，解码器 ψ 可以画出任意一点。",
         ),
         "compare.model_dims": (
-            "The model has {d} latent dimensions: the plane shows the first two, and a click decodes with the others at 0.",
-            "该模型有 {d} 个潜在维度：平面显示前两维，点击解码时其余维度取 0。",
+            "The model has {d} latent dimensions: the plane shows their PCA, as Explore does, and a click decodes "
+            "the projection's inverse of that spot.",
+            "该模型有 {d} 个潜在维度：平面与“探索”页一样显示其 PCA，点击会解码该位置经投影逆变换得到的编码。",
         ),
         "compare.structured": ("UMAP-structured autoencoder", "UMAP 结构自编码器"),
         "compare.structured_note": (
@@ -157,17 +158,20 @@ def _plane_column(method: str, dataset_name: str, entry: ModelEntry | None) -> N
     dataset = cache.dataset(dataset_name)
     if method == "model":
         assert entry is not None  # a "model" panel always carries its entry
-        codes = cache.codes(entry.id, entry.checkpoint, dataset_name)[dataset.test_idx]
+        codes = cache.codes(entry.id, entry.checkpoint, dataset_name)
+        # The same plane as Explore's (PCA of the codes for d > 2), so a model looks alike on both pages.
+        plane_map = cache.plane_map(entry.id, dataset_name, "pca", codes)
+        points = plane_map.to_plane(codes[dataset.test_idx])
         key = f"compare.plane.model.{entry.id}"
     else:
         if method == "umap":
             with st.spinner(t("compare.embedding_umap"), show_time=True):
-                codes = embedding_test_codes(dataset_name, method)
+                points = embedding_test_codes(dataset_name, method)
         else:
-            codes = embedding_test_codes(dataset_name, method)
+            points = embedding_test_codes(dataset_name, method)
         key = f"compare.plane.{method}.{dataset_name}"
-    bounds = plane_bounds(codes[:, :2])
-    clicked = latent_plane(codes[:, :2], dataset.test_labels, dataset.label_names, bounds, key=key, height=PLANE_HEIGHT)
+    bounds = plane_bounds(points)
+    clicked = latent_plane(points, dataset.test_labels, dataset.label_names, bounds, key=key, height=PLANE_HEIGHT)
     if clicked is None:
         st.caption(t("compare.click_hint"))
         return
@@ -175,8 +179,7 @@ def _plane_column(method: str, dataset_name: str, entry: ModelEntry | None) -> N
     caption = t("compare.decoded", x=x, y=y)
     if method == "model":
         assert entry is not None
-        z = np.zeros(codes.shape[1], dtype=np.float32)
-        z[:2] = (x, y)
+        z = plane_map.to_latent(np.array([[x, y]], dtype=np.float32))[0]
         _picture(decode_point(entry.checkpoint.model, z), caption)
     elif method == "umap":
         with st.spinner(t("compare.decoding_umap"), show_time=True):

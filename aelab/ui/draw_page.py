@@ -37,7 +37,7 @@ from aelab.draw import (
 from aelab.errors import AelabError
 from aelab.export import ASSETS, UnsupportedExport, decoder_spec, encode_floats, encoder_spec
 from aelab.imaging import png_bytes
-from aelab.latent import PlaneMap, encode_images, fit_plane_map, plane_bounds
+from aelab.latent import PlaneMap, encode_images, plane_bounds
 from aelab.models import Autoencoder
 from aelab.plane import LABEL_COLORS
 from aelab.ui import cache, workspace
@@ -199,11 +199,6 @@ _component = st.components.v2.component(
 )
 
 
-@st.cache_resource(show_spinner=False, max_entries=16)
-def _plane_map(entry_id: str, dataset_name: str, _codes: np.ndarray) -> PlaneMap:
-    return fit_plane_map(_codes, "pca")
-
-
 @st.cache_resource(show_spinner=False, max_entries=8)
 def _payload(entry_id: str, dataset_name: str, _model: Autoencoder, _codes: np.ndarray, _map: PlaneMap) -> dict:
     """The component's heavy, stable data (specs, the plane); shared between sessions: never mutate it."""
@@ -321,7 +316,7 @@ def _workbench(entry: ModelEntry, dataset: Dataset) -> None:
     """The canvas, its relay, and the server's answer to the last pen-up (a pen-up reruns only this)."""
     model = entry.checkpoint.model
     codes = cache.codes(entry.id, entry.checkpoint, dataset.name)
-    plane_map = _plane_map(entry.id, dataset.name, codes)
+    plane_map = cache.plane_map(entry.id, dataset.name, "pca", codes)
     payload = _payload(entry.id, dataset.name, model, codes, plane_map)
     state = draw_state(dataset)
     if payload["encoder"] is None:

@@ -35,12 +35,10 @@ from aelab.latent import (
     PlaneMap,
     decode_codes,
     decode_point,
-    fit_plane_map,
     generate,
     grid_codes,
     interpolate,
     nearest,
-    plane_bounds,
     reconstruct,
     samples_from_prior,
 )
@@ -198,22 +196,6 @@ COLOUR_KEY = "explore.colour_by"
 DECODED_WIDTH = 224  # CSS pixels of the large decoded image (the plane's panel draws it at the same size)
 NEAREST_K = 8
 PLANE_HEIGHT = 760  # the tallest the plot may be; its height follows its width (equal scale on both axes)
-
-
-@st.cache_resource(show_spinner=False, max_entries=16)
-def _plane_map(entry_id: str, dataset_name: str, method: str, _codes: np.ndarray) -> PlaneMap:
-    # Shared between sessions: only transform / inverse_transform are called on it, which do not change it.
-    return fit_plane_map(_codes, method)
-
-
-@st.cache_data(show_spinner=False, max_entries=16)
-def _plane_points(entry_id: str, dataset_name: str, method: str, _codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Plane points (N, 2) of the codes and the plane's bounds (2, 2)."""
-    points = _plane_map(entry_id, dataset_name, method, _codes).to_plane(_codes)
-    bounds = plane_bounds(points)
-    if _codes.shape[1] == 1:
-        bounds[1] = (-1.0, 1.0)
-    return points, bounds
 
 
 # --- per-session state -------------------------------------------------------------------------------------
@@ -431,8 +413,8 @@ def _current_map(
     """(projection method, map, plane points (N, 2), plane bounds (2, 2)) for the chosen projection."""
     method = st.session_state[PROJECTION_KEY] if codes.shape[1] > 2 else "identity"
     with st.spinner(t("explore.fitting_umap") if method == "umap" else t("explore.encoding")):
-        plane_map = _plane_map(entry.id, dataset.name, method, codes)
-        points, bounds = _plane_points(entry.id, dataset.name, method, codes)
+        plane_map = cache.plane_map(entry.id, dataset.name, method, codes)
+        points, bounds = cache.plane_points(entry.id, dataset.name, method, codes)
     return method, plane_map, points, bounds
 
 
