@@ -105,20 +105,23 @@ def _module_layers(module: nn.Module) -> list[dict[str, Any]]:
             raise UnsupportedExport(
                 "the browser decoder runs transposed convolutions without groups, dilation or output padding"
             )
-        bias = module.bias if module.bias is not None else torch.zeros(module.out_channels)
-        return [
-            {
-                "op": "conv_transpose2d",
-                "in": module.in_channels,
-                "out": module.out_channels,
-                "kernel": _pair(module.kernel_size),
-                "stride": _pair(module.stride),
-                "padding": _pair(module.padding),
-                "weight": encode_floats(module.weight),
-                "bias": encode_floats(bias),
-            }
-        ]
+        return [_conv_layer("conv_transpose2d", module)]
     raise UnsupportedExport(f"the browser decoder cannot run a {type(module).__name__} layer")
+
+
+def _conv_layer(op: str, module: nn.Conv2d | nn.ConvTranspose2d) -> dict[str, Any]:
+    """A plain (checked by the caller) convolution or transposed convolution as a browser layer ``op``."""
+    bias = module.bias if module.bias is not None else torch.zeros(module.out_channels)
+    return {
+        "op": op,
+        "in": module.in_channels,
+        "out": module.out_channels,
+        "kernel": _pair(module.kernel_size),
+        "stride": _pair(module.stride),
+        "padding": _pair(module.padding),
+        "weight": encode_floats(module.weight),
+        "bias": encode_floats(bias),
+    }
 
 
 def decoder_layers(decoder: nn.Module) -> list[dict[str, Any]]:
@@ -329,7 +332,7 @@ def write_explorer(checkpoint: Checkpoint, dataset: Dataset, out: str | Path, *,
 
 # --- encoders for the browser (the Draw page: a drawing's code while the pen moves) ---------------------
 # Kept in one block of its own: the encoder's spec and layer list, beside the decoder's but sharing only
-# encode_floats and _pair. aelab/assets/encoder.js runs it; tests/test_draw_js.py checks it against torch.
+# encode_floats, _pair and _conv_layer. aelab/assets/encoder.js runs it; tests/test_draw_js.py checks it against torch.
 
 ENCODER_FORMAT = "aelab-encoder"
 ENCODER_JS = ASSETS / "encoder.js"
@@ -349,19 +352,7 @@ def _encoder_module_layers(module: nn.Module) -> list[dict[str, Any]]:
         plain = module.groups == 1 and _pair(module.dilation) == [1, 1] and module.padding_mode == "zeros"
         if not plain or isinstance(module.padding, str):
             raise UnsupportedExport("the browser encoder runs convolutions without groups, dilation or named padding")
-        bias = module.bias if module.bias is not None else torch.zeros(module.out_channels)
-        return [
-            {
-                "op": "conv2d",
-                "in": module.in_channels,
-                "out": module.out_channels,
-                "kernel": _pair(module.kernel_size),
-                "stride": _pair(module.stride),
-                "padding": _pair(module.padding),
-                "weight": encode_floats(module.weight),
-                "bias": encode_floats(bias),
-            }
-        ]
+        return [_conv_layer("conv2d", module)]
     if isinstance(module, (nn.Linear, nn.ReLU)):
         return _module_layers(module)
     raise UnsupportedExport(f"the browser encoder cannot run a {type(module).__name__} layer")
