@@ -10,21 +10,19 @@ fit time. Everything expensive is cached: fits and metrics per dataset, model me
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import replace
 
 import numpy as np
-import pandas as pd
 import streamlit as st
 
 from aelab.baselines import Metrics, evaluate_embedding, evaluate_model
 from aelab.checkpoint import Checkpoint
-from aelab.imaging import png_bytes
 from aelab.latent import decode_point, plane_bounds
 from aelab.ui import cache
 from aelab.ui.i18n import register, t
 from aelab.ui.plane import latent_plane
 from aelab.ui.state import ModelEntry, pretrained_entries, require_model
+from aelab.ui.widgets import metrics_table, show_image
 
 register(
     {
@@ -85,16 +83,13 @@ register(
             "5-近邻准确率：测试编码的 5 个最近训练编码投票给正确类别的比例。拟合时间：拟合或训练所用秒数"
             "（自编码器取其检查点中记录的值）。",
         ),
-        "metrics.method": ("Method", "方法"),
-        "metrics.mse": ("Test reconstruction MSE", "测试重建 MSE"),
-        "metrics.knn": ("5-NN accuracy", "5-近邻准确率"),
-        "metrics.fit": ("Fit time (s)", "拟合时间（秒）"),
     }
 )
 
 # UMAP's inverse_transform takes tens to hundreds of ms an image: its MSE is measured on this many test images.
 UMAP_RECONSTRUCT_LIMIT = 50
 PLANE_HEIGHT = 400
+PICTURE_WIDTH = 140  # px of a decoded point's image
 
 
 def _embedding(dataset_name: str, method: str):
@@ -135,23 +130,6 @@ def structured_entry(dataset_name: str, chosen: ModelEntry) -> ModelEntry | None
     )
 
 
-def metrics_table(rows: Sequence[Metrics]) -> pd.DataFrame:
-    """Metrics as a table with translated column names, one row per method."""
-    return pd.DataFrame(
-        {
-            t("metrics.method"): [m.method for m in rows],
-            t("metrics.mse"): [round(m.test_mse, 5) for m in rows],
-            t("metrics.knn"): [f"{m.knn_accuracy:.1%}" for m in rows],
-            t("metrics.fit"): [None if m.fit_seconds is None else round(m.fit_seconds, 2) for m in rows],
-        }
-    )
-
-
-def _picture(image: np.ndarray, caption: str) -> None:
-    scale = max(1, 140 // image.shape[-2])
-    st.image(png_bytes(image, scale), caption=caption)
-
-
 @st.fragment
 def _plane_column(method: str, dataset_name: str, entry: ModelEntry | None) -> None:
     """One method's plane and the image decoded at its last click; a click reruns only this column."""
@@ -180,12 +158,12 @@ def _plane_column(method: str, dataset_name: str, entry: ModelEntry | None) -> N
     if method == "model":
         assert entry is not None
         z = plane_map.to_latent(np.array([[x, y]], dtype=np.float32))[0]
-        _picture(decode_point(entry.checkpoint.model, z), caption)
+        show_image(decode_point(entry.checkpoint.model, z), PICTURE_WIDTH, caption)
     elif method == "umap":
         with st.spinner(t("compare.decoding_umap"), show_time=True):
-            _picture(embedding_decode(dataset_name, method, x, y), caption)
+            show_image(embedding_decode(dataset_name, method, x, y), PICTURE_WIDTH, caption)
     else:
-        _picture(embedding_decode(dataset_name, method, x, y), caption)
+        show_image(embedding_decode(dataset_name, method, x, y), PICTURE_WIDTH, caption)
 
 
 def render() -> None:

@@ -36,13 +36,14 @@ from aelab.draw import (
 )
 from aelab.errors import AelabError
 from aelab.export import ASSETS, UnsupportedExport, decoder_spec, encode_floats, encoder_spec
-from aelab.imaging import png_bytes
+from aelab.imaging import crisp_png
 from aelab.latent import PlaneMap, encode_images, plane_bounds
 from aelab.models import Autoencoder
 from aelab.plane import LABEL_COLORS
 from aelab.ui import cache, workspace
 from aelab.ui.i18n import register, t
 from aelab.ui.state import ModelEntry, require_model
+from aelab.ui.widgets import show_image
 
 register(
     {
@@ -242,14 +243,6 @@ def _strings(dataset: Dataset) -> dict[str, str]:
     return {**{k: t(f"draw.{k}") for k in keys}, "input": t("draw.input", shape=shape)}
 
 
-def _picture(image: np.ndarray, width: int = 84) -> bytes:
-    """A (C, H, W) or (H, W) image in [0, 1] as PNG bytes, scaled up by whole pixels to about ``width``."""
-    image = np.asarray(image, dtype=np.float32)
-    if image.ndim == 2:
-        image = image[None]
-    return png_bytes(image, scale=max(1, width // max(image.shape[1:])))
-
-
 def _square(image: np.ndarray) -> np.ndarray:
     """A grey (H, W) image centred on a black square of its longer side."""
     h, w = image.shape
@@ -308,7 +301,7 @@ def _show_landing(dataset: Dataset, drawing: Drawing, landing: Landing) -> None:
     for column, index, distance in zip(columns, landing.nearest, landing.distances, strict=False):
         with column:
             caption = f"{dataset.label_names[dataset.labels[index]]} · {distance:.2f}"
-            st.image(_picture(dataset.images[index], 56), caption=caption, output_format="PNG")
+            show_image(dataset.images[index], 56, caption)
 
 
 @st.fragment
@@ -374,7 +367,7 @@ def _photo(dataset: Dataset) -> None:
             image = getattr(steps, name)
             if name == "cropped":  # centred on a black square, so every step shows at the same height
                 image = _square(image)
-            column.image(_picture(image, 112), caption=t(f"draw.step.{name}"), width=112, output_format="PNG")
+            column.image(crisp_png(image, 112)[0], caption=t(f"draw.step.{name}"), width=112, output_format="PNG")
         if state.photo_id != photo.file_id:  # a new photo joins the plane once, as the latest drawing
             state.photo_id = photo.file_id
             state.put(dataset.name, Drawing(state.next_number(dataset.name), steps.input, "photo"))

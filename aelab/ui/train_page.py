@@ -25,7 +25,7 @@ from aelab.recipes import TrainedModel
 from aelab.store import StoredItem
 from aelab.train import TrainConfig
 from aelab.ui import cache, workspace
-from aelab.ui.compare import embedding_metrics, metrics_table
+from aelab.ui.compare import embedding_metrics
 from aelab.ui.i18n import register, t
 from aelab.ui.plane import label_colors
 from aelab.ui.state import (
@@ -37,6 +37,7 @@ from aelab.ui.state import (
     selection,
     stored_id,
 )
+from aelab.ui.widgets import metrics_table
 
 register(
     {
