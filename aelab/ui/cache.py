@@ -23,6 +23,7 @@ from aelab.checkpoint import Checkpoint
 from aelab.data import Dataset, load_dataset
 from aelab.latent import PlaneMap, encode_images, fit_plane_map, plane_bounds
 from aelab.recipes import load_pretrained
+from aelab.ui.session import session_object
 
 _heap_lock = threading.Lock()
 _heap_frozen = False
@@ -62,9 +63,7 @@ class SessionDatasets:
 
 def session_datasets() -> SessionDatasets:
     """This session's :class:`SessionDatasets`, created on first use."""
-    if SESSION_DATASETS_KEY not in st.session_state:
-        st.session_state[SESSION_DATASETS_KEY] = SessionDatasets()
-    return st.session_state[SESSION_DATASETS_KEY]
+    return session_object(SESSION_DATASETS_KEY, SessionDatasets)
 
 
 def add_session_dataset(data: Dataset, digest: str) -> None:

@@ -42,6 +42,7 @@ from aelab.models import Autoencoder
 from aelab.plane import LABEL_COLORS
 from aelab.ui import cache, workspace
 from aelab.ui.i18n import register, t
+from aelab.ui.session import session_object
 from aelab.ui.state import ModelEntry, require_model
 from aelab.ui.widgets import show_image
 
@@ -167,9 +168,7 @@ class DrawState:
 
 def draw_state(dataset: Dataset) -> DrawState:
     """This session's drawings, with ``dataset``'s brought back from the workspace the first time it is drawn on."""
-    if STATE_KEY not in st.session_state:
-        st.session_state[STATE_KEY] = DrawState()
-    state: DrawState = st.session_state[STATE_KEY]
+    state = session_object(STATE_KEY, DrawState)
     if dataset.name not in state.drawings:
         saved = unpack_drawings(workspace.light().get(_light_key(dataset.name)), dataset.image_shape)
         state.drawings[dataset.name] = [Drawing(number, image, source) for number, source, image in saved]  # type: ignore[arg-type]

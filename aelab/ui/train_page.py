@@ -28,6 +28,7 @@ from aelab.ui import cache, workspace
 from aelab.ui.compare import embedding_metrics
 from aelab.ui.i18n import register, t
 from aelab.ui.plane import label_colors
+from aelab.ui.session import session_object
 from aelab.ui.state import (
     add_session_model,
     dataset_label,
@@ -147,9 +148,7 @@ class TrainPageState:
 
 
 def page_state() -> TrainPageState:
-    if STATE_KEY not in st.session_state:
-        st.session_state[STATE_KEY] = TrainPageState()
-    return st.session_state[STATE_KEY]
+    return session_object(STATE_KEY, TrainPageState)
 
 
 @st.cache_resource(show_spinner=False)
