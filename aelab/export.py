@@ -38,7 +38,7 @@ from torch import nn
 from aelab.checkpoint import Checkpoint, check_fits
 from aelab.data import Dataset
 from aelab.errors import AelabError
-from aelab.latent import IdentityMap, LineMap, PlaneMap, ReducerMap, encode_images, fit_plane_map, plane_bounds
+from aelab.latent import PlaneMap, encode_images, fit_plane_map, plane_bounds
 from aelab.models import Autoencoder
 from aelab.plane import LABEL_COLORS, plane_css, plane_js, plane_payload, slider_specs, sprite_sheet  # noqa: F401
 
@@ -105,20 +105,23 @@ def _module_layers(module: nn.Module) -> list[dict[str, Any]]:
             raise UnsupportedExport(
                 "the browser decoder runs transposed convolutions without groups, dilation or output padding"
             )
-        bias = module.bias if module.bias is not None else torch.zeros(module.out_channels)
-        return [
-            {
-                "op": "conv_transpose2d",
-                "in": module.in_channels,
-                "out": module.out_channels,
-                "kernel": _pair(module.kernel_size),
-                "stride": _pair(module.stride),
-                "padding": _pair(module.padding),
-                "weight": encode_floats(module.weight),
-                "bias": encode_floats(bias),
-            }
-        ]
+        return [_conv_layer("conv_transpose2d", module)]
     raise UnsupportedExport(f"the browser decoder cannot run a {type(module).__name__} layer")
+
+
+def _conv_layer(op: str, module: nn.Conv2d | nn.ConvTranspose2d) -> dict[str, Any]:
+    """A plain (checked by the caller) convolution or transposed convolution as a browser layer ``op``."""
+    bias = module.bias if module.bias is not None else torch.zeros(module.out_channels)
+    return {
+        "op": op,
+        "in": module.in_channels,
+        "out": module.out_channels,
+        "kernel": _pair(module.kernel_size),
+        "stride": _pair(module.stride),
+        "padding": _pair(module.padding),
+        "weight": encode_floats(module.weight),
+        "bias": encode_floats(bias),
+    }
 
 
 def decoder_layers(model: Autoencoder) -> list[dict[str, Any]]:
@@ -145,22 +148,13 @@ def runs_in_browser(model: Autoencoder) -> bool:
 def plane_map_affine(plane_map: PlaneMap, latent_dim: int) -> dict[str, list] | None:
     """The affine inverse of a plane map, `{"matrix": (2, d), "offset": (d,)}` as lists, or None (e.g. UMAP).
 
-    A code is z = [x, y] · matrix + offset. PCA's inverse_transform is exactly that (components_, mean_)
-    when it does not whiten.
+    A code is z = [x, y] · matrix + offset (:meth:`aelab.latent.PlaneMap.affine`).
     """
-    if isinstance(plane_map, IdentityMap) and latent_dim == 2:
-        return {"matrix": [[1.0, 0.0], [0.0, 1.0]], "offset": [0.0, 0.0]}
-    if isinstance(plane_map, LineMap) and latent_dim == 1:
-        return {"matrix": [[1.0], [0.0]], "offset": [0.0]}
-    if isinstance(plane_map, ReducerMap):
-        reducer = plane_map.reducer
-        components = getattr(reducer, "components_", None)
-        mean = getattr(reducer, "mean_", None)
-        if components is not None and mean is not None and not getattr(reducer, "whiten", True):
-            components = np.asarray(components, dtype=np.float64)
-            if components.shape == (2, latent_dim):
-                return {"matrix": components.tolist(), "offset": np.asarray(mean, dtype=np.float64).tolist()}
-    return None
+    parts = plane_map.affine()
+    if parts is None or parts[0].shape != (2, latent_dim):
+        return None
+    components, mean = parts
+    return {"matrix": components.tolist(), "offset": mean.tolist()}
 
 
 def decoder_spec(model: Autoencoder, plane_map: PlaneMap | None = None) -> dict[str, Any]:
@@ -330,7 +324,7 @@ def write_explorer(checkpoint: Checkpoint, dataset: Dataset, out: str | Path, *,
 
 # --- encoders for the browser (the Draw page: a drawing's code while the pen moves) ---------------------
 # Kept in one block of its own: the encoder's spec and layer list, beside the decoder's but sharing only
-# encode_floats and _pair. aelab/assets/encoder.js runs it; tests/test_draw_js.py checks it against torch.
+# encode_floats, _pair and _conv_layer. aelab/assets/encoder.js runs it; tests/test_draw_js.py checks it against torch.
 
 ENCODER_FORMAT = "aelab-encoder"
 ENCODER_JS = ASSETS / "encoder.js"
@@ -350,19 +344,7 @@ def _encoder_module_layers(module: nn.Module) -> list[dict[str, Any]]:
         plain = module.groups == 1 and _pair(module.dilation) == [1, 1] and module.padding_mode == "zeros"
         if not plain or isinstance(module.padding, str):
             raise UnsupportedExport("the browser encoder runs convolutions without groups, dilation or named padding")
-        bias = module.bias if module.bias is not None else torch.zeros(module.out_channels)
-        return [
-            {
-                "op": "conv2d",
-                "in": module.in_channels,
-                "out": module.out_channels,
-                "kernel": _pair(module.kernel_size),
-                "stride": _pair(module.stride),
-                "padding": _pair(module.padding),
-                "weight": encode_floats(module.weight),
-                "bias": encode_floats(bias),
-            }
-        ]
+        return [_conv_layer("conv2d", module)]
     if isinstance(module, (nn.Linear, nn.ReLU)):
         return _module_layers(module)
     raise UnsupportedExport(f"the browser encoder cannot run a {type(module).__name__} layer")

@@ -29,6 +29,7 @@ from aelab.errors import AelabError
 from aelab.sources import ONLINE, fetch, is_cached
 from aelab.ui import cache, workspace
 from aelab.ui.i18n import LANGUAGE_KEY, LANGUAGES, language, register, t
+from aelab.ui.session import session_object
 from aelab.ui.state import (
     DEFAULT_DATASET,
     ModelEntry,
@@ -144,9 +145,7 @@ class DataState:
 
 
 def _data_state() -> DataState:
-    if DATA_KEY not in st.session_state:
-        st.session_state[DATA_KEY] = DataState()
-    return st.session_state[DATA_KEY]
+    return session_object(DATA_KEY, DataState)
 
 
 def _on_dataset() -> None:

@@ -23,6 +23,7 @@ from aelab.recipes import PRETRAINED
 from aelab.sources import ONLINE, is_cached
 from aelab.ui import cache, workspace
 from aelab.ui.i18n import LANGUAGE_KEY, LANGUAGES, register, registered, t
+from aelab.ui.session import session_object
 
 register(
     {
@@ -124,9 +125,7 @@ def dataset_title(dataset: Dataset) -> str:
 
 def selection() -> Selection:
     """This session's :class:`Selection`, created on first use."""
-    if SELECTION_KEY not in st.session_state:
-        st.session_state[SELECTION_KEY] = Selection()
-    return st.session_state[SELECTION_KEY]
+    return session_object(SELECTION_KEY, Selection)
 
 
 def _shipped(dataset_name: str) -> tuple[list[ModelEntry], list[str]]:

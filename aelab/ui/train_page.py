@@ -26,9 +26,10 @@ from aelab.models import Setting, kinds, model_class
 from aelab.recipes import TrainedModel, model_config_for, train_config_for
 from aelab.store import StoredItem
 from aelab.ui import cache, workspace
-from aelab.ui.compare import embedding_metrics, metrics_table
+from aelab.ui.compare import embedding_metrics
 from aelab.ui.i18n import register, t
 from aelab.ui.plane import label_colors
+from aelab.ui.session import session_object
 from aelab.ui.state import (
     add_session_model,
     dataset_label,
@@ -38,6 +39,7 @@ from aelab.ui.state import (
     selection,
     stored_id,
 )
+from aelab.ui.widgets import metrics_table
 
 register(
     {
@@ -149,9 +151,7 @@ class TrainPageState:
 
 
 def page_state() -> TrainPageState:
-    if STATE_KEY not in st.session_state:
-        st.session_state[STATE_KEY] = TrainPageState()
-    return st.session_state[STATE_KEY]
+    return session_object(STATE_KEY, TrainPageState)
 
 
 @st.cache_resource(show_spinner=False)
