@@ -47,7 +47,7 @@ from aelab.latent import (
 from aelab.plane import SPRITE_LIMIT_BYTES, SliderSpec, slider_specs, sprite_sheet, typical_spacing
 from aelab.ui import cache, workspace
 from aelab.ui.i18n import register, t
-from aelab.ui.plane import latent_plane, parse_click, parse_code, point_outside
+from aelab.ui.plane import interpolation_ends, latent_plane, parse_click, parse_code, point_outside
 from aelab.ui.state import ModelEntry, dataset_title, require_model
 
 if TYPE_CHECKING:
@@ -106,6 +106,15 @@ register(
         "explore.set_b": ("B = current point", "B = 当前点"),
         "explore.steps": ("Steps", "步数"),
         "explore.ends": ("A = ({a}) · B = ({b})", "A = ({a}) · B = ({b})"),
+        "explore.strip": ("Interpolation A → B", "插值 A → B"),
+        "explore.strip_hint": (
+            "Drag A or B on the plane; the strip follows. Steps and “A = current point” are under Interpolation.",
+            "在平面上拖动 A 或 B，插值条随之更新。步数和“A = 当前点”在下方“插值”中。",
+        ),
+        "explore.strip_in_browser": (
+            "Your browser decodes the strip beside the plane, where A and B are markers you can drag.",
+            "插值条由你的浏览器在平面旁解码；A 和 B 是平面上可拖动的标记。",
+        ),
         "explore.generate": ("Generate", "生成"),
         "explore.generate_prior": (
             "New codes drawn from the VAE's prior z ~ N(0, I), then decoded.",
@@ -277,18 +286,19 @@ def _last_click() -> object:
     return value.get("click") if isinstance(value, dict) else None
 
 
-def _follow_click(state: ExploreState, plane_map: PlaneMap, specs: list[SliderSpec], bounds: np.ndarray) -> None:
-    """A gesture not seen before becomes the point, after validation.
+def _follow_click(state: ExploreState, plane_map: PlaneMap, specs: list[SliderSpec], bounds: np.ndarray) -> bool:
+    """A gesture not seen before becomes the point (or, for a drag of A or B, that interpolation end), after
+    validation; returns whether an interpolation end moved.
 
     The browser sends the plane point (x, y) and, where it decodes, the full code z. A code is used as it is
     (a slider sets any dimension); otherwise the plane point goes through the projection's inverse. Either
     is clamped to the sliders' ranges; NaN, infinity or a point far outside the bounds is refused with a
-    message and the point stays where it was. Read at the start of the run rather than in an on_click
-    callback, so that a gesture set through session state works the same.
+    message and the point (or end) stays where it was. Read at the start of the run rather than in an
+    on_click callback, so that a gesture set through session state works the same.
     """
     click = _last_click()
     if click == state.seen_click:
-        return
+        return False
     state.seen_click = click
     state.refused = None
     nonce = click.get("n") if isinstance(click, dict) else None
@@ -305,9 +315,14 @@ def _follow_click(state: ExploreState, plane_map: PlaneMap, specs: list[SliderSp
             z = np.clip(z, [s.low for s in specs], [s.high for s in specs])
     if reason is not None:
         state.refused = t("explore.refused", reason=reason)
+    end = click.get("gesture") if isinstance(click, dict) else None
+    if z is not None and end in ("a", "b"):
+        setattr(state, end, z)
+        return True
     if z is not None:
         state.point = z
         _remember_point(state)
+    return False
 
 
 # --- pictures ----------------------------------------------------------------------------------------------
@@ -409,7 +424,7 @@ def render() -> None:
     with left, st.container(border=True):
         _manifold_section(entry, dataset, codes)
     with right, st.container(border=True):
-        _interpolation_section(entry, codes)
+        _interpolation_section(entry, dataset, codes)
     left, right = st.columns(2, gap="large")
     with left, st.container(border=True):
         _generate_section(entry, dataset, codes)
@@ -460,6 +475,8 @@ def _plane_texts(in_browser: bool) -> dict[str, str]:
         "slider": t("explore.slider"),
         "far": t("explore.far"),
         "where": t("explore.where_browser") if in_browser else t("explore.where_server"),
+        "strip": t("explore.strip"),
+        "strip_hint": t("explore.strip_hint"),
     }
 
 
@@ -469,7 +486,10 @@ def _view(entry: ModelEntry, dataset: Dataset, codes: np.ndarray, specs: list[Sl
     state = _state(entry, codes, dataset.labels)
     model = entry.checkpoint.model
     method, plane_map, points, bounds = _current_map(entry, dataset, codes)
-    _follow_click(state, plane_map, specs, bounds)
+    if _follow_click(state, plane_map, specs, bounds):
+        # A or B moved: the browser has drawn the strip already; the Interpolation section's caption (another
+        # fragment) is brought up to date by one rerun of the page, once per finished drag.
+        st.rerun(scope="app")
     decoder = _browser_decoder(entry.id, dataset.name, method, model, plane_map)  # None: decode on the server only
     background, grid = None, None
     state.background_size = None
@@ -575,7 +595,9 @@ def _manifold_section(entry: ModelEntry, dataset: Dataset, codes: np.ndarray) ->
 
 
 @st.fragment
-def _interpolation_section(entry: ModelEntry, codes: np.ndarray) -> None:
+def _interpolation_section(entry: ModelEntry, dataset: Dataset, codes: np.ndarray) -> None:
+    """Steps and "A/B = current point"; where the browser decodes, the plane draws A, B and the strip (the
+    ends go to it through a small relay, so only this fragment reruns), else the server decodes the strip."""
     st.subheader(t("explore.interpolation"), help=t("explore.interpolation_help"))
     state = st.session_state[STATE_KEY]
     steps = st.slider(t("explore.steps"), 3, 16, 8, key=STEPS_KEY)
@@ -584,8 +606,13 @@ def _interpolation_section(entry: ModelEntry, codes: np.ndarray) -> None:
         state.a = state.point.copy()
     if set_b.button(t("explore.set_b"), key="explore.set_b", width="stretch"):
         state.b = state.point.copy()
-    _, images = interpolate(entry.checkpoint.model, state.a, state.b, steps)
-    _show(tile(images, columns=steps, pad=1), 60 * steps)
+    method, plane_map, _, _ = _current_map(entry, dataset, codes)
+    if _browser_decoder(entry.id, dataset.name, method, entry.checkpoint.model, plane_map) is not None:
+        interpolation_ends(PLANE_KEY, state.a.tolist(), state.b.tolist(), steps, answers=state.answered)
+        st.caption(t("explore.strip_in_browser"))
+    else:
+        _, images = interpolate(entry.checkpoint.model, state.a, state.b, steps)
+        _show(tile(images, columns=steps, pad=1), 60 * steps)
     st.caption(t("explore.ends", a=_fmt(state.a), b=_fmt(state.b)))
 
 
