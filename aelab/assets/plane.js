@@ -49,7 +49,9 @@
   "use strict";
 
   const GRAB_PX = 14;  // a press this close to the cross (or to A or B) drags it
-  const END_PX = 8;  // radius of the interpolation's end markers A and B
+  const END_PX = 8;  // radius of the lettered discs of the interpolation's ends A and B ...
+  const END_TAG_PX = 11;  // ... drawn this far up and right of the end itself (the cross may sit on it)
+  const STRIP_ROW = 5;  // the strip A → B is one row up to this many images, two rows past it
   const KEY_SETTLE_MS = 250;  // arrow keys: the server hears the point once the keys have rested this long
   const ARM_PX = 9;  // half the cross's size; pixels, so it keeps its size while zooming
   const PREVIEW_PX = 112;  // about this many CSS pixels for the hover preview's side
@@ -295,8 +297,9 @@
       plane.overlayDraws = (plane.overlayDraws || 0) + 1;
     }
 
-    /** A and B: a dashed line (the straight path in the code space projects to one on the plane) and two
-     * lettered discs, dark on a white rim so that they read on points, on the grid and on both themes. */
+    /** A and B: a dashed line (the straight path in the code space projects to one on the plane), a dot on
+     * each end and, up and to the right of it, a lettered disc, dark on a white rim so that it reads on points,
+     * on the grid and on both themes, and stays visible when the cross sits on that end. */
     function drawEnds(ctx) {
       const e = plane.ends;
       if (!e || !e.pa || !e.pb) {
@@ -317,24 +320,36 @@
       }
       ctx.restore();
       for (const [letter, [px, py]] of [["A", a], ["B", b]]) {
+        const color = plane.dragging && plane.dragging.what === letter.toLowerCase() ? "#e4572e" : "#111111";
+        const tx = px + END_TAG_PX, ty = py - END_TAG_PX;
         ctx.beginPath();
-        ctx.arc(px, py, END_PX, 0, 2 * Math.PI);
-        ctx.fillStyle = plane.dragging && plane.dragging.what === letter.toLowerCase() ? "#e4572e" : "#111111";
-        ctx.fill();
-        ctx.lineWidth = 2;
-        ctx.strokeStyle = "rgba(255,255,255,0.95)";
+        ctx.moveTo(px, py);
+        ctx.lineTo(tx, ty);
+        ctx.lineWidth = 1.5;
+        ctx.strokeStyle = color;
         ctx.stroke();
+        for (const [x, y, r] of [[px, py, 3.5], [tx, ty, END_PX]]) {
+          ctx.beginPath();
+          ctx.arc(x, y, r, 0, 2 * Math.PI);
+          ctx.fillStyle = color;
+          ctx.fill();
+          ctx.lineWidth = 1.5;
+          ctx.strokeStyle = "rgba(255,255,255,0.95)";
+          ctx.stroke();
+        }
         ctx.font = "bold 11px system-ui, sans-serif";
         ctx.textAlign = "center";
         ctx.textBaseline = "middle";
         ctx.fillStyle = "#ffffff";
-        ctx.fillText(letter, px, py + 0.5);
+        ctx.fillText(letter, tx, ty + 0.5);
       }
       ctx.textAlign = "start";
       ctx.textBaseline = "alphabetic";
     }
 
-    /** Decode the strip A → B (interpolationCodes) into the panel's canvas, 1 px of white between images. */
+    /** Decode the strip A → B (interpolationCodes) into the panel's canvas, 1 px of white between images (as
+     * aelab.imaging.tile), A top-left and B bottom-right: one row up to STRIP_ROW images, else two rows, so
+     * that the panel's width shows each image at least twice its size for the default 8 steps. */
     function drawStrip() {
       const e = plane.ends;
       if (!ui.strip) return;
@@ -342,7 +357,9 @@
       ui.stripBox.hidden = !on;
       if (!on) return;
       const [, h, w] = plane.decoder.imageShape;
-      const width = e.steps * (w + 1) + 1, height = h + 2;
+      const columns = e.steps <= STRIP_ROW ? e.steps : Math.ceil(e.steps / 2), rows = Math.ceil(e.steps / columns);
+      plane.stripLayout = { columns, rows };
+      const width = columns * (w + 1) + 1, height = rows * (h + 1) + 1;
       const canvas = ui.strip;
       if (canvas.width !== width || canvas.height !== height) {
         canvas.width = width;
@@ -355,7 +372,7 @@
       const cell = ui.stripCell;
       for (const [i, z] of interpolationCodes(e.a, e.b, e.steps).entries()) {
         globalThis.AelabDecoder.draw(cell, plane.decoder.decode(z), plane.decoder.imageShape);
-        ctx.drawImage(cell, 1 + i * (w + 1), 1);
+        ctx.drawImage(cell, 1 + (i % columns) * (w + 1), 1 + Math.floor(i / columns) * (h + 1));
       }
       plane.stripDraws += 1;
       reg.debug.stripDraws += 1;
@@ -597,19 +614,27 @@
       plane.press = null;
       if (e.button !== 0 || !inPlotArea(e.target)) return;
       // The nearest of the cross, A and B within GRAB_PX is grabbed (A or B only where the page decodes).
-      let what = null, best = GRAB_PX;
-      const grabbable = [["point", plane.crossPixel]];
-      if (plane.endPixels && plane.decoder) grabbable.push(["a", plane.endPixels.a], ["b", plane.endPixels.b]);
-      for (const [name, c] of grabbable) {
+      // Ties go to the cross. Each entry: [what, where a press grabs it, where the grabbed thing is].
+      let what = null, anchor = null, best = GRAB_PX;
+      const grabbable = [["point", plane.crossPixel, plane.crossPixel]];
+      if (plane.endPixels && plane.decoder) {
+        for (const name of ["a", "b"]) {
+          const end = plane.endPixels[name];
+          grabbable.push([name, end, end], [name, [end[0] + END_TAG_PX, end[1] - END_TAG_PX], end]);  // end, disc
+        }
+      }
+      for (const [name, c, at] of grabbable) {
         const distance = c ? Math.hypot(e.offsetX - c[0], e.offsetY - c[1]) : Infinity;
-        if (distance <= best) { what = name; best = distance; }
+        if (distance < best || (distance === best && !what)) { what = name; anchor = at; best = distance; }
       }
       if (what) {
-        // Grab the cross: plotly (mouse events) must not see this press, or it would draw a zoom box.
+        // Grab it: plotly (mouse events) must not see this press, or it would draw a zoom box.
         e.preventDefault();
         e.stopPropagation();
         box.focus({ preventScroll: true });
-        plane.dragging = { what, pointer: e.pointerId, pending: null, frame: 0, drewInFrame: false };
+        // The grabbed thing keeps its offset from the pointer (a disc grabbed beside its end does not jump).
+        const offset = [anchor[0] - e.offsetX, anchor[1] - e.offsetY];
+        plane.dragging = { what, offset, pointer: e.pointerId, pending: null, frame: 0, drewInFrame: false };
         try {
           gd.setPointerCapture(e.pointerId);  // the drag goes on outside the plot
         } catch (err) {
@@ -641,7 +666,7 @@
       const drag = plane.dragging;
       if (drag) {
         e.stopPropagation();
-        const at = plane.toData(e.offsetX, e.offsetY);
+        const at = plane.toData(e.offsetX + drag.offset[0], e.offsetY + drag.offset[1]);
         if (!at) return;
         if (drag.drewInFrame) {
           drag.pending = [at[0], at[1], e.timeStamp];
@@ -962,5 +987,5 @@
     return plane;
   }
 
-  return { create, registry, loadPlotly, array, kthDistance, toPlane, interpolationCodes, GRAB_PX, KEY_SETTLE_MS };
+  return { create, registry, loadPlotly, array, kthDistance, toPlane, interpolationCodes, GRAB_PX, END_TAG_PX, KEY_SETTLE_MS };
 });

@@ -108,8 +108,8 @@ register(
         "explore.ends": ("A = ({a}) · B = ({b})", "A = ({a}) · B = ({b})"),
         "explore.strip": ("Interpolation A → B", "插值 A → B"),
         "explore.strip_hint": (
-            "Drag A or B on the plane; the strip follows. Steps and “A = current point” are under Interpolation.",
-            "在平面上拖动 A 或 B，插值条随之更新。步数和“A = 当前点”在下方“插值”中。",
+            "Drag A or B on the plane. Steps: under Interpolation below.",
+            "在平面上拖动 A 或 B。步数：见下方“插值”。",
         ),
         "explore.strip_in_browser": (
             "Your browser decodes the strip beside the plane, where A and B are markers you can drag.",
