@@ -7,13 +7,15 @@ reconstructions ψ(φ(x)) of dataset images.
 
 What is decoded where: the plane component (aelab.ui.plane, plane.js) holds the decoder's weights
 (aelab.export.decoder_spec) and its sliders, so a click, a drag of the cross, an arrow key or a slider move
-is decoded and drawn by the browser in the same frame. The server hears one message per finished gesture
+is decoded and drawn by the browser in the same frame; so is the interpolation strip A → B, in the plane's
+panel, while A or B (markers on the plane) is dragged. The server hears one message per finished gesture
 and reruns only the fragment that needs the data: the gesture is validated (NaN, infinity or far outside
 the bounds is refused with a message; a little outside is clamped), the point is kept in the page's state
 and the nearest real samples are found. A model or projection the browser cannot decode (e.g. UMAP of
-d > 2 codes) keeps the server path: the server decodes the point and the relay carries the picture, and
-the page says so. The plane's payload depends only on the model, the projection, the background and the
-language, so a gesture's rerun re-sends only the small relay. Every section below is a fragment of its
+d > 2 codes) keeps the server path: the server decodes the point and the relay carries the picture, the
+server draws the interpolation strip, and the page says so. The plane's payload depends only on the model,
+the projection, the background and the language, so a gesture's rerun re-sends only the small relay (a
+finished drag of A or B reruns the page once, to bring the Interpolation section's ends up to date). Every section below is a fragment of its
 own; the offline explorer (aelab.export.explorer_html) is a download button. Codes of latent dimension
 d ≠ 2 are drawn through a :class:`PlaneMap` (PCA or UMAP of the codes for d > 2), and the sliders cover all d.
 """
