@@ -28,7 +28,7 @@ from aelab.export import (
     runs_in_browser,
     spec_decode,
 )
-from aelab.latent import IdentityMap, LineMap, ReducerMap, decode_codes, fit_plane_map, interpolate
+from aelab.latent import IdentityMap, LineMap, ReducerMap, decode_codes, fit_plane_map
 from aelab.models import KINDS, ModelConfig, build_model
 from aelab.plane import PLANE_JS, decode_array
 from aelab.recipes import TrainedModel, pretrained_paths
@@ -129,34 +129,6 @@ def test_javascript_decoder_applies_the_plane_map(tmp_path) -> None:
     decoded = np.array(json.loads(result.stdout)).reshape(len(points), 1, 8, 8)
     expected = decode_codes(model, plane_map.to_latent(points))
     assert np.abs(decoded - expected).max() <= TOLERANCE
-
-
-@needs_node
-@pytest.mark.parametrize(("kind", "latent_dim", "steps"), [("ae", 2, 8), ("conv", 2, 16), ("vae", 5, 3), ("ae", 2, 1)])
-def test_plane_js_interpolation_matches_latent_interpolate(kind: str, latent_dim: int, steps: int, tmp_path) -> None:
-    """The strip the plane decodes for A → B (plane.js's interpolationCodes, decoder.js) is aelab.latent.interpolate."""
-    model = tiny_model(kind, 12, latent_dim=latent_dim)
-    a, b = (3 * np.random.default_rng(7).standard_normal((2, latent_dim))).astype(np.float64)
-    codes, expected = interpolate(model, a, b, steps)
-    (tmp_path / "job.json").write_text(json.dumps({"spec": decoder_spec(model), "a": a.tolist(), "b": b.tolist(),
-                                                   "steps": steps}))  # fmt: skip
-    script = """
-const [decoderJs, planeJs, jobPath] = process.argv.slice(1);
-const job = JSON.parse(require("fs").readFileSync(jobPath, "utf8"));
-const decoder = require(decoderJs).load(job.spec);
-const codes = require(planeJs).interpolationCodes(job.a, job.b, job.steps);
-process.stdout.write(JSON.stringify({ codes: codes.map((z) => Array.from(z)),
-                                      images: codes.map((z) => Array.from(decoder.decode(z))) }));
-"""
-    result = subprocess.run(
-        [NODE, "-e", script, str(DECODER_JS), str(PLANE_JS), str(tmp_path / "job.json")],
-        capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr
-    found = json.loads(result.stdout)
-    np.testing.assert_array_equal(np.array(found["codes"], dtype=np.float32), codes)  # the same float32 codes
-    images = np.array(found["images"]).reshape(expected.shape)
-    assert np.abs(images - expected).max() <= TOLERANCE
 
 
 @needs_node
