@@ -52,6 +52,7 @@
   const END_PX = 8;  // radius of the lettered discs of the interpolation's ends A and B ...
   const END_TAG_PX = 11;  // ... drawn this far up and right of the end itself (the cross may sit on it)
   const STRIP_ROW = 5;  // the strip A → B is one row up to this many images, two rows past it
+  const STRIP_BUDGET_MS = 8;  // while A or B is dragged, a frame decodes strip images for at most about this long
   const KEY_SETTLE_MS = 250;  // arrow keys: the server hears the point once the keys have rested this long
   const ARM_PX = 9;  // half the cross's size; pixels, so it keeps its size while zooming
   const PREVIEW_PX = 112;  // about this many CSS pixels for the hover preview's side
@@ -199,7 +200,7 @@
       data: null, decoder: null, decoderId: null, decoderError: null,
       point: null, code: null, markers: [], ends: null, drawn: false, draws: 0, handlers: 0,
       ticket: 0, lastSent: null, sending: false,
-      timings: { click: [], drag: [], slider: [], key: [], ends: [] },
+      timings: { click: [], drag: [], slider: [], key: [], ends: [], endsFull: [] },
       dragStats: { frames: 0, drawn: 0 },
       imageDraws: 0, stripDraws: 0, hoverDecodes: 0, gestures: 0, lastDecodeMs: 0,
       hoverOn: opts.hoverOn || (() => true),
@@ -350,32 +351,65 @@
     /** Decode the strip A → B (interpolationCodes) into the panel's canvas, 1 px of white between images (as
      * aelab.imaging.tile), A top-left and B bottom-right: one row up to STRIP_ROW images, else two rows, so
      * that the panel's width shows each image at least twice its size for the default 8 steps. */
-    function drawStrip() {
+    /** Draw the strip for the current ends: the whole strip at once, or, while an end is dragged
+     * (`drag` = {from: "a" | "b", since: the move's timeStamp}), as many images as fit in STRIP_BUDGET_MS,
+     * nearest the moved end first; stripSlice() goes on with the rest in the following frames unless the end
+     * moves again. A slow decoder (conv: about 4 ms an image) thus never holds a frame for the whole strip, and
+     * the images that change most are always the freshest. An image whose code has not changed (B's, while
+     * A moves) is not decoded again. */
+    function drawStrip(drag) {
       const e = plane.ends;
       if (!ui.strip) return;
       const on = !!(e && plane.decoder);
       ui.stripBox.hidden = !on;
+      plane.stripJob = null;
       if (!on) return;
       const [, h, w] = plane.decoder.imageShape;
       const columns = e.steps <= STRIP_ROW ? e.steps : Math.ceil(e.steps / 2), rows = Math.ceil(e.steps / columns);
       plane.stripLayout = { columns, rows };
       const width = columns * (w + 1) + 1, height = rows * (h + 1) + 1;
       const canvas = ui.strip;
-      if (canvas.width !== width || canvas.height !== height) {
+      if (canvas.width !== width || canvas.height !== height || ui.stripDecoder !== plane.decoderId) {
         canvas.width = width;
         canvas.height = height;
         sizeStrip();
+        const ctx = canvas.getContext("2d");
+        ctx.fillStyle = "#ffffff";
+        ctx.fillRect(0, 0, width, height);
+        ui.stripShown = [];  // the code each cell shows now
+        ui.stripDecoder = plane.decoderId;
       }
-      const ctx = canvas.getContext("2d");
-      ctx.fillStyle = "#ffffff";
-      ctx.fillRect(0, 0, width, height);
-      const cell = ui.stripCell;
-      for (const [i, z] of interpolationCodes(e.a, e.b, e.steps).entries()) {
+      const order = [...Array(e.steps).keys()];
+      if (drag && drag.from === "b") order.reverse();
+      plane.stripJob = { codes: interpolationCodes(e.a, e.b, e.steps), order, next: 0, columns, since: drag && drag.since,
+                         budget: drag ? STRIP_BUDGET_MS : Infinity, first: true };
+      stripSlice();
+    }
+    /** Decode and draw the next images of the strip's job within its budget (at least one); true if it drew. */
+    function stripSlice() {
+      const job = plane.stripJob;
+      if (!job) return false;
+      const [, h, w] = plane.decoder.imageShape;
+      const ctx = ui.strip.getContext("2d"), cell = ui.stripCell, start = performance.now();
+      let drew = false;
+      while (job.next < job.order.length && (!drew || performance.now() - start < job.budget)) {
+        const i = job.order[job.next++], z = job.codes[i], shown = ui.stripShown[i];
+        if (shown && shown.every((v, k) => v === z[k])) continue;
         globalThis.AelabDecoder.draw(cell, plane.decoder.decode(z), plane.decoder.imageShape);
-        ctx.drawImage(cell, 1 + (i % columns) * (w + 1), 1 + Math.floor(i / columns) * (h + 1));
+        ctx.drawImage(cell, 1 + (i % job.columns) * (w + 1), 1 + Math.floor(i / job.columns) * (h + 1));
+        ui.stripShown[i] = z;
+        drew = true;
       }
-      plane.stripDraws += 1;
-      reg.debug.stripDraws += 1;
+      const now = performance.now();
+      if (job.since !== undefined && job.first) (plane.timings.ends = plane.timings.ends || []).push(now - job.since);
+      job.first = false;
+      if (job.next >= job.order.length) {
+        if (job.since !== undefined) (plane.timings.endsFull = plane.timings.endsFull || []).push(now - job.since);
+        plane.stripJob = null;
+        plane.stripDraws += 1;
+        reg.debug.stripDraws += 1;
+      }
+      return drew;
     }
     function sizeStrip() {
       // A whole-number scale keeps the pixels square where the strip fits; wider strips shrink to the panel.
@@ -407,9 +441,8 @@
       const e = plane.ends;
       e[which] = Float32Array.from(plane.decoder.toLatent(x, y));
       e["p" + which] = [x, y];
-      drawStrip();
       drawOverlay();
-      if (since !== undefined) (plane.timings.ends = plane.timings.ends || []).push(performance.now() - since);
+      drawStrip({ from: which, since });
     }
 
     function farCue() {
@@ -651,6 +684,8 @@
             drag.pending = null;
             dragTo(drag, at);
             drag.drewInFrame = true;
+          } else if (plane.stripJob && stripSlice()) {
+            drag.drewInFrame = true;  // the rest of a strip that did not fit in the last frame
           }
           plane.dragStats.frames += 1;
           if (drag.drewInFrame) plane.dragStats.drawn += 1;
@@ -685,6 +720,10 @@
       e.stopPropagation();
       cancelAnimationFrame(drag.frame);
       if (drag.pending) dragTo(drag, drag.pending);
+      if (plane.stripJob) {
+        plane.stripJob.budget = Infinity;  // the released strip is drawn whole
+        stripSlice();
+      }
       plane.dragging = null;
       box.classList.remove("aelab-grabbing");
       if (drag.what !== "point") drawOverlay();  // the end's disc back to its resting colour
