@@ -11,7 +11,8 @@
  *   arrow keys on the focused plot       move the cross by 1 % of the visible range (Shift: 10 %)
  *   a slider of the panel (z₁ … z_d)      sets that dimension; decoded on every `input` event
  *   press on marker A or B and drag       that end of the interpolation follows; the panel's strip A → B is
- *                                        decoded again in the same frame
+ *                                        decoded again in the same frame (a slow decoder: the images
+ *                                        nearest the moved end first, the rest in the next frames)
  * The host hears only finished gestures: `options.onGesture({x, y, z, n, gesture})` once per pointer-up,
  * slider release (`change`) or key-up (after KEY_SETTLE_MS without a key). x, y: the plane point; z: the
  * full code (null without a decoder); n: a nonce; gesture: "click" | "drag" | "slider" | "key", or "a" | "b"
@@ -350,8 +351,8 @@
 
     /** Decode the strip A → B (interpolationCodes) into the panel's canvas, 1 px of white between images (as
      * aelab.imaging.tile), A top-left and B bottom-right: one row up to STRIP_ROW images, else two rows, so
-     * that the panel's width shows each image at least twice its size for the default 8 steps. */
-    /** Draw the strip for the current ends: the whole strip at once, or, while an end is dragged
+     * that the panel's width shows each image at least twice its size for the default 8 steps.
+     * The whole strip is drawn at once, or, while an end is dragged
      * (`drag` = {from: "a" | "b", since: the move's timeStamp}), as many images as fit in STRIP_BUDGET_MS,
      * nearest the moved end first; stripSlice() goes on with the rest in the following frames unless the end
      * moves again. A slow decoder (conv: about 4 ms an image) thus never holds a frame for the whole strip, and
@@ -963,10 +964,11 @@
       const Plotly = globalThis.Plotly;
       plane.data = data;
       setDecoder(data.decoder || null);
+      // Ends of another model's code space cannot be decoded by this one (the host sends new ends after).
+      if (plane.ends && (!plane.decoder || plane.ends.a.length !== plane.decoder.latentDim)) plane.ends = null;
       buildPanel(data.panel || null);
       loadSprite(data.sprite || null);
       if (plane.decoder && plane.code && plane.code.length !== plane.decoder.latentDim) plane.code = null;
-      if (plane.ends && (!plane.decoder || plane.ends.a.length !== plane.decoder.latentDim)) plane.ends = null;
       const height = fitHeight(data);
       plane.height = height;
       const fig = figure(data, height);
