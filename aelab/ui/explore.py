@@ -195,7 +195,8 @@ register(
 )
 
 STATE_KEY = "aelab.explore"
-POINT_LIGHT_KEY = "explore.point"  # the workspace's current point: {"model": entry id, "z": [d floats]}
+# The workspace's current point and interpolation ends: {"model": entry id, "z", "a", "b": [d floats] each}.
+POINT_LIGHT_KEY = "explore.point"
 PLANE_KEY = "explore.plane"
 GRID_SIZE_KEY = "explore.grid_size"
 BACKGROUND_KEY = "explore.background"
@@ -253,30 +254,38 @@ def _default_ends(codes: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np
     return codes[first].copy(), codes[second].copy()
 
 
-def _saved_point(entry_id: str, codes: np.ndarray) -> np.ndarray | None:
-    """The point this workspace last chose on this model's plane, or None.
+def _saved_codes(entry_id: str, codes: np.ndarray) -> dict[str, np.ndarray]:
+    """The point ("z") and interpolation ends ("a", "b") this workspace last chose on this model's plane.
 
     Read back from the store, so checked like anything sent by a browser: d finite numbers, clamped to the
-    sliders' ranges.
+    sliders' ranges; one that is missing or refused is left out.
     """
     saved = workspace.light().get(POINT_LIGHT_KEY)
     if not isinstance(saved, dict) or saved.get("model") != entry_id:
-        return None
-    z, _reason = parse_code({"z": saved.get("z")}, slider_specs(codes))
-    return z
+        return {}
+    specs = slider_specs(codes)
+    found = {}
+    for name in ("z", "a", "b"):
+        z, _reason = parse_code({"z": saved.get(name)}, specs)
+        if z is not None:
+            found[name] = z
+    return found
 
 
 def _remember_point(state: ExploreState) -> None:
-    workspace.set_light(POINT_LIGHT_KEY, {"model": state.entry_id, "z": [float(v) for v in state.point]})
+    codes = {"z": state.point, "a": state.a, "b": state.b}
+    workspace.set_light(
+        POINT_LIGHT_KEY, {"model": state.entry_id, **{k: [float(v) for v in z] for k, z in codes.items()}}
+    )
 
 
 def _state(entry: ModelEntry, codes: np.ndarray, labels: np.ndarray) -> ExploreState:
     state = st.session_state.get(STATE_KEY)
     if not isinstance(state, ExploreState) or state.entry_id != entry.id:
         a, b = _default_ends(codes, labels)
-        saved = _saved_point(entry.id, codes)  # a reload or a new tab comes back to the same point
-        start = saved if saved is not None else codes[0].astype(np.float64).copy()  # else sample 0's code
-        state = ExploreState(entry.id, start, a, b)
+        saved = _saved_codes(entry.id, codes)  # a reload or a new tab comes back to the same point and ends
+        start = saved.get("z", codes[0].astype(np.float64).copy())  # else sample 0's code
+        state = ExploreState(entry.id, start, saved.get("a", a), saved.get("b", b))
         state.seen_click = _last_click()  # a click made on another model's plane is not a choice for this one
         st.session_state[STATE_KEY] = state
     return state
@@ -320,6 +329,7 @@ def _follow_click(state: ExploreState, plane_map: PlaneMap, specs: list[SliderSp
     end = click.get("gesture") if isinstance(click, dict) else None
     if z is not None and end in ("a", "b"):
         setattr(state, end, z)
+        _remember_point(state)
         return True
     if z is not None:
         state.point = z
@@ -606,8 +616,10 @@ def _interpolation_section(entry: ModelEntry, dataset: Dataset, codes: np.ndarra
     set_a, set_b = st.columns(2)
     if set_a.button(t("explore.set_a"), key="explore.set_a", width="stretch"):
         state.a = state.point.copy()
+        _remember_point(state)
     if set_b.button(t("explore.set_b"), key="explore.set_b", width="stretch"):
         state.b = state.point.copy()
+        _remember_point(state)
     method, plane_map, _, _ = _current_map(entry, dataset, codes)
     if _browser_decoder(entry.id, dataset.name, method, entry.checkpoint.model, plane_map) is not None:
         interpolation_ends(PLANE_KEY, state.a.tolist(), state.b.tolist(), steps, answers=state.answered)
