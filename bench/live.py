@@ -9,6 +9,9 @@ shipped MNIST-5k model (every entry of the sidebar's model picker on MNIST-5k) m
   - drag: one drag of the cross with `--moves` pointer moves (≥ 200), from each move to its frame's draw;
   - slider: a drag of the z₁ slider of the panel, `--moves` / 2 pointer moves;
   - keys: `--keys` arrow-key presses on the focused plot;
+  - interpolation: one drag of the end A (taken by its disc) with `--moves` pointer moves, from each move
+    to the first images of its strip A → B drawn (as many of the 8 as fit in plane.js's 8 ms budget, nearest
+    A first), and to the whole strip drawn (where a newer move did not replace it first);
 - drag frames share: animation frames during a cross drag that drew a new image / all its frames, for a
   drag scripted in the page (pointer events every 4 ms, as a fast mouse sends them: whether decoding keeps
   up with the display); the Playwright drag's share is printed too, but it is bounded by how fast
@@ -92,7 +95,7 @@ def choose_model(page: Page, title: str) -> None:
 
 def reset_timings(page: Page) -> None:
     page.evaluate(
-        f"() => {{ const p = {APP_PLANE}; p.timings = {{click: [], drag: [], slider: [], key: []}};"
+        f"() => {{ const p = {APP_PLANE}; p.timings = {{click: [], drag: [], slider: [], key: [], ends: [], endsFull: []}};"
         " p.dragStats = {frames: 0, drawn: 0}; }"
     )
 
@@ -210,6 +213,32 @@ def drag_slider(page: Page, frames: Frames, moves: int) -> dict[str, object]:
             "after": len(frames.sent[mark:]) - during, "bytes": sum(frames.sent[mark:])}  # fmt: skip
 
 
+def drag_end(page: Page, frames: Frames, moves: int) -> dict[str, object]:
+    """Drag the interpolation's end A by its lettered disc around a loop; every frame redraws the strip A → B."""
+    box = plot_box(page, APP_PLANE)
+    disc = page.evaluate(
+        f"""() => {{ const p = {APP_PLANE}, r = p.gd.getBoundingClientRect(), [x, y] = p.endPixels.a;
+            return [r.left + x + AelabPlane.END_TAG_PX, r.top + y - AelabPlane.END_TAG_PX, p.ends.steps]; }}"""
+    )
+    page.mouse.move(disc[0], disc[1])
+    page.wait_for_timeout(300)
+    mark = len(frames.sent)
+    page.mouse.down()
+    cx, cy = box["left"] + box["width"] / 2, box["top"] + box["height"] / 2
+    r = 0.3 * min(box["width"], box["height"])
+    for i in range(1, moves // STEPS + 1):
+        a = 2 * math.pi * i * STEPS / moves
+        page.mouse.move(cx + r * math.cos(a), cy + r * math.sin(a), steps=STEPS)
+    during = len(frames.sent[mark:])
+    page.mouse.up()
+    settle(page)
+    stats = page.evaluate(f"() => {APP_PLANE}.dragStats")
+    return {"times": page.evaluate(f"() => {APP_PLANE}.timings.ends"), "during": during, "steps": disc[2],
+            "full": page.evaluate(f"() => {APP_PLANE}.timings.endsFull"),
+            "after": len(frames.sent[mark:]) - during, "bytes": sum(frames.sent[mark:]),
+            "share": stats["drawn"] / max(1, stats["frames"]), "frames": stats["frames"]}  # fmt: skip
+
+
 def arrow_keys(page: Page, frames: Frames, presses: int) -> dict[str, object]:
     page.focus(".aelab-plot-box")
     mark = len(frames.sent)
@@ -235,10 +264,13 @@ def measure(page: Page, frames: Frames, args: argparse.Namespace) -> dict[str, o
     slider = drag_slider(page, frames, args.moves // 2)
     reset_timings(page)
     keys = arrow_keys(page, frames, args.keys)
-    gestures = args.clicks + 3  # the clicks, one drag, one slider drag, one run of keys (the scripted drag aside)
+    reset_timings(page)
+    ends = drag_end(page, frames, args.moves)
+    # The clicks, one cross drag, one slider drag, one run of keys and one drag of A (the scripted drag aside).
+    gestures = args.clicks + 4
     messages = click["messages"][0] * args.clicks + drag["during"] + drag["after"]
-    messages += slider["during"] + slider["after"] + keys["messages"]
-    sent_bytes = click["bytes"][0] * args.clicks + drag["bytes"] + slider["bytes"] + keys["bytes"]
+    messages += slider["during"] + slider["after"] + keys["messages"] + ends["during"] + ends["after"]
+    sent_bytes = click["bytes"][0] * args.clicks + drag["bytes"] + slider["bytes"] + keys["bytes"] + ends["bytes"]
     return {
         "kind": kind,
         "click_p50_ms": statistics.median(click["times"]),
@@ -249,6 +281,16 @@ def measure(page: Page, frames: Frames, args: argparse.Namespace) -> dict[str, o
         "slider_p95_ms": percentile(slider["times"], 95),
         "keys_p50_ms": statistics.median(keys["times"]),
         "keys_p95_ms": percentile(keys["times"], 95),
+        "interp_p50_ms": statistics.median(ends["times"]),
+        "interp_p95_ms": percentile(ends["times"], 95),
+        "interp_full_p50_ms": statistics.median(ends["full"]),
+        "interp_full_p95_ms": percentile(ends["full"], 95),
+        "interp_full_draws": len(ends["full"]),
+        "interp_steps": ends["steps"],
+        "interp_draws": len(ends["times"]),
+        "interp_frames_share": ends["share"],
+        "interp_messages_during": ends["during"],
+        "interp_messages_after": ends["after"],
         "drag_frames_share": scripted["share"],
         "drag_frames": scripted["frames"],
         "scripted_drag_p50_ms": statistics.median(scripted["times"]),
@@ -258,7 +300,7 @@ def measure(page: Page, frames: Frames, args: argparse.Namespace) -> dict[str, o
         "playwright_drag_frames": drag["frames"],
         "drag_draws": len(drag["times"]),
         "slider_draws": len(slider["times"]),
-        "messages_during_drags": drag["during"] + slider["during"],
+        "messages_during_drags": drag["during"] + slider["during"] + ends["during"],
         "messages_per_gesture": messages / gestures,
         "bytes_per_gesture": sent_bytes / gestures,
         "neighbours_p50_ms": statistics.median(click["neighbours"]),
@@ -317,7 +359,11 @@ def main() -> None:
                 f"{100 * r['drag_frames_share']:.0f} % of {r['drag_frames']} frames, "
                 f"{r['scripted_drag_messages']} message · "
                 f"slider {r['slider_p50_ms']:.1f}/{r['slider_p95_ms']:.1f} ms · keys {r['keys_p50_ms']:.1f}/"
-                f"{r['keys_p95_ms']:.1f} ms · target p95 ≤ {target} ms · {r['messages_per_gesture']:.2f} messages "
+                f"{r['keys_p95_ms']:.1f} ms · interpolation drag ({r['interp_steps']} images): first images "
+                f"{r['interp_p50_ms']:.1f}/{r['interp_p95_ms']:.1f} ms, whole strip {r['interp_full_p50_ms']:.1f}/"
+                f"{r['interp_full_p95_ms']:.1f} ms ({r['interp_draws']} moves, {r['interp_full_draws']} whole strips, new images in "
+                f"{100 * r['interp_frames_share']:.0f} % of frames, {r['interp_messages_during']} messages during, "
+                f"{r['interp_messages_after']} after) · target p95 ≤ {target} ms · {r['messages_per_gesture']:.2f} messages "
                 f"({r['bytes_per_gesture']:.0f} B) per gesture, {r['messages_during_drags']} during drags · "
                 f"nearest samples p50 {r['neighbours_p50_ms']:.0f} ms (p95 {r['neighbours_p95_ms']:.0f}) · "
                 f"server round trip p50 {r['server_round_trip_p50_ms']:.0f} ms (p95 {r['server_round_trip_p95_ms']:.0f})"

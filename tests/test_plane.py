@@ -12,17 +12,20 @@ import subprocess
 
 import numpy as np
 import pytest
+import torch
 from plotly.colors import qualitative
 from streamlit.testing.v1 import AppTest
 
-from aelab.export import plane_map_affine
-from aelab.latent import fit_plane_map
+from aelab.export import DECODER_JS, decoder_spec, plane_map_affine
+from aelab.latent import fit_plane_map, interpolate
+from aelab.models import ModelConfig, build_model
 from aelab.plane import PLANE_JS, SliderSpec, kth_distance, typical_spacing
 from aelab.ui import plane
 from aelab.ui.plane import (
     LABEL_COLORS,
     decode_array,
     encode_array,
+    ends_payload,
     label_colors,
     marker_payload,
     parse_click,
@@ -236,6 +239,51 @@ process.stdout.write(JSON.stringify({
     for probe, kth in zip(probes, result["kth"]):
         assert kth == pytest.approx([kth_distance(points, probe, k) for k in (1, 5)], abs=1e-5)
     np.testing.assert_allclose(result["plane"], plane_map.to_plane(codes[:5]), atol=1e-5)
+
+
+@pytest.mark.skipif(NODE is None, reason="node is not installed: plane.js cannot be run")
+@pytest.mark.parametrize(("kind", "latent_dim", "steps"), [("ae", 2, 8), ("conv", 2, 16), ("vae", 5, 3), ("ae", 2, 1)])
+def test_plane_js_interpolation_matches_latent_interpolate(kind: str, latent_dim: int, steps: int, tmp_path) -> None:
+    """The strip the plane decodes for A → B (plane.js's interpolationCodes, then decoder.js) is
+    aelab.latent.interpolate decoded by torch: the same float32 codes, images within 1e-5."""
+    config = ModelConfig(kind=kind, image_shape=(1, 12, 12), latent_dim=latent_dim, hidden=(48, 24), channels=(6, 12),
+                         seed=3)  # fmt: skip
+    model = build_model(config)
+    with torch.no_grad():  # wider weights than the default init: varied pixels, not a flat grey
+        for p in model.decoder.parameters():
+            p.mul_(3.0)
+    a, b = (3 * np.random.default_rng(7).standard_normal((2, latent_dim))).astype(np.float64)
+    codes, expected = interpolate(model, a, b, steps)
+    job = {"spec": decoder_spec(model), "a": a.tolist(), "b": b.tolist(), "steps": steps}
+    (tmp_path / "job.json").write_text(json.dumps(job))
+    script = """
+const [decoderJs, planeJs, jobPath] = process.argv.slice(1);
+const job = JSON.parse(require("fs").readFileSync(jobPath, "utf8"));
+const decoder = require(decoderJs).load(job.spec);
+const codes = require(planeJs).interpolationCodes(job.a, job.b, job.steps);
+process.stdout.write(JSON.stringify({ codes: codes.map((z) => Array.from(z)),
+                                      images: codes.map((z) => Array.from(decoder.decode(z))) }));
+"""
+    done = subprocess.run(
+        [NODE, "-e", script, str(DECODER_JS), str(PLANE_JS), str(tmp_path / "job.json")],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    found = json.loads(done.stdout)
+    np.testing.assert_array_equal(np.array(found["codes"], dtype=np.float32), codes)
+    images = np.array(found["images"]).reshape(expected.shape)
+    assert np.abs(images - expected).max() <= 1e-5
+    assert steps == 1 or expected.std() > 0.05, "the comparison should cover varied pixels"
+
+
+def test_ends_payload_carries_the_codes_or_refuses_them() -> None:
+    assert ends_payload("p", [0, 1.5], np.array([2.0, -1.0]), 8, answers=3) == {
+        "plane": "p", "a": [0.0, 1.5], "b": [2.0, -1.0], "steps": 8, "n": 3,
+    }  # fmt: skip
+    assert "n" not in ends_payload("p", [0.0], [1.0], 3)
+    for a, b, steps in (([0.0, float("nan")], [0.0, 0.0], 8), ([0.0], [0.0, 1.0], 8), ([0.0], [1.0], 0)):
+        with pytest.raises(ValueError):
+            ends_payload("p", a, b, steps)
 
 
 def test_latent_plane_returns_the_click_set_through_session_state() -> None:

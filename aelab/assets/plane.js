@@ -10,9 +10,13 @@
  *   press elsewhere and drag             plotly's zoom box (or pan, from the modebar), as before
  *   arrow keys on the focused plot       move the cross by 1 % of the visible range (Shift: 10 %)
  *   a slider of the panel (z₁ … z_d)      sets that dimension; decoded on every `input` event
+ *   press on marker A or B and drag       that end of the interpolation follows; the panel's strip A → B is
+ *                                        decoded again in the same frame (a slow decoder: the images
+ *                                        nearest the moved end first, the rest in the next frames)
  * The host hears only finished gestures: `options.onGesture({x, y, z, n, gesture})` once per pointer-up,
  * slider release (`change`) or key-up (after KEY_SETTLE_MS without a key). x, y: the plane point; z: the
- * full code (null without a decoder); n: a nonce; gesture: "click" | "drag" | "slider" | "key".
+ * full code (null without a decoder); n: a nonce; gesture: "click" | "drag" | "slider" | "key", or "a" | "b"
+ * for a finished drag of an interpolation end (then x, y, z are that end's, and the cross has not moved).
  *
  * Why a press on the cross drags it and a press elsewhere zooms: both gestures stay available without a
  * mode switch, the cross is small (a press must land within GRAB_PX of its centre), and "grab the marker
@@ -29,6 +33,9 @@
  *   plane.select(x, y)         move the cross and decode, as a click would, without telling the host
  *   plane.setCode(z)           the same from a full code z (d numbers)
  *   plane.toPixel(x, y) / plane.toData(px, py)   plane coordinates <-> CSS pixels inside the plot element
+ *   plane.setEnds({a, b, steps})   the interpolation's ends (full codes, d numbers each) and its number of
+ *        images: draws the markers A and B and, in the panel, the strip ψ((1 − t)·a + t·b) for
+ *        t = linspace(0, 1, steps) (aelab.latent.interpolate); null removes them. Needs a decoder.
  *   plane.point, plane.code    what is selected now; plane.timings, plane.dragStats: measurements
  * With `data.sprite` (a sheet of the dataset's images), hovering a point shows its real image beside the
  * decode at the pointer.
@@ -42,7 +49,11 @@
 })(typeof globalThis !== "undefined" ? globalThis : this, function () {
   "use strict";
 
-  const GRAB_PX = 14;  // a press this close to the cross drags it
+  const GRAB_PX = 14;  // a press this close to the cross (or to A or B) drags it
+  const END_PX = 8;  // radius of the lettered discs of the interpolation's ends A and B ...
+  const END_TAG_PX = 11;  // ... drawn this far up and right of the end itself (the cross may sit on it)
+  const STRIP_ROW = 5;  // the strip A → B is one row up to this many images, two rows past it
+  const STRIP_BUDGET_MS = 8;  // while A or B is dragged, a frame decodes strip images for at most about this long
   const KEY_SETTLE_MS = 250;  // arrow keys: the server hears the point once the keys have rested this long
   const ARM_PX = 9;  // half the cross's size; pixels, so it keeps its size while zooming
   const PREVIEW_PX = 112;  // about this many CSS pixels for the hover preview's side
@@ -95,6 +106,17 @@
     return [x, y];
   }
 
+  /** The codes of aelab.latent.interpolate: (1 − t)·a + t·b for t = linspace(0, 1, steps), in doubles, then float32. */
+  function interpolationCodes(a, b, steps) {
+    const codes = [];
+    const delta = steps > 1 ? 1 / (steps - 1) : 0;
+    for (let i = 0; i < steps; i++) {
+      const t = i === steps - 1 && steps > 1 ? 1 : i * delta;  // numpy's linspace ends exactly on 1
+      codes.push(Float32Array.from(a, (v, k) => (1 - t) * v + t * b[k]));
+    }
+    return codes;
+  }
+
   // --- page-wide state: plotly.js loading, debug counters, planes by key --------------------------------
 
   function registry() {
@@ -104,7 +126,7 @@
     reg.hover = reg.hover || {};
     reg.debug = reg.debug || {
       runs: 0, plotlyLoads: 0, clickHandlers: 0, draws: 0, markerMoves: 0, clicks: 0, hoverDecodes: 0,
-      imageDraws: 0, gestures: 0,
+      imageDraws: 0, gestures: 0, stripDraws: 0,
     };
     return reg;
   }
@@ -177,11 +199,11 @@
     const plane = {
       root, wrap, box, gd, overlay, preview, panel,
       data: null, decoder: null, decoderId: null, decoderError: null,
-      point: null, code: null, markers: [], drawn: false, draws: 0, handlers: 0,
+      point: null, code: null, markers: [], ends: null, drawn: false, draws: 0, handlers: 0,
       ticket: 0, lastSent: null, sending: false,
-      timings: { click: [], drag: [], slider: [], key: [] },
+      timings: { click: [], drag: [], slider: [], key: [], ends: [], endsFull: [] },
       dragStats: { frames: 0, drawn: 0 },
-      imageDraws: 0, hoverDecodes: 0, gestures: 0, lastDecodeMs: 0,
+      imageDraws: 0, stripDraws: 0, hoverDecodes: 0, gestures: 0, lastDecodeMs: 0,
       hoverOn: opts.hoverOn || (() => true),
     };
     const ui = {};  // the panel's elements, built by buildPanel
@@ -257,6 +279,7 @@
           ctx.fillText(String(m.label), px + 7, py - 6);
         }
       }
+      drawEnds(ctx);
       if (plane.point) {
         const [px, py] = plane.toPixel(plane.point[0], plane.point[1]);
         plane.crossPixel = [px, py];
@@ -274,6 +297,153 @@
       }
       ctx.restore();
       plane.overlayDraws = (plane.overlayDraws || 0) + 1;
+    }
+
+    /** A and B: a dashed line (the straight path in the code space projects to one on the plane), a dot on
+     * each end and, up and to the right of it, a lettered disc, dark on a white rim so that it reads on points,
+     * on the grid and on both themes, and stays visible when the cross sits on that end. */
+    function drawEnds(ctx) {
+      const e = plane.ends;
+      if (!e || !e.pa || !e.pb) {
+        plane.endPixels = null;
+        return;
+      }
+      const a = plane.toPixel(e.pa[0], e.pa[1]), b = plane.toPixel(e.pb[0], e.pb[1]);
+      plane.endPixels = { a, b };
+      ctx.save();
+      ctx.setLineDash([5, 4]);
+      for (const [width, color] of [[3, "rgba(255,255,255,0.8)"], [1.5, "rgba(17,17,17,0.85)"]]) {
+        ctx.beginPath();
+        ctx.moveTo(a[0], a[1]);
+        ctx.lineTo(b[0], b[1]);
+        ctx.lineWidth = width;
+        ctx.strokeStyle = color;
+        ctx.stroke();
+      }
+      ctx.restore();
+      for (const [letter, [px, py]] of [["A", a], ["B", b]]) {
+        const color = plane.dragging && plane.dragging.what === letter.toLowerCase() ? "#e4572e" : "#111111";
+        const tx = px + END_TAG_PX, ty = py - END_TAG_PX;
+        ctx.beginPath();
+        ctx.moveTo(px, py);
+        ctx.lineTo(tx, ty);
+        ctx.lineWidth = 1.5;
+        ctx.strokeStyle = color;
+        ctx.stroke();
+        for (const [x, y, r] of [[px, py, 3.5], [tx, ty, END_PX]]) {
+          ctx.beginPath();
+          ctx.arc(x, y, r, 0, 2 * Math.PI);
+          ctx.fillStyle = color;
+          ctx.fill();
+          ctx.lineWidth = 1.5;
+          ctx.strokeStyle = "rgba(255,255,255,0.95)";
+          ctx.stroke();
+        }
+        ctx.font = "bold 11px system-ui, sans-serif";
+        ctx.textAlign = "center";
+        ctx.textBaseline = "middle";
+        ctx.fillStyle = "#ffffff";
+        ctx.fillText(letter, tx, ty + 0.5);
+      }
+      ctx.textAlign = "start";
+      ctx.textBaseline = "alphabetic";
+    }
+
+    /** Decode the strip A → B (interpolationCodes) into the panel's canvas, 1 px of white between images (as
+     * aelab.imaging.tile), A top-left and B bottom-right: one row up to STRIP_ROW images, else two rows, so
+     * that the panel's width shows each image at least twice its size for the default 8 steps.
+     * The whole strip is drawn at once, or, while an end is dragged
+     * (`drag` = {from: "a" | "b", since: the move's timeStamp}), as many images as fit in STRIP_BUDGET_MS,
+     * nearest the moved end first; stripSlice() goes on with the rest in the following frames unless the end
+     * moves again. A slow decoder (conv: about 4 ms an image) thus never holds a frame for the whole strip, and
+     * the images that change most are always the freshest. An image whose code has not changed (B's, while
+     * A moves) is not decoded again. */
+    function drawStrip(drag) {
+      const e = plane.ends;
+      if (!ui.strip) return;
+      const on = !!(e && plane.decoder);
+      ui.stripBox.hidden = !on;
+      plane.stripJob = null;
+      if (!on) return;
+      const [, h, w] = plane.decoder.imageShape;
+      const columns = e.steps <= STRIP_ROW ? e.steps : Math.ceil(e.steps / 2), rows = Math.ceil(e.steps / columns);
+      plane.stripLayout = { columns, rows };
+      const width = columns * (w + 1) + 1, height = rows * (h + 1) + 1;
+      const canvas = ui.strip;
+      if (canvas.width !== width || canvas.height !== height || ui.stripDecoder !== plane.decoderId) {
+        canvas.width = width;
+        canvas.height = height;
+        sizeStrip();
+        const ctx = canvas.getContext("2d");
+        ctx.fillStyle = "#ffffff";
+        ctx.fillRect(0, 0, width, height);
+        ui.stripShown = [];  // the code each cell shows now
+        ui.stripDecoder = plane.decoderId;
+      }
+      const order = [...Array(e.steps).keys()];
+      if (drag && drag.from === "b") order.reverse();
+      plane.stripJob = { codes: interpolationCodes(e.a, e.b, e.steps), order, next: 0, columns, since: drag && drag.since,
+                         budget: drag ? STRIP_BUDGET_MS : Infinity, first: true };
+      stripSlice();
+    }
+    /** Decode and draw the next images of the strip's job within its budget (at least one); true if it drew. */
+    function stripSlice() {
+      const job = plane.stripJob;
+      if (!job) return false;
+      const [, h, w] = plane.decoder.imageShape;
+      const ctx = ui.strip.getContext("2d"), cell = ui.stripCell, start = performance.now();
+      let drew = false;
+      while (job.next < job.order.length && (!drew || performance.now() - start < job.budget)) {
+        const i = job.order[job.next++], z = job.codes[i], shown = ui.stripShown[i];
+        if (shown && shown.every((v, k) => v === z[k])) continue;
+        globalThis.AelabDecoder.draw(cell, plane.decoder.decode(z), plane.decoder.imageShape);
+        ctx.drawImage(cell, 1 + (i % job.columns) * (w + 1), 1 + Math.floor(i / job.columns) * (h + 1));
+        ui.stripShown[i] = z;
+        drew = true;
+      }
+      const now = performance.now();
+      if (job.since !== undefined && job.first) (plane.timings.ends = plane.timings.ends || []).push(now - job.since);
+      job.first = false;
+      if (job.next >= job.order.length) {
+        if (job.since !== undefined) (plane.timings.endsFull = plane.timings.endsFull || []).push(now - job.since);
+        plane.stripJob = null;
+        plane.stripDraws += 1;
+        reg.debug.stripDraws += 1;
+      }
+      return drew;
+    }
+    function sizeStrip() {
+      // A whole-number scale keeps the pixels square where the strip fits; wider strips shrink to the panel.
+      const room = panel.clientWidth || 280, natural = ui.strip.width;
+      const scale = Math.max(1, Math.floor(room / natural));
+      ui.strip.style.width = natural * scale <= room ? natural * scale + "px" : "100%";
+    }
+
+    /** Where the interpolation's ends are: full codes a, b (d each) and the strip's length; null removes them. */
+    function setEnds(spec) {
+      if (!spec || !plane.decoder) {
+        plane.ends = null;
+        drawStrip();
+        drawOverlay();
+        return;
+      }
+      const d = plane.decoder.latentDim, steps = Math.round(Number(spec.steps));
+      const usable = (z) => Array.isArray(z) || ArrayBuffer.isView(z) ? z.length === d && Array.from(z).every(Number.isFinite) : false;
+      if (!usable(spec.a) || !usable(spec.b) || !(steps >= 1 && steps <= 64)) return;
+      const map = plane.data && plane.data.decoder && plane.data.decoder.plane_map;
+      const a = Float32Array.from(spec.a), b = Float32Array.from(spec.b);
+      plane.ends = { a, b, steps, pa: map ? toPlane(map, a) : null, pb: map ? toPlane(map, b) : null };
+      drawStrip();
+      drawOverlay();
+    }
+
+    /** Move end "a" or "b" to plane point (x, y): its code is the plane's inverse there; redraw at once. */
+    function moveEnd(which, x, y, since) {
+      const e = plane.ends;
+      e[which] = Float32Array.from(plane.decoder.toLatent(x, y));
+      e["p" + which] = [x, y];
+      drawOverlay();
+      drawStrip({ from: which, since });
     }
 
     function farCue() {
@@ -328,16 +498,25 @@
     }
 
     function send(gesture) {
-      if (!plane.point || !opts.onGesture) return;
+      const end = gesture === "a" || gesture === "b";
+      const at = end ? plane.ends && plane.ends["p" + gesture] : plane.point;
+      if (!at || !opts.onGesture) return;
+      const code = end ? plane.ends[gesture] : plane.code;
       plane.gestures += 1;
       reg.debug.gestures += 1;
       const n = Date.now() * 10 + (plane.gestures % 10);  // a second gesture on the same spot is still a change
       plane.lastSent = n;
-      opts.onGesture({ x: plane.point[0], y: plane.point[1], z: plane.code ? Array.from(plane.code) : null, n, gesture });
+      opts.onGesture({ x: at[0], y: at[1], z: code ? Array.from(code) : null, n, gesture });
     }
 
     plane.select = (x, y) => pickPoint(x, y);
     plane.setCode = (z) => pickCode(z);
+    /** The host's ends (e.g. after its rerun); ignored during a drag or while the user's own gesture is newer. */
+    plane.setEnds = (spec) => {
+      if (plane.dragging) return;
+      if (spec && spec.n !== undefined && spec.n !== null && plane.lastSent !== null && spec.n !== plane.lastSent) return;
+      setEnds(spec);
+    };
     plane.setMarkers = (markers) => {
       plane.markers = Array.isArray(markers) ? markers.filter((m) => Number.isFinite(m.x) && Number.isFinite(m.y)) : [];
       drawOverlay();
@@ -410,6 +589,14 @@
       ui.far.hidden = true;
       ui.readout = element("div", "aelab-readout", panel);
       if (texts.where) element("div", "aelab-where", panel).textContent = texts.where;
+      ui.stripBox = element("div", "aelab-strip-box", panel);
+      ui.stripBox.hidden = true;
+      element("div", "aelab-panel-title", ui.stripBox).textContent = texts.strip || "A → B";
+      ui.strip = element("canvas", "aelab-strip", ui.stripBox);
+      ui.strip.setAttribute("role", "img");
+      ui.strip.setAttribute("aria-label", texts.strip || "A → B");
+      ui.stripCell = document.createElement("canvas");
+      if (texts.strip_hint) element("div", "aelab-where", ui.stripBox).textContent = texts.strip_hint;
       const list = element("div", "aelab-sliders", panel);
       ui.sliders = spec.sliders.map((s, i) => {
         const row = element("label", "aelab-slider", list);
@@ -432,6 +619,7 @@
       ui.image.width = w;
       ui.image.height = h;
       sizeImage(h, w);
+      if (plane.ends) drawStrip();
     }
 
     // --- events ---
@@ -459,13 +647,28 @@
     gd.addEventListener("pointerdown", (e) => {
       plane.press = null;
       if (e.button !== 0 || !inPlotArea(e.target)) return;
-      const c = plane.crossPixel;
-      if (c && Math.hypot(e.offsetX - c[0], e.offsetY - c[1]) <= GRAB_PX) {
-        // Grab the cross: plotly (mouse events) must not see this press, or it would draw a zoom box.
+      // The nearest of the cross, A and B within GRAB_PX is grabbed (A or B only where the page decodes).
+      // Ties go to the cross. Each entry: [what, where a press grabs it, where the grabbed thing is].
+      let what = null, anchor = null, best = GRAB_PX;
+      const grabbable = [["point", plane.crossPixel, plane.crossPixel]];
+      if (plane.endPixels && plane.decoder) {
+        for (const name of ["a", "b"]) {
+          const end = plane.endPixels[name];
+          grabbable.push([name, end, end], [name, [end[0] + END_TAG_PX, end[1] - END_TAG_PX], end]);  // end, disc
+        }
+      }
+      for (const [name, c, at] of grabbable) {
+        const distance = c ? Math.hypot(e.offsetX - c[0], e.offsetY - c[1]) : Infinity;
+        if (distance < best || (distance === best && !what)) { what = name; anchor = at; best = distance; }
+      }
+      if (what) {
+        // Grab it: plotly (mouse events) must not see this press, or it would draw a zoom box.
         e.preventDefault();
         e.stopPropagation();
         box.focus({ preventScroll: true });
-        plane.dragging = { pointer: e.pointerId, pending: null, frame: 0, drewInFrame: false };
+        // The grabbed thing keeps its offset from the pointer (a disc grabbed beside its end does not jump).
+        const offset = [anchor[0] - e.offsetX, anchor[1] - e.offsetY];
+        plane.dragging = { what, offset, pointer: e.pointerId, pending: null, frame: 0, drewInFrame: false };
         try {
           gd.setPointerCapture(e.pointerId);  // the drag goes on outside the plot
         } catch (err) {
@@ -480,8 +683,10 @@
           if (drag.pending) {
             const at = drag.pending;
             drag.pending = null;
-            pickPoint(at[0], at[1], "drag", at[2]);
+            dragTo(drag, at);
             drag.drewInFrame = true;
+          } else if (plane.stripJob && stripSlice()) {
+            drag.drewInFrame = true;  // the rest of a strip that did not fit in the last frame
           }
           plane.dragStats.frames += 1;
           if (drag.drewInFrame) plane.dragStats.drawn += 1;
@@ -497,13 +702,13 @@
       const drag = plane.dragging;
       if (drag) {
         e.stopPropagation();
-        const at = plane.toData(e.offsetX, e.offsetY);
+        const at = plane.toData(e.offsetX + drag.offset[0], e.offsetY + drag.offset[1]);
         if (!at) return;
         if (drag.drewInFrame) {
           drag.pending = [at[0], at[1], e.timeStamp];
         } else {
           drag.pending = null;
-          pickPoint(at[0], at[1], "drag", e.timeStamp);
+          dragTo(drag, [at[0], at[1], e.timeStamp]);
           drag.drewInFrame = true;
         }
         return;
@@ -515,11 +720,20 @@
       if (!drag || e.pointerId !== drag.pointer) return;
       e.stopPropagation();
       cancelAnimationFrame(drag.frame);
-      if (drag.pending) pickPoint(drag.pending[0], drag.pending[1], "drag", drag.pending[2]);
+      if (drag.pending) dragTo(drag, drag.pending);
+      if (plane.stripJob) {
+        plane.stripJob.budget = Infinity;  // the released strip is drawn whole
+        stripSlice();
+      }
       plane.dragging = null;
       box.classList.remove("aelab-grabbing");
-      send("drag");
+      if (drag.what !== "point") drawOverlay();  // the end's disc back to its resting colour
+      send(drag.what === "point" ? "drag" : drag.what);
     };
+    function dragTo(drag, at) {
+      if (drag.what === "point") pickPoint(at[0], at[1], "drag", at[2]);
+      else moveEnd(drag.what, at[0], at[1], at[2]);
+    }
     gd.addEventListener("pointerup", endDrag, true);
     gd.addEventListener("pointercancel", endDrag, true);
     plane.handlers += 1;
@@ -750,6 +964,8 @@
       const Plotly = globalThis.Plotly;
       plane.data = data;
       setDecoder(data.decoder || null);
+      // Ends of another model's code space cannot be decoded by this one (the host sends new ends after).
+      if (plane.ends && (!plane.decoder || plane.ends.a.length !== plane.decoder.latentDim)) plane.ends = null;
       buildPanel(data.panel || null);
       loadSprite(data.sprite || null);
       if (plane.decoder && plane.code && plane.code.length !== plane.decoder.latentDim) plane.code = null;
@@ -812,5 +1028,5 @@
     return plane;
   }
 
-  return { create, registry, loadPlotly, array, kthDistance, toPlane, GRAB_PX, KEY_SETTLE_MS };
+  return { create, registry, loadPlotly, array, kthDistance, toPlane, interpolationCodes, GRAB_PX, END_TAG_PX, KEY_SETTLE_MS };
 });

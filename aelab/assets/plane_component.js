@@ -6,6 +6,7 @@ export default function (component) {
   const { data, parentElement, setStateValue } = component;
   const P = globalThis.AelabPlane;
   const reg = P.registry();
+  reg.ends = reg.ends || {};
   reg.debug.runs += 1;
   let plane = parentElement.__aelabPlane;
   if (!plane) {
@@ -23,7 +24,10 @@ export default function (component) {
   P.loadPlotly(data.plotly_url)
     .then(() => {
       if (ticket !== plane.ticket) return;  // newer data arrived while plotly.js loaded
-      return plane.setData(data).then(() => plane.follow(reg.selected[data.key]));
+      return plane.setData(data).then(() => {
+        plane.follow(reg.selected[data.key]);
+        if (reg.ends[data.key]) plane.setEnds(reg.ends[data.key]);
+      });
     })
     .catch((err) => {
       plane.gd.textContent = "The latent plane could not be drawn: " + err.message;

@@ -7,13 +7,15 @@ reconstructions ψ(φ(x)) of dataset images.
 
 What is decoded where: the plane component (aelab.ui.plane, plane.js) holds the decoder's weights
 (aelab.export.decoder_spec) and its sliders, so a click, a drag of the cross, an arrow key or a slider move
-is decoded and drawn by the browser in the same frame. The server hears one message per finished gesture
+is decoded and drawn by the browser in the same frame; so is the interpolation strip A → B, in the plane's
+panel, while A or B (markers on the plane) is dragged. The server hears one message per finished gesture
 and reruns only the fragment that needs the data: the gesture is validated (NaN, infinity or far outside
 the bounds is refused with a message; a little outside is clamped), the point is kept in the page's state
 and the nearest real samples are found. A model or projection the browser cannot decode (e.g. UMAP of
-d > 2 codes) keeps the server path: the server decodes the point and the relay carries the picture, and
-the page says so. The plane's payload depends only on the model, the projection, the background and the
-language, so a gesture's rerun re-sends only the small relay. Every section below is a fragment of its
+d > 2 codes) keeps the server path: the server decodes the point and the relay carries the picture, the
+server draws the interpolation strip, and the page says so. The plane's payload depends only on the model,
+the projection, the background and the language, so a gesture's rerun re-sends only the small relay (a
+finished drag of A or B reruns the page once, to bring the Interpolation section's ends up to date). Every section below is a fragment of its
 own; the offline explorer (aelab.export.explorer_html) is a download button. Codes of latent dimension
 d ≠ 2 are drawn through a :class:`PlaneMap` (PCA or UMAP of the codes for d > 2), and the sliders cover all d.
 """
@@ -45,7 +47,7 @@ from aelab.latent import (
 from aelab.plane import SPRITE_LIMIT_BYTES, SliderSpec, slider_specs, sprite_sheet, typical_spacing
 from aelab.ui import cache, workspace
 from aelab.ui.i18n import register, t
-from aelab.ui.plane import latent_plane, parse_click, parse_code, point_outside
+from aelab.ui.plane import interpolation_ends, latent_plane, parse_click, parse_code, point_outside
 from aelab.ui.state import ModelEntry, dataset_title, require_model
 from aelab.ui.widgets import show_image as _show  # the page's short name for the shared crisp image
 
@@ -105,6 +107,15 @@ register(
         "explore.set_b": ("B = current point", "B = 当前点"),
         "explore.steps": ("Steps", "步数"),
         "explore.ends": ("A = ({a}) · B = ({b})", "A = ({a}) · B = ({b})"),
+        "explore.strip": ("Interpolation A → B", "插值 A → B"),
+        "explore.strip_hint": (
+            "Drag A or B on the plane. Steps: under Interpolation below.",
+            "在平面上拖动 A 或 B。步数：见下方“插值”。",
+        ),
+        "explore.strip_in_browser": (
+            "Your browser decodes the strip beside the plane, where A and B are markers you can drag.",
+            "插值条由你的浏览器在平面旁解码；A 和 B 是平面上可拖动的标记。",
+        ),
         "explore.generate": ("Generate", "生成"),
         "explore.generate_prior": (
             "New codes drawn from the VAE's prior z ~ N(0, I), then decoded.",
@@ -183,7 +194,8 @@ register(
 )
 
 STATE_KEY = "aelab.explore"
-POINT_LIGHT_KEY = "explore.point"  # the workspace's current point: {"model": entry id, "z": [d floats]}
+# The workspace's current point and interpolation ends: {"model": entry id, "z", "a", "b": [d floats] each}.
+POINT_LIGHT_KEY = "explore.point"
 PLANE_KEY = "explore.plane"
 GRID_SIZE_KEY = "explore.grid_size"
 BACKGROUND_KEY = "explore.background"
@@ -225,30 +237,38 @@ def _default_ends(codes: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np
     return codes[first].copy(), codes[second].copy()
 
 
-def _saved_point(entry_id: str, codes: np.ndarray) -> np.ndarray | None:
-    """The point this workspace last chose on this model's plane, or None.
+def _saved_codes(entry_id: str, codes: np.ndarray) -> dict[str, np.ndarray]:
+    """The point ("z") and interpolation ends ("a", "b") this workspace last chose on this model's plane.
 
     Read back from the store, so checked like anything sent by a browser: d finite numbers, clamped to the
-    sliders' ranges.
+    sliders' ranges; one that is missing or refused is left out.
     """
     saved = workspace.light().get(POINT_LIGHT_KEY)
     if not isinstance(saved, dict) or saved.get("model") != entry_id:
-        return None
-    z, _reason = parse_code({"z": saved.get("z")}, slider_specs(codes))
-    return z
+        return {}
+    specs = slider_specs(codes)
+    found = {}
+    for name in ("z", "a", "b"):
+        z, _reason = parse_code({"z": saved.get(name)}, specs)
+        if z is not None:
+            found[name] = z
+    return found
 
 
 def _remember_point(state: ExploreState) -> None:
-    workspace.set_light(POINT_LIGHT_KEY, {"model": state.entry_id, "z": [float(v) for v in state.point]})
+    codes = {"z": state.point, "a": state.a, "b": state.b}
+    workspace.set_light(
+        POINT_LIGHT_KEY, {"model": state.entry_id, **{k: [float(v) for v in z] for k, z in codes.items()}}
+    )
 
 
 def _state(entry: ModelEntry, codes: np.ndarray, labels: np.ndarray) -> ExploreState:
     state = st.session_state.get(STATE_KEY)
     if not isinstance(state, ExploreState) or state.entry_id != entry.id:
         a, b = _default_ends(codes, labels)
-        saved = _saved_point(entry.id, codes)  # a reload or a new tab comes back to the same point
-        start = saved if saved is not None else codes[0].astype(np.float64).copy()  # else sample 0's code
-        state = ExploreState(entry.id, start, a, b)
+        saved = _saved_codes(entry.id, codes)  # a reload or a new tab comes back to the same point and ends
+        start = saved.get("z", codes[0].astype(np.float64).copy())  # else sample 0's code
+        state = ExploreState(entry.id, start, saved.get("a", a), saved.get("b", b))
         state.seen_click = _last_click()  # a click made on another model's plane is not a choice for this one
         st.session_state[STATE_KEY] = state
     return state
@@ -260,18 +280,19 @@ def _last_click() -> object:
     return value.get("click") if isinstance(value, dict) else None
 
 
-def _follow_click(state: ExploreState, plane_map: PlaneMap, specs: list[SliderSpec], bounds: np.ndarray) -> None:
-    """A gesture not seen before becomes the point, after validation.
+def _follow_click(state: ExploreState, plane_map: PlaneMap, specs: list[SliderSpec], bounds: np.ndarray) -> bool:
+    """A gesture not seen before becomes the point (or, for a drag of A or B, that interpolation end), after
+    validation; returns whether an interpolation end moved.
 
     The browser sends the plane point (x, y) and, where it decodes, the full code z. A code is used as it is
     (a slider sets any dimension); otherwise the plane point goes through the projection's inverse. Either
     is clamped to the sliders' ranges; NaN, infinity or a point far outside the bounds is refused with a
-    message and the point stays where it was. Read at the start of the run rather than in an on_click
-    callback, so that a gesture set through session state works the same.
+    message and the point (or end) stays where it was. Read at the start of the run rather than in an
+    on_click callback, so that a gesture set through session state works the same.
     """
     click = _last_click()
     if click == state.seen_click:
-        return
+        return False
     state.seen_click = click
     state.refused = None
     nonce = click.get("n") if isinstance(click, dict) else None
@@ -288,9 +309,15 @@ def _follow_click(state: ExploreState, plane_map: PlaneMap, specs: list[SliderSp
             z = np.clip(z, [s.low for s in specs], [s.high for s in specs])
     if reason is not None:
         state.refused = t("explore.refused", reason=reason)
+    end = click.get("gesture") if isinstance(click, dict) else None
+    if z is not None and end in ("a", "b"):
+        setattr(state, end, z)
+        _remember_point(state)
+        return True
     if z is not None:
         state.point = z
         _remember_point(state)
+    return False
 
 
 # --- pictures ----------------------------------------------------------------------------------------------
@@ -376,7 +403,7 @@ def render() -> None:
     with left, st.container(border=True):
         _manifold_section(entry, dataset, codes)
     with right, st.container(border=True):
-        _interpolation_section(entry, codes)
+        _interpolation_section(entry, dataset, codes)
     left, right = st.columns(2, gap="large")
     with left, st.container(border=True):
         _generate_section(entry, dataset, codes)
@@ -427,6 +454,8 @@ def _plane_texts(in_browser: bool) -> dict[str, str]:
         "slider": t("explore.slider"),
         "far": t("explore.far"),
         "where": t("explore.where_browser") if in_browser else t("explore.where_server"),
+        "strip": t("explore.strip"),
+        "strip_hint": t("explore.strip_hint"),
     }
 
 
@@ -436,7 +465,10 @@ def _view(entry: ModelEntry, dataset: Dataset, codes: np.ndarray, specs: list[Sl
     state = _state(entry, codes, dataset.labels)
     model = entry.checkpoint.model
     method, plane_map, points, bounds = _current_map(entry, dataset, codes)
-    _follow_click(state, plane_map, specs, bounds)
+    if _follow_click(state, plane_map, specs, bounds):
+        # A or B moved: the browser has drawn the strip already; the Interpolation section's caption (another
+        # fragment) is brought up to date by one rerun of the page, once per finished drag.
+        st.rerun(scope="app")
     decoder = _browser_decoder(entry.id, dataset.name, method, model, plane_map)  # None: decode on the server only
     background, grid = None, None
     state.background_size = None
@@ -542,17 +574,26 @@ def _manifold_section(entry: ModelEntry, dataset: Dataset, codes: np.ndarray) ->
 
 
 @st.fragment
-def _interpolation_section(entry: ModelEntry, codes: np.ndarray) -> None:
+def _interpolation_section(entry: ModelEntry, dataset: Dataset, codes: np.ndarray) -> None:
+    """Steps and "A/B = current point"; where the browser decodes, the plane draws A, B and the strip (the
+    ends go to it through a small relay, so only this fragment reruns), else the server decodes the strip."""
     st.subheader(t("explore.interpolation"), help=t("explore.interpolation_help"))
     state = st.session_state[STATE_KEY]
     steps = st.slider(t("explore.steps"), 3, 16, 8, key=STEPS_KEY)
     set_a, set_b = st.columns(2)
     if set_a.button(t("explore.set_a"), key="explore.set_a", width="stretch"):
         state.a = state.point.copy()
+        _remember_point(state)
     if set_b.button(t("explore.set_b"), key="explore.set_b", width="stretch"):
         state.b = state.point.copy()
-    _, images = interpolate(entry.checkpoint.model, state.a, state.b, steps)
-    _show(tile(images, columns=steps, pad=1), 60 * steps)
+        _remember_point(state)
+    method, plane_map, _, _ = _current_map(entry, dataset, codes)
+    if _browser_decoder(entry.id, dataset.name, method, entry.checkpoint.model, plane_map) is not None:
+        interpolation_ends(PLANE_KEY, state.a.tolist(), state.b.tolist(), steps, answers=state.answered)
+        st.caption(t("explore.strip_in_browser"))
+    else:
+        _, images = interpolate(entry.checkpoint.model, state.a, state.b, steps)
+        _show(tile(images, columns=steps, pad=1), 60 * steps)
     st.caption(t("explore.ends", a=_fmt(state.a), b=_fmt(state.b)))
 
 

@@ -14,7 +14,9 @@ How the pieces fit, and why:
   slider ranges, its words) and never changes on a gesture, so Streamlit's message cache sends a short
   reference to it on every rerun. The *relay* (``assets/plane_relay.js``) carries where the server put the
   point, the gesture it answers, the hover flag and, for a model the browser cannot decode, the server's
-  image; a few hundred bytes.
+  image; a few hundred bytes. A third element, `interpolation_ends` (``assets/plane_ends.js``), carries the
+  interpolation's ends A and B and its number of steps: the plane draws A and B as markers one can drag and
+  decodes the strip A → B in its panel, in the same frame as the drag.
 - With a decoder spec (`aelab.export.decoder_spec`) and `sliders`, the plane has its panel: the decoded
   image, drawn by the page in the same frame as a click, a drag of the cross, an arrow key or a slider
   move, and one slider per latent dimension. The server hears one message per finished gesture (the
@@ -91,6 +93,34 @@ def marker_payload(
     if image is not None:
         payload["image"] = image
     return payload
+
+
+def ends_payload(
+    plane_key: str, a: Sequence[float], b: Sequence[float], steps: int, *, answers: int | None = None
+) -> dict[str, Any]:
+    """The JSON the interpolation's relay sends: which plane, the ends' full codes a and b (d each), the strip's
+    number of images (1 to 64) and, when given, the gesture nonce this run answers."""
+    a_list, b_list = [float(v) for v in a], [float(v) for v in b]
+    if len(a_list) != len(b_list) or not all(math.isfinite(v) for v in a_list + b_list):
+        raise ValueError(f"a and b must be codes of the same length with finite numbers; got {a_list!r}, {b_list!r}")
+    if not 1 <= int(steps) <= 64:
+        raise ValueError(f"steps must lie in 1..64; got {steps!r}")
+    payload: dict[str, Any] = {"plane": plane_key, "a": a_list, "b": b_list, "steps": int(steps)}
+    if answers is not None:
+        payload["n"] = answers
+    return payload
+
+
+def interpolation_ends(
+    plane_key: str, a: Sequence[float], b: Sequence[float], steps: int, *, answers: int | None = None
+) -> None:
+    """Tell the plane `plane_key` where the interpolation's ends are; the plane draws A and B on its overlay
+    and decodes the strip A → B in its panel (it needs a browser decoder). Draws nothing here; place it
+    anywhere on the page, e.g. beside the controls that change the ends, so that only their fragment reruns.
+    A finished drag of A or B comes back as the plane's gesture with `"gesture": "a"` or `"b"`."""
+    with st.container(gap=None):
+        _ends_component(key=f"{plane_key}-ends", data=ends_payload(plane_key, a, b, steps, answers=answers),
+                        height="content")  # fmt: skip
 
 
 def parse_click(value: object) -> tuple[float, float] | None:
@@ -180,6 +210,9 @@ _plane_component = st.components.v2.component(
 )
 RELAY_MODULE = _asset("plane_relay.js")
 _marker_component = st.components.v2.component("aelab.latent_plane_marker", js=RELAY_MODULE, isolate_styles=False)
+_ends_component = st.components.v2.component(
+    "aelab.latent_plane_ends", js=_asset("plane_ends.js"), isolate_styles=False
+)
 
 # Starts loading plotly.js as soon as the page's first element arrives, before the plane exists: downloading
 # and compiling plotly.min.js takes the browser 1-2 s, which then overlaps the server's imports and encoding

@@ -20,11 +20,13 @@ from aelab.ui.state import ModelEntry, Selection
 
 from .apptest import run_app
 
-# The page's images in order: the nearest samples, the manifold grid, the interpolation strip, the generated
-# samples (one element holding N images), then original, reconstruction, difference. The decoded image is
-# drawn by the plane component in the browser (or, where the browser cannot decode, sent through its relay).
+# The page's images in order: the nearest samples, the manifold grid, the generated samples (one element
+# holding N images), then original, reconstruction, difference. The decoded image and the interpolation strip
+# are drawn by the plane component in the browser. Where the browser cannot decode, the server sends the
+# decoded image through the plane's relay and draws the strip itself, right after the grid (SERVER_STRIP).
 NEAREST = slice(0, NEAREST_K)
-GRID, STRIP, GENERATED = NEAREST_K, 1 + NEAREST_K, 2 + NEAREST_K
+GRID, GENERATED = NEAREST_K, 1 + NEAREST_K
+SERVER_STRIP = 1 + NEAREST_K
 
 
 def images(app: AppTest) -> list[list[str]]:
@@ -48,6 +50,14 @@ def component_data(app: AppTest, key: str) -> dict:
 
 def relay(app: AppTest) -> dict:
     return component_data(app, PLANE_KEY)["relay"]
+
+
+def ends(app: AppTest) -> dict:
+    """What the interpolation's relay told the plane: its ends a and b, the strip's steps, the gesture answered."""
+    found = [json.loads(c.proto.json or "{}") for c in app.get("bidi_component")]
+    matching = [d for d in found if d.get("plane") == PLANE_KEY]
+    assert len(matching) == 1, f"expected one interpolation relay: {found}"
+    return matching[0]
 
 
 def point(app: AppTest) -> list[float]:
@@ -210,14 +220,35 @@ def test_generate_shows_n_images_and_a_new_sample_differs() -> None:
 
 
 def test_interpolation_ends_follow_the_current_point() -> None:
+    # The browser decodes the strip (tests/browser/test_interpolation.py): the server sends it the ends.
     app = run_app()
-    before = images(app)[STRIP]
+    before = ends(app)
+    assert len(images(app)) == NEAREST_K + 5, "no server-decoded strip where the browser decodes it"
     click(app, 0.5, 0.5)
     app.button(key="explore.set_b").click().run()
-    assert images(app)[STRIP] != before
+    assert ends(app) != before
+    assert ends(app)["b"] == pytest.approx([0.5, 0.5]) and ends(app)["a"] == pytest.approx(before["a"])
     assert any("B = (0.50, 0.50)" in c.value for c in app.caption)
     app.slider(key="explore.steps").set_value(5).run()
     assert not app.exception
+    assert ends(app)["steps"] == 5
+
+
+def test_a_drag_of_a_or_b_moves_that_end_after_validation() -> None:
+    app = run_app()
+    start = point(app)
+    gesture(app, -1.0, 2.0, n=5, z=[-1.0, 2.0], kind="a")
+    state = app.session_state["aelab.explore"]
+    assert state.a.tolist() == pytest.approx([-1.0, 2.0]) and point(app) == pytest.approx(start)
+    assert ends(app)["a"] == pytest.approx([-1.0, 2.0]) and ends(app)["n"] == 5
+    assert relay(app)["n"] == 5, "the plane hears that the server has caught up"
+    assert any("A = (-1.00, 2.00)" in c.value for c in app.caption)
+    gesture(app, 1.5, -0.5, n=6, kind="b")  # no code: the plane point through the projection's inverse
+    assert app.session_state["aelab.explore"].b.tolist() == pytest.approx([1.5, -0.5], abs=1e-6)
+    # A tampered end is refused with the message, and A stays where it was.
+    gesture(app, 0.0, 0.0, n=7, z=[float("nan"), 0.0], kind="a")
+    assert app.session_state["aelab.explore"].a.tolist() == pytest.approx([-1.0, 2.0])
+    assert any("not a finite number" in w.value for w in app.warning)
 
 
 def test_reconstruction_shows_original_reconstruction_and_difference_with_mse() -> None:
@@ -281,6 +312,11 @@ def test_a_three_dimensional_model_gets_a_projection_and_three_sliders(three_d_e
     gesture(app, 0.0, 0.0, n=3, z=far_corner, kind="slider")
     assert point(app) == pytest.approx(far_corner)
     assert relay(app)["image"] != picture, "a gesture should be decoded on the server"
+    # So is the interpolation strip, and it follows its ends.
+    strip = images(app)[SERVER_STRIP]
+    assert not [d for d in (json.loads(c.proto.json or "{}") for c in app.get("bidi_component")) if "plane" in d]
+    app.button(key="explore.set_b").click().run()
+    assert images(app)[SERVER_STRIP] != strip
 
 
 def test_slider_specs_use_round_steps_that_cover_the_codes() -> None:

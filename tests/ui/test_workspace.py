@@ -100,6 +100,22 @@ def test_delete_my_workspace_forgets_everything(digits_checkpoint: bytes) -> Non
     assert token_of(again) != token
 
 
+def test_the_interpolation_ends_come_back_after_a_reload() -> None:
+    from aelab.ui.explore import PLANE_KEY
+
+    first = new_session()
+    token = token_of(first)
+    default_b = first.session_state["aelab.explore"].b.copy()
+    first.session_state[PLANE_KEY] = {"click": {"x": 0.5, "y": -0.5, "z": [0.5, -0.5], "n": 1, "gesture": "a"}}
+    first.run()
+    assert not first.exception, [e.value for e in first.exception]
+    assert np.allclose(first.session_state["aelab.explore"].a, [0.5, -0.5])
+
+    again = new_session(token)  # a reload: A where it was dragged, B where it was
+    assert np.allclose(again.session_state["aelab.explore"].a, [0.5, -0.5])
+    assert np.allclose(again.session_state["aelab.explore"].b, default_b)
+
+
 def test_the_current_point_comes_back_and_a_tampered_saved_point_is_ignored() -> None:
     from aelab.ui.explore import PLANE_KEY, POINT_LIGHT_KEY
     from aelab.ui.workspace import store
