@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import streamlit as st
 
+from aelab.animate import walk_gif
 from aelab.baselines import reconstruction_mse
 from aelab.data import Dataset, factor_classes
 from aelab.export import UnsupportedExport, decoder_spec, explorer_html, runs_in_browser
@@ -115,6 +116,12 @@ register(
         "explore.strip_in_browser": (
             "Your browser decodes the strip beside the plane, where A and B are markers you can drag.",
             "插值条由你的浏览器在平面旁解码；A 和 B 是平面上可拖动的标记。",
+        ),
+        "explore.walk_gif": ("Walk A → B as a GIF", "将 A → B 的路径下载为 GIF"),
+        "explore.walk_png": ("Strip as a PNG", "将插值条下载为 PNG"),
+        "explore.walk_no_length": (
+            "A and B are the same point: move one to record a walk.",
+            "A 与 B 是同一个点：移动其中一个即可录制路径。",
         ),
         "explore.generate": ("Generate", "生成"),
         "explore.generate_prior": (
@@ -204,6 +211,7 @@ PROJECTION_KEY = "explore.projection"
 INDEX_KEY = "explore.index"
 STEPS_KEY = "explore.steps"
 COUNT_KEY = "explore.count"
+WALK_GIF_STEPS = 24  # images in a recorded walk A → B (the GIF goes there and back)
 COLOUR_KEY = "explore.colour_by"
 
 DECODED_WIDTH = 224  # CSS pixels of the large decoded image (the plane's panel draws it at the same size)
@@ -595,6 +603,38 @@ def _interpolation_section(entry: ModelEntry, dataset: Dataset, codes: np.ndarra
         _, images = interpolate(entry.checkpoint.model, state.a, state.b, steps)
         _show(tile(images, columns=steps, pad=1), 60 * steps)
     st.caption(t("explore.ends", a=_fmt(state.a), b=_fmt(state.b)))
+    _walk_downloads(entry, state.a.copy(), state.b.copy(), steps)
+
+
+def _walk_downloads(entry: ModelEntry, a: np.ndarray, b: np.ndarray, steps: int) -> None:
+    """The walk A → B to keep: an animated GIF (there and back) and the strip as a PNG, each made only when
+    its button is pressed (the walk as it stands now; a walk with no length says so)."""
+    model = entry.checkpoint.model
+    name = f"{entry.id.partition(':')[2] or 'model'}-walk"
+    gif, png = st.columns(2)
+    if np.allclose(a, b):
+        st.caption(t("explore.walk_no_length"))
+        return
+    gif.download_button(
+        t("explore.walk_gif"),
+        lambda: walk_gif(model, a, b, steps=WALK_GIF_STEPS),
+        file_name=f"{name}.gif",
+        mime="image/gif",
+        icon=":material/animated_images:",
+        key="explore.walk_gif",
+        on_click="ignore",
+        width="stretch",
+    )
+    png.download_button(
+        t("explore.walk_png"),
+        lambda: png_bytes(tile(interpolate(model, a, b, steps)[1], columns=steps, pad=1), scale=4),
+        file_name=f"{name}.png",
+        mime="image/png",
+        icon=":material/image:",
+        key="explore.walk_png",
+        on_click="ignore",
+        width="stretch",
+    )
 
 
 @st.fragment

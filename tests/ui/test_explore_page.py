@@ -208,6 +208,17 @@ def test_manifold_background_keeps_the_decoded_view() -> None:
     assert not app.exception and component_data(app, PLANE_KEY)["plane"]["grid"] == 10
 
 
+def test_a_walk_a_to_b_downloads_as_a_gif_and_a_png_and_one_with_no_length_says_so() -> None:
+    app = run_app()
+    labels = lambda: {b.proto.label for b in app.get("download_button")}  # noqa: E731
+    assert {"Walk A → B as a GIF", "Strip as a PNG"} <= labels()
+    app.button(key="explore.set_a").click().run()
+    app.button(key="explore.set_b").click().run()  # A and B are now both the current point
+    assert not app.exception
+    assert not {"Walk A → B as a GIF", "Strip as a PNG"} & labels()
+    assert any("A and B are the same point" in c.value for c in app.caption)
+
+
 def test_generate_shows_n_images_and_a_new_sample_differs() -> None:
     app = run_app()
     assert len(images(app)[GENERATED]) == 16
