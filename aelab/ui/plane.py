@@ -32,7 +32,7 @@ slider) and rerun to simulate a gesture.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -237,64 +237,37 @@ def latent_plane(
     *,
     key: str,
     selected: tuple[float, float] | None = None,
-    background: str | None = None,
     height: int = 520,
     on_click: Callable[[], None] | None = None,
-    decoder: dict[str, Any] | None = None,
     hover: bool = True,
-    sliders: Sequence[SliderSpec] | None = None,
-    texts: Mapping[str, str] | None = None,
     code: Sequence[float] | None = None,
     answers: int | None = None,
     image: str | None = None,
-    spacing: float | None = None,
-    grid: int | None = None,
-    sprite: dict[str, Any] | None = None,
+    **drawn: Any,
 ) -> tuple[float, float] | None:
     """Draw the latent plane and return the last picked data coordinate `(x, y)`, or None before any gesture.
 
     points: (N, 2) codes in data coordinates; labels: (N,) ints indexing `label_names` (colours follow
-    `LABEL_COLORS`); bounds: (2, 2) `[[xmin, xmax], [ymin, ymax]]`, the initial view and the extent of
-    `background`, an optional data-URL image (e.g. a decoded manifold grid) drawn under the points;
-    `height`: the tallest the plot may be (its height follows its width, for equal scale on both axes).
-    `selected` places the cross marker; a gesture also moves it. `on_click` runs as a widget callback
-    before the rerun; read the coordinate there with `clicked_coordinate(key)` or the whole state.
-    `decoder` (from `aelab.export.decoder_spec(model, plane_map)`) turns on decoding in the browser (hover,
-    click, drag, keys, sliders); `hover=False` pauses the hover preview. `sliders` (one `SliderSpec` per
-    latent dimension) adds the panel: the decoded image and the sliders, with `texts` (its words) and
-    `code` (the full code at `selected`); `answers` is the nonce of the gesture this run applied, `image` a
-    server-decoded data URL where the browser cannot decode; `spacing` the codes' typical spacing for the
-    "far from the data" cue (`aelab.plane.typical_spacing`, computed when not given); `grid` = n has the
-    browser decode the manifold under the points over the visible window (it follows zoom and pan);
-    `sprite` (`aelab.plane.sprite_sheet`) shows a hovered point's real image beside the decode. Changing any of `selected`, `code`, `answers`,
-    `hover` or `image` re-sends only the small relay, never the points or weights.
+    `LABEL_COLORS`); bounds: (2, 2) `[[xmin, xmax], [ymin, ymax]]`, the initial view; `height`: the tallest
+    the plot may be (its height follows its width, for equal scale on both axes). What else the plane draws
+    (`background`, `decoder`, `sliders`, `texts`, `spacing`, `grid`, `sprite`) goes in `drawn`, as
+    `aelab.plane.plane_payload` documents it; with a `decoder` the browser decodes (hover, click, drag, keys,
+    sliders). `selected` places the cross marker; a gesture also moves it. `on_click` runs as a widget
+    callback before the rerun; read the coordinate there with `clicked_coordinate(key)` or the whole state.
+    `hover=False` pauses the hover preview; `code` is the full code at `selected`; `answers` the nonce of the
+    gesture this run applied; `image` a server-decoded data URL where the browser cannot decode. Changing
+    any of `selected`, `code`, `answers`, `hover` or `image` re-sends only the small relay, never the points
+    or weights.
     """
     payload = plane_payload(
-        points,
-        labels,
-        label_names,
-        bounds,
-        key=key,
-        plotly_url=_served_plotly_js_url(),
-        background=background,
-        height=height,
-        decoder=decoder,
-        sliders=sliders,
-        texts=texts,
-        spacing=spacing,
-        grid=grid,
-        sprite=sprite,
+        points, labels, label_names, bounds, key=key, plotly_url=_served_plotly_js_url(), height=height, **drawn
     )
     # gap=None: the relay draws nothing and should not add a gap under the plot.
     with st.container(gap=None):
         result = _plane_component(key=key, data=payload, height="content", on_click_change=on_click or _ignore)
+        browser_decodes = drawn.get("decoder") is not None
         relay = marker_payload(
-            key,
-            selected,
-            hover=hover if decoder is not None else None,
-            code=code,
-            answers=answers,
-            image=image,
+            key, selected, hover=hover if browser_decodes else None, code=code, answers=answers, image=image
         )
         _marker_component(key=f"{key}-marker", data=relay, height="content")
     return parse_click(result.get("click"))
