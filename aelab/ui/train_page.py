@@ -79,6 +79,7 @@ register(
             "每一轮之后的测试集编码：按 ▶ 观看聚类形成，或拖动轮次滑块。",
         ),
         "train.replay_gif": ("Download the replay as a GIF", "将回放下载为 GIF"),
+        "train.play": ("▶ Play", "▶ 播放"),
         "train.seed": ("Seed", "随机种子"),
         "train.start": ("Train", "训练"),
         "train.stop": ("Stop", "停止"),
@@ -433,7 +434,7 @@ def replay_figure(snap: JobSnapshot, label_names: tuple[str, ...]) -> go.Figure:
                 x=0,
                 y=1.12,
                 xanchor="left",
-                buttons=[dict(label="▶", method="animate", args=[None, play])],
+                buttons=[dict(label=t("train.play"), method="animate", args=[None, play])],
             )
         ],
         sliders=[dict(steps=steps, active=0, currentvalue=dict(prefix=t("train.epoch_axis") + " "), pad=dict(t=40))],

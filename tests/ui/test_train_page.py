@@ -115,7 +115,7 @@ def test_a_finished_run_can_be_replayed_in_the_page_and_kept_as_a_gif() -> None:
     replay = next(json.loads(c.proto.spec) for c in charts.values() if '"frames"' in c.proto.spec)
     assert [frame["name"] for frame in replay["frames"]] == ["1", "2", "3"]  # one frame per epoch, in order
     assert len(replay["frames"][0]["data"]) == len(digits.label_names)  # a trace per class
-    assert replay["layout"]["updatemenus"][0]["buttons"][0]["label"] == "▶"
+    assert replay["layout"]["updatemenus"][0]["buttons"][0]["label"] == "▶ Play"
     labels = {b.proto.label for b in at.get("download_button")}
     assert "Download the replay as a GIF" in labels
 
