@@ -1,4 +1,8 @@
-"""Shared, immutable things every session reads: datasets, shipped models, codes, embeddings.
+"""Every page's caches: datasets, shipped models, codes, plane maps, embeddings, metrics and what is drawn from them.
+
+Keys are consistent: whatever depends on a model's codes is keyed by the model's entry id and the dataset's
+name first (then the projection method where a plane map is involved); what depends on a dataset only, by its
+name. Arguments starting with ``_`` are not hashed: the keys before them say what they are.
 
 ``st.cache_resource`` objects (datasets, checkpoints, embeddings) are shared by every session on the
 server: never mutate what these return. ``st.cache_data`` results (codes) are copies per caller.
@@ -11,6 +15,7 @@ session's ``st.session_state``, never in a shared cache, and :func:`dataset` loo
 
 from __future__ import annotations
 
+import base64
 import gc
 import threading
 from dataclasses import dataclass, field
@@ -18,10 +23,14 @@ from dataclasses import dataclass, field
 import numpy as np
 import streamlit as st
 
-from aelab.baselines import Embedding, fit_pca, fit_umap
+from aelab import export, plane
+from aelab.baselines import Embedding, Metrics, evaluate_embedding, evaluate_model, fit_pca, fit_umap
 from aelab.checkpoint import Checkpoint
 from aelab.data import Dataset, load_dataset
-from aelab.latent import PlaneMap, encode_images, fit_plane_map, plane_bounds
+from aelab.imaging import grid_image, png_bytes
+from aelab.latent import PlaneMap, decode_codes, encode_images, fit_plane_map, generate, grid_codes, plane_bounds
+from aelab.models import Autoencoder
+from aelab.plane import SliderSpec
 from aelab.recipes import load_pretrained
 from aelab.ui.session import session_object
 
@@ -145,3 +154,114 @@ def plane_points(entry_id: str, dataset_name: str, method: str, _codes: np.ndarr
     if _codes.shape[1] == 1:
         bounds[1] = (-1.0, 1.0)
     return points, bounds
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def slider_specs(entry_id: str, dataset_name: str, _codes: np.ndarray) -> list[SliderSpec]:
+    """One slider per latent dimension of a model's codes (N, d) of a dataset."""
+    return plane.slider_specs(_codes)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def spacing(entry_id: str, dataset_name: str, method: str, _points: np.ndarray) -> float:
+    """The plane points' typical k-th neighbour distance (the "far from the data" cue's yardstick)."""
+    return plane.typical_spacing(_points)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def sprite(dataset_name: str, _images: np.ndarray) -> dict | None:
+    """The dataset's images as one PNG sheet for real images on hover, once per dataset (shared, read-only)."""
+    return plane.sprite_sheet(_images)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def manifold(
+    entry_id: str, dataset_name: str, method: str, n: int, bounds: np.ndarray, _model: Autoencoder, _map: PlaneMap
+) -> np.ndarray:
+    """Decoded n×n grid over the plane's bounds (2, 2): (n, n, C, H, W), row 0 at the top.
+
+    Keyed like :func:`plane_map` (entry, dataset, method), whose map ``_map`` is.
+    """
+    points = grid_codes(bounds, n).reshape(n * n, 2)
+    images = decode_codes(_model, _map.to_latent(points))
+    return images.reshape(n, n, *images.shape[1:])
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def manifold_background(
+    entry_id: str, dataset_name: str, method: str, n: int, bounds: np.ndarray, _model: Autoencoder, _map: PlaneMap
+) -> str:
+    """The manifold as a faded data-URL PNG (dark strokes on light grey) so the coloured points stay readable."""
+    picture = grid_image(manifold(entry_id, dataset_name, method, n, bounds, _model, _map))
+    faded = 1.0 - 0.55 * picture
+    factor = max(1, 600 // max(picture.shape[-2:]))
+    return "data:image/png;base64," + base64.b64encode(png_bytes(faded, factor)).decode("ascii")
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def generated(
+    entry_id: str, dataset_name: str, n: int, seed: int, _model: Autoencoder, _train_codes: np.ndarray
+) -> np.ndarray:
+    """n new images (n, C, H, W) from the model's sampler (fitted to its training codes of the dataset)."""
+    return generate(_model, n, seed, train_codes=_train_codes)[1]
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def browser_decoder(entry_id: str, dataset_name: str, method: str, _model: Autoencoder, _map: PlaneMap) -> dict | None:
+    """The decoder spec for the plane's hover decoding, or None where the browser cannot run it.
+
+    cache_resource, not cache_data: the spec (megabytes of base64) is shared read-only, never copied per run.
+    """
+    try:
+        return export.decoder_spec(_model, _map)
+    except export.UnsupportedExport:
+        return None
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def runs_in_browser(entry_id: str, _model: Autoencoder) -> bool:
+    """Whether decoder.js can run the model's decoder (the offline explorer needs it)."""
+    return export.runs_in_browser(_model)
+
+
+@st.cache_data(show_spinner=False, max_entries=2)
+def explorer_html(entry_id: str, dataset_name: str, _checkpoint: Checkpoint, _dataset: Dataset) -> str:
+    """The offline explorer of a model over a dataset, as one HTML file."""
+    return export.explorer_html(_checkpoint, _dataset)
+
+
+# --- Compare: PCA(2) and UMAP of a dataset, and the metrics of every method ----------------------------------
+
+# UMAP's inverse_transform takes tens to hundreds of ms an image: its MSE is measured on this many test images.
+UMAP_RECONSTRUCT_LIMIT = 50
+
+
+def embedding(dataset_name: str, method: str) -> Embedding:
+    """PCA(2) (``method="pca"``) or UMAP (``"umap"``) fitted on the dataset's training split."""
+    return pca(dataset_name, 2) if method == "pca" else umap(dataset_name)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def embedding_metrics(dataset_name: str, method: str) -> Metrics:
+    """Metrics of PCA(2) (``method="pca"``) or UMAP (``"umap"``) on the dataset's test split."""
+    limit = UMAP_RECONSTRUCT_LIMIT if method == "umap" else None
+    return evaluate_embedding(embedding(dataset_name, method), dataset(dataset_name), reconstruct_limit=limit)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def model_metrics(entry_id: str, _checkpoint: Checkpoint, dataset_name: str) -> Metrics:
+    """Metrics of a model on the dataset's test split, keyed by its entry id; fit time from its header."""
+    seconds = _checkpoint.training.get("seconds")
+    return evaluate_model(_checkpoint.model, dataset(dataset_name), fit_seconds=seconds)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def embedding_test_codes(dataset_name: str, method: str) -> np.ndarray:
+    """(N_test, 2) codes of the dataset's test images under PCA(2) or UMAP."""
+    return embedding(dataset_name, method).transform(dataset(dataset_name).test_images)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def embedding_decode(dataset_name: str, method: str, x: float, y: float) -> np.ndarray:
+    """The image (C, H, W) that PCA's or UMAP's inverse map gives the point (x, y)."""
+    return embedding(dataset_name, method).inverse_transform(np.array([[x, y]], dtype=np.float32))[0]

@@ -5,7 +5,8 @@ where the dataset has one (and it is not the chosen model), UMAP. A click in any
 through the method's own way back to pixels (PCA's linear inverse, the decoder ψ, UMAP's interpolating
 inverse). Below, one
 table of the shared metrics (:mod:`aelab.baselines`): test reconstruction MSE, 5-NN accuracy of the codes,
-fit time. Everything expensive is cached: fits and metrics per dataset, model metrics per model.
+fit time. Everything expensive is cached in :mod:`aelab.ui.cache`: fits and metrics per dataset, model
+metrics per model.
 """
 
 from __future__ import annotations
@@ -15,8 +16,6 @@ from dataclasses import replace
 import numpy as np
 import streamlit as st
 
-from aelab.baselines import Metrics, evaluate_embedding, evaluate_model
-from aelab.checkpoint import Checkpoint
 from aelab.latent import decode_point, plane_bounds
 from aelab.models import UMAPAutoencoder
 from aelab.ui import cache
@@ -34,7 +33,6 @@ register(
             "{dataset} 的同一批测试图像，分别由各方法放到平面上；颜色表示类别。"
             "点击平面上任意位置，用该方法自己的逆映射把这个点还原成图像。",
         ),
-        "compare.pca": ("PCA (2 components)", "PCA（2 个主成分）"),
         "compare.pca_note": (
             "Linear: the best 2-D linear projection; its inverse maps a point back onto a plane of images.",
             "线性：最优的二维线性投影；其逆映射把点映回图像空间中的一个平面。",
@@ -87,40 +85,8 @@ register(
     }
 )
 
-# UMAP's inverse_transform takes tens to hundreds of ms an image: its MSE is measured on this many test images.
-UMAP_RECONSTRUCT_LIMIT = 50
 PLANE_HEIGHT = 400
 PICTURE_WIDTH = 140  # px of a decoded point's image
-
-
-def _embedding(dataset_name: str, method: str):
-    return cache.pca(dataset_name, 2) if method == "pca" else cache.umap(dataset_name)
-
-
-@st.cache_data(show_spinner=False, max_entries=16)
-def embedding_metrics(dataset_name: str, method: str) -> Metrics:
-    """Metrics of PCA(2) (``method="pca"``) or UMAP (``"umap"``) on the dataset's test split."""
-    limit = UMAP_RECONSTRUCT_LIMIT if method == "umap" else None
-    return evaluate_embedding(_embedding(dataset_name, method), cache.dataset(dataset_name), reconstruct_limit=limit)
-
-
-@st.cache_data(show_spinner=False, max_entries=32)
-def model_metrics(entry_id: str, _checkpoint: Checkpoint, dataset_name: str) -> Metrics:
-    """Metrics of a model on the dataset's test split, keyed by its entry id; fit time from its header."""
-    seconds = _checkpoint.training.get("seconds")
-    return evaluate_model(_checkpoint.model, cache.dataset(dataset_name), fit_seconds=seconds)
-
-
-@st.cache_data(show_spinner=False, max_entries=16)
-def embedding_test_codes(dataset_name: str, method: str) -> np.ndarray:
-    """(N_test, 2) codes of the dataset's test images under PCA(2) or UMAP."""
-    return _embedding(dataset_name, method).transform(cache.dataset(dataset_name).test_images)
-
-
-@st.cache_data(show_spinner=False, max_entries=256)
-def embedding_decode(dataset_name: str, method: str, x: float, y: float) -> np.ndarray:
-    """The image (C, H, W) that PCA's or UMAP's inverse map gives the point (x, y)."""
-    return _embedding(dataset_name, method).inverse_transform(np.array([[x, y]], dtype=np.float32))[0]
 
 
 def structured_entry(dataset_name: str, chosen: ModelEntry) -> ModelEntry | None:
@@ -150,9 +116,9 @@ def _plane_column(method: str, dataset_name: str, entry: ModelEntry | None) -> N
     else:
         if method == "umap":
             with st.spinner(t("compare.embedding_umap"), show_time=True):
-                points = embedding_test_codes(dataset_name, method)
+                points = cache.embedding_test_codes(dataset_name, method)
         else:
-            points = embedding_test_codes(dataset_name, method)
+            points = cache.embedding_test_codes(dataset_name, method)
         key = f"compare.plane.{method}.{dataset_name}"
     bounds = plane_bounds(points)
     clicked = latent_plane(points, dataset.test_labels, dataset.label_names, bounds, key=key, height=PLANE_HEIGHT)
@@ -167,9 +133,9 @@ def _plane_column(method: str, dataset_name: str, entry: ModelEntry | None) -> N
         show_image(decode_point(entry.checkpoint.model, z), PICTURE_WIDTH, caption)
     elif method == "umap":
         with st.spinner(t("compare.decoding_umap"), show_time=True):
-            show_image(embedding_decode(dataset_name, method, x, y), PICTURE_WIDTH, caption)
+            show_image(cache.embedding_decode(dataset_name, method, x, y), PICTURE_WIDTH, caption)
     else:
-        show_image(embedding_decode(dataset_name, method, x, y), PICTURE_WIDTH, caption)
+        show_image(cache.embedding_decode(dataset_name, method, x, y), PICTURE_WIDTH, caption)
 
 
 def render() -> None:
@@ -204,9 +170,9 @@ def render() -> None:
     with st.spinner(t("compare.computing"), show_time=True):
         models = [e for e in (entry, structured) if e is not None]
         rows = [
-            replace(embedding_metrics(dataset.name, "pca"), method=t("compare.pca")),
-            *(replace(model_metrics(e.id, e.checkpoint, dataset.name), method=e.title) for e in models),
-            replace(embedding_metrics(dataset.name, "umap"), method=t("compare.umap")),
+            replace(cache.embedding_metrics(dataset.name, "pca"), method=t("compare.pca")),
+            *(replace(cache.model_metrics(e.id, e.checkpoint, dataset.name), method=e.title) for e in models),
+            replace(cache.embedding_metrics(dataset.name, "umap"), method=t("compare.umap")),
         ]
     st.dataframe(metrics_table(rows), hide_index=True)
-    st.caption(t("compare.metrics_note", n=UMAP_RECONSTRUCT_LIMIT))
+    st.caption(t("compare.metrics_note", n=cache.UMAP_RECONSTRUCT_LIMIT))

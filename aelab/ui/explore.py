@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import streamlit as st
@@ -32,29 +32,21 @@ import streamlit as st
 from aelab.animate import walk_gif
 from aelab.baselines import reconstruction_mse
 from aelab.data import Dataset, factor_classes
-from aelab.export import UnsupportedExport, decoder_spec, explorer_html, runs_in_browser
 from aelab.imaging import crisp_png, grid_image, png_bytes, tile
 from aelab.latent import (
     PlaneMap,
-    decode_codes,
     decode_point,
-    generate,
-    grid_codes,
     interpolate,
     nearest,
     reconstruct,
     samples_from_prior,
 )
-from aelab.plane import SPRITE_LIMIT_BYTES, SliderSpec, slider_specs, sprite_sheet, typical_spacing
+from aelab.plane import SPRITE_LIMIT_BYTES, SliderSpec, slider_specs
 from aelab.ui import cache, workspace
 from aelab.ui.i18n import register, t
 from aelab.ui.plane import interpolation_ends, latent_plane, parse_click, parse_code, point_outside
 from aelab.ui.state import ModelEntry, dataset_title, require_model
 from aelab.ui.widgets import show_image as _show  # the page's short name for the shared crisp image
-
-if TYPE_CHECKING:
-    from aelab.checkpoint import Checkpoint
-    from aelab.models import Autoencoder
 
 register(
     {
@@ -339,31 +331,6 @@ def _fmt(values: np.ndarray) -> str:
     return ", ".join(f"{v:.2f}" for v in values)
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
-def _manifold(
-    entry_id: str, method: str, n: int, bounds: np.ndarray, _model: Autoencoder, _map: PlaneMap
-) -> np.ndarray:
-    """Decoded n×n grid over the plane's bounds: (n, n, C, H, W), row 0 at the top."""
-    points = grid_codes(bounds, n).reshape(n * n, 2)
-    images = decode_codes(_model, _map.to_latent(points))
-    return images.reshape(n, n, *images.shape[1:])
-
-
-@st.cache_data(show_spinner=False, max_entries=32)
-def _background(entry_id: str, method: str, n: int, bounds: np.ndarray, _model: Autoencoder, _map: PlaneMap) -> str:
-    """The manifold as a faded data-URL PNG (dark strokes on light grey) so the coloured points stay readable."""
-    picture = grid_image(_manifold(entry_id, method, n, bounds, _model, _map))
-    faded = 1.0 - 0.55 * picture
-    factor = max(1, 600 // max(picture.shape[-2:]))
-    return _data_url(png_bytes(faded, factor))
-
-
-@st.cache_data(show_spinner=False, max_entries=32)
-def _generated(entry_id: str, n: int, seed: int, _model: Autoencoder, _train_codes: np.ndarray) -> np.ndarray:
-    """n new images (n, C, H, W) from the model's sampler."""
-    return generate(_model, n, seed, train_codes=_train_codes)[1]
-
-
 # --- the page ------------------------------------------------------------------------------------------------
 
 
@@ -375,7 +342,7 @@ def render() -> None:
     with st.spinner(t("explore.encoding")):
         codes = cache.codes(entry.id, entry.checkpoint, dataset.name)
     _state(entry, codes, dataset.labels)
-    specs = _slider_specs(entry.id, dataset.name, codes)
+    specs = cache.slider_specs(entry.id, dataset.name, codes)
     st.session_state.setdefault(GRID_SIZE_KEY, 15)
     st.session_state.setdefault(PROJECTION_KEY, "pca")
 
@@ -438,23 +405,6 @@ def _current_map(
     return method, plane_map, points, bounds
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
-def _spacing(entry_id: str, dataset_name: str, method: str, _points: np.ndarray) -> float:
-    """The plane points' typical k-th neighbour distance (the "far from the data" cue's yardstick)."""
-    return typical_spacing(_points)
-
-
-@st.cache_resource(show_spinner=False, max_entries=8)
-def _sprite(dataset_name: str, _images: np.ndarray) -> dict | None:
-    """The dataset's images as one PNG sheet for real images on hover, once per dataset (shared, read-only)."""
-    return sprite_sheet(_images)
-
-
-@st.cache_data(show_spinner=False, max_entries=16)
-def _slider_specs(entry_id: str, dataset_name: str, _codes: np.ndarray) -> list[SliderSpec]:
-    return slider_specs(_codes)
-
-
 def _plane_texts(in_browser: bool) -> dict[str, str]:
     """The plane panel's words in the page's language (plane.js fills {i} and {name} in `slider`)."""
     return {
@@ -477,7 +427,7 @@ def _view(entry: ModelEntry, dataset: Dataset, codes: np.ndarray, specs: list[Sl
         # A or B moved: the browser has drawn the strip already; the Interpolation section's caption (another
         # fragment) is brought up to date by one rerun of the page, once per finished drag.
         st.rerun(scope="app")
-    decoder = _browser_decoder(entry.id, dataset.name, method, model, plane_map)  # None: decode on the server only
+    decoder = cache.browser_decoder(entry.id, dataset.name, method, model, plane_map)  # None: decode on the server only
     background, grid = None, None
     state.background_size = None
     if st.session_state.get(BACKGROUND_KEY):
@@ -485,7 +435,9 @@ def _view(entry: ModelEntry, dataset: Dataset, codes: np.ndarray, specs: list[Sl
         if decoder is not None:  # the browser decodes it over the visible window, again on zoom and pan
             grid = state.background_size
         else:
-            background = _background(entry.id, method, state.background_size, bounds, model, plane_map)
+            background = cache.manifold_background(
+                entry.id, dataset.name, method, state.background_size, bounds, model, plane_map
+            )
 
     # Where the browser cannot decode, the server does, and the relay carries the picture to the panel.
     image = None if decoder is not None else _data_url(crisp_png(decode_point(model, state.point), DECODED_WIDTH)[0])
@@ -507,15 +459,15 @@ def _view(entry: ModelEntry, dataset: Dataset, codes: np.ndarray, specs: list[Sl
         code=state.point.tolist(),
         answers=state.answered,
         image=image,
-        spacing=_spacing(entry.id, dataset.name, method, points),
+        spacing=cache.spacing(entry.id, dataset.name, method, points),
         grid=grid,
-        sprite=_sprite(dataset.name, dataset.images),
+        sprite=cache.sprite(dataset.name, dataset.images),
     )
     if state.refused:
         st.warning(state.refused, icon=":material/block:")
     if decoder is None:
         st.caption(t("explore.hover_server"))
-    if _sprite(dataset.name, dataset.images) is None:
+    if cache.sprite(dataset.name, dataset.images) is None:
         st.caption(t("explore.no_sprite", mb=SPRITE_LIMIT_BYTES / 1e6))
     st.caption(t("explore.point", values=_fmt(state.point)))
     st.markdown(f"**{t('explore.nearest')}**", help=t("explore.nearest_help", k=NEAREST_K))
@@ -530,36 +482,14 @@ def _view(entry: ModelEntry, dataset: Dataset, codes: np.ndarray, specs: list[Sl
 # --- hover decoding and the offline explorer ------------------------------------------------------------
 
 
-@st.cache_resource(show_spinner=False, max_entries=16)
-def _browser_decoder(entry_id: str, dataset_name: str, method: str, _model: Autoencoder, _map: PlaneMap) -> dict | None:
-    """The decoder spec for the plane's hover decoding, or None where the browser cannot run it.
-
-    cache_resource, not cache_data: the spec (megabytes of base64) is shared read-only, never copied per run.
-    """
-    try:
-        return decoder_spec(_model, _map)
-    except UnsupportedExport:
-        return None
-
-
-@st.cache_resource(show_spinner=False, max_entries=16)
-def _runs_in_browser(entry_id: str, _model: Autoencoder) -> bool:
-    return runs_in_browser(_model)
-
-
-@st.cache_data(show_spinner=False, max_entries=2)
-def _explorer_html(entry_id: str, dataset_name: str, _checkpoint: Checkpoint, _dataset: Dataset) -> str:
-    return explorer_html(_checkpoint, _dataset)
-
-
 def _hover_options(column: Any, entry: ModelEntry, dataset: Dataset) -> None:
     """The hover toggle and the offline explorer's download button (built only when clicked)."""
     st.session_state.setdefault(HOVER_KEY, True)
     column.checkbox(t("explore.hover"), key=HOVER_KEY, help=t("explore.hover_help"))
-    if _runs_in_browser(entry.id, entry.checkpoint.model):
+    if cache.runs_in_browser(entry.id, entry.checkpoint.model):
         column.download_button(
             t("explore.export_html"),
-            lambda: _explorer_html(entry.id, dataset.name, entry.checkpoint, dataset),
+            lambda: cache.explorer_html(entry.id, dataset.name, entry.checkpoint, dataset),
             file_name=f"aelab-{entry.id.split(':')[-1][:24]}-explorer.html",
             mime="text/html",
             on_click="ignore",
@@ -574,7 +504,7 @@ def _manifold_section(entry: ModelEntry, dataset: Dataset, codes: np.ndarray) ->
     st.subheader(t("explore.grid"), help=t("explore.grid_help"))
     n = st.slider(t("explore.grid_size"), 8, 25, key=GRID_SIZE_KEY)
     method, plane_map, _, bounds = _current_map(entry, dataset, codes)
-    grid = _manifold(entry.id, method, n, bounds, entry.checkpoint.model, plane_map)
+    grid = cache.manifold(entry.id, dataset.name, method, n, bounds, entry.checkpoint.model, plane_map)
     _show(grid_image(grid), 520)
     background_size = st.session_state[STATE_KEY].background_size
     if background_size is not None and background_size != n:
@@ -596,7 +526,7 @@ def _interpolation_section(entry: ModelEntry, dataset: Dataset, codes: np.ndarra
         state.b = state.point.copy()
         _remember_point(state)
     method, plane_map, _, _ = _current_map(entry, dataset, codes)
-    if _browser_decoder(entry.id, dataset.name, method, entry.checkpoint.model, plane_map) is not None:
+    if cache.browser_decoder(entry.id, dataset.name, method, entry.checkpoint.model, plane_map) is not None:
         interpolation_ends(PLANE_KEY, state.a.tolist(), state.b.tolist(), steps, answers=state.answered)
         st.caption(t("explore.strip_in_browser"))
     else:
@@ -647,7 +577,7 @@ def _generate_section(entry: ModelEntry, dataset: Dataset, codes: np.ndarray) ->
     resample, download = st.columns(2)
     if resample.button(t("explore.resample"), key="explore.resample", icon=":material/casino:", width="stretch"):
         state.generate_seed += 1
-    images = _generated(entry.id, n, state.generate_seed, model, codes[dataset.train_idx])
+    images = cache.generated(entry.id, dataset.name, n, state.generate_seed, model, codes[dataset.train_idx])
     pictures = [crisp_png(image, 52) for image in images]
     st.image([data for data, _ in pictures], width=pictures[0][1], output_format="PNG")
     st.caption(t("explore.seed", n=n, seed=state.generate_seed))

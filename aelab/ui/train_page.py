@@ -26,7 +26,6 @@ from aelab.models import Setting, kinds, model_class
 from aelab.recipes import TrainedModel, model_config_for, train_config_for
 from aelab.store import StoredItem
 from aelab.ui import cache, workspace
-from aelab.ui.compare import embedding_metrics
 from aelab.ui.i18n import register, t
 from aelab.ui.plane import label_colors
 from aelab.ui.session import session_object
@@ -373,7 +372,7 @@ def _results(job: TrainingJob, snap: JobSnapshot) -> None:
     ours = Metrics(
         kind_title(trained.model.kind), trained.metrics.test_mse, trained.metrics.knn_accuracy, trained.history.seconds
     )
-    pca = replace(embedding_metrics(snap.dataset, "pca"), method=t("compare.pca"))
+    pca = replace(cache.embedding_metrics(snap.dataset, "pca"), method=t("compare.pca"))
     st.dataframe(metrics_table([ours, pca]), hide_index=True)
     data = state.checkpoints.get(job.id)
     if data is not None:
