@@ -53,7 +53,13 @@ def _check_size(frames: int, side: int) -> None:
 # --- a walk across the plane -----------------------------------------------------------------------------
 
 
-def walk_frames(model: Autoencoder, start: Sequence[float], end: Sequence[float], steps: int = 24, scale: int = 8):
+def walk_frames(
+    model: Autoencoder,
+    start: Sequence[float] | np.ndarray,
+    end: Sequence[float] | np.ndarray,
+    steps: int = 24,
+    scale: int = 8,
+) -> list[Image.Image]:
     """The images decoded at ``steps`` evenly spaced codes from ``start`` to ``end`` (each (d,)), as Pillow
     frames of ``scale``× the image size, crisp pixels. AnimationError for a walk that cannot be drawn."""
     d = model.config.latent_dim
@@ -75,7 +81,12 @@ def walk_frames(model: Autoencoder, start: Sequence[float], end: Sequence[float]
 
 
 def walk_gif(
-    model: Autoencoder, start: Sequence[float], end: Sequence[float], steps: int = 24, scale: int = 8, fps: float = 12
+    model: Autoencoder,
+    start: Sequence[float] | np.ndarray,
+    end: Sequence[float] | np.ndarray,
+    steps: int = 24,
+    scale: int = 8,
+    fps: float = 12,
 ) -> bytes:
     """:func:`walk_frames` there and back again (so the loop does not jump), as GIF bytes."""
     frames = walk_frames(model, start, end, steps, scale)
