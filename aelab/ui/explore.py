@@ -21,7 +21,9 @@ d ≠ 2 are drawn through a :class:`PlaneMap` (PCA or UMAP of the codes for d > 
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -329,6 +331,26 @@ def _show(image: np.ndarray, target: int, caption: str | None = None) -> None:
     st.image(data, caption=caption, width=width, output_format="PNG")  # PNG: JPEG would blur the pixels
 
 
+@st.cache_resource(show_spinner=False, max_entries=256)
+def _cached_pictures(key: tuple, _make: Callable[[], list[np.ndarray]], target: int) -> list[tuple[bytes, int]]:
+    """PNGs (and widths) of the images ``_make()`` returns, kept per ``key``: everything the images depend
+    on (model id, sizes, seeds, ends...). A full run of Explore redrew and re-encoded every section's
+    pictures, the same for every student; cached here, a run re-sends bytes it already has."""
+    return [_picture(image, target) for image in _make()]
+
+
+def _show_cached(key: tuple, make: Callable[[], np.ndarray], target: int, caption: str | None = None) -> None:
+    [(data, width)] = _cached_pictures(key, lambda: [make()], target)
+    st.image(data, caption=caption, width=width, output_format="PNG")
+
+
+@st.cache_resource(show_spinner=False, max_entries=8192)
+def _sample_picture(dataset_name: str, index: int, target: int, _images: np.ndarray) -> tuple[bytes, int]:
+    """PNG of the dataset's image ``index`` at about ``target`` px, and its width: a sample's picture is the
+    same for every student and every gesture (the nearest samples re-encoded 8 PNGs per click before)."""
+    return _picture(_images[index], target)
+
+
 def _data_url(png: bytes) -> str:
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
@@ -517,7 +539,9 @@ def _view(entry: ModelEntry, dataset: Dataset, codes: np.ndarray, specs: list[Sl
     for rank, (i, distance) in enumerate(zip(index, distances)):
         with columns[rank % len(columns)]:
             label = dataset.label_names[dataset.labels[i]]
-            _show(dataset.images[i], 56, caption=t("explore.nearest_caption", label=label, distance=float(distance)))
+            data, width = _sample_picture(dataset.name, int(i), 56, dataset.images)
+            caption = t("explore.nearest_caption", label=label, distance=float(distance))
+            st.image(data, caption=caption, width=width, output_format="PNG")
 
 
 # --- hover decoding and the offline explorer ------------------------------------------------------------
@@ -567,8 +591,11 @@ def _manifold_section(entry: ModelEntry, dataset: Dataset, codes: np.ndarray) ->
     st.subheader(t("explore.grid"), help=t("explore.grid_help"))
     n = st.slider(t("explore.grid_size"), 8, 25, key=GRID_SIZE_KEY)
     method, plane_map, _, bounds = _current_map(entry, dataset, codes)
-    grid = _manifold(entry.id, method, n, bounds, entry.checkpoint.model, plane_map)
-    _show(grid_image(grid), 520)
+    _show_cached(
+        ("manifold", entry.id, method, n, bounds.tobytes()),
+        lambda: grid_image(_manifold(entry.id, method, n, bounds, entry.checkpoint.model, plane_map)),
+        520,
+    )
     background_size = st.session_state[STATE_KEY].background_size
     if background_size is not None and background_size != n:
         st.rerun(scope="app")  # the plane's background shows the grid of the old size: redraw the plane too
@@ -584,8 +611,11 @@ def _interpolation_section(entry: ModelEntry, codes: np.ndarray) -> None:
         state.a = state.point.copy()
     if set_b.button(t("explore.set_b"), key="explore.set_b", width="stretch"):
         state.b = state.point.copy()
-    _, images = interpolate(entry.checkpoint.model, state.a, state.b, steps)
-    _show(tile(images, columns=steps, pad=1), 60 * steps)
+    _show_cached(
+        ("interpolation", entry.id, state.a.tobytes(), state.b.tobytes(), steps),
+        lambda: tile(interpolate(entry.checkpoint.model, state.a, state.b, steps)[1], columns=steps, pad=1),
+        60 * steps,
+    )
     st.caption(t("explore.ends", a=_fmt(state.a), b=_fmt(state.b)))
 
 
@@ -599,14 +629,17 @@ def _generate_section(entry: ModelEntry, dataset: Dataset, codes: np.ndarray) ->
     resample, download = st.columns(2)
     if resample.button(t("explore.resample"), key="explore.resample", icon=":material/casino:", width="stretch"):
         state.generate_seed += 1
-    images = _generated(entry.id, n, state.generate_seed, model, codes[dataset.train_idx])
-    pictures = [_picture(image, 52) for image in images]
+    seed = state.generate_seed
+
+    def images() -> np.ndarray:
+        return _generated(entry.id, n, seed, model, codes[dataset.train_idx])
+
+    pictures = _cached_pictures(("generated", entry.id, n, seed), lambda: list(images()), 52)
     st.image([data for data, _ in pictures], width=pictures[0][1], output_format="PNG")
     st.caption(t("explore.seed", n=n, seed=state.generate_seed))
-    mosaic = tile(images, columns=8)
     download.download_button(
         t("explore.download"),
-        png_bytes(mosaic, 4),
+        _mosaic_png(entry.id, n, seed, images),
         file_name=f"aelab-{entry.id.split(':')[-1][:24]}-samples-{state.generate_seed}.png",
         mime="image/png",
         on_click="ignore",
@@ -614,6 +647,12 @@ def _generate_section(entry: ModelEntry, dataset: Dataset, codes: np.ndarray) ->
         key="explore.download",
         width="stretch",
     )
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def _mosaic_png(entry_id: str, n: int, seed: int, _images: Callable[[], np.ndarray]) -> bytes:
+    """The generated samples as one PNG for the download button (8 per row, 4x)."""
+    return png_bytes(tile(_images(), columns=8), 4)
 
 
 def _random_index(size: int) -> None:
@@ -634,16 +673,27 @@ def _reconstruction_section(entry: ModelEntry, dataset: Dataset) -> None:
         icon=":material/shuffle:",
         width="stretch",
     )
-    original = dataset.images[index : index + 1]
-    rebuilt = reconstruct(entry.checkpoint.model, original)
+    original, rebuilt, mse = _reconstruction(entry.id, dataset.name, int(index), entry.checkpoint.model, dataset.images)
     split = t("explore.split_test") if np.isin(index, dataset.test_idx) else t("explore.split_train")
     label = dataset.label_names[dataset.labels[index]]
     columns = st.columns(3)
-    for column, image, caption in zip(
+    for column, kind, image, caption in zip(
         columns,
+        ("x", "rebuilt", "difference"),
         (original[0], rebuilt[0], np.abs(original[0] - rebuilt[0])),
         (t("explore.original", label=label, split=split), t("explore.reconstructed"), t("explore.difference")),
     ):
         with column:
-            _show(image, 120, caption=caption)
-    st.markdown(t("explore.mse", mse=reconstruction_mse(original, rebuilt)))
+            key = ("reconstruction", entry.id, dataset.name, int(index), kind)
+            _show_cached(key, partial(np.asarray, image), 120, caption)
+    st.markdown(t("explore.mse", mse=mse))
+
+
+@st.cache_resource(show_spinner=False, max_entries=256)
+def _reconstruction(
+    entry_id: str, dataset_name: str, index: int, _model: Autoencoder, _images: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """(x (1, C, H, W), ψ(φ(x)) (1, C, H, W), their MSE per pixel) for the dataset's image ``index``."""
+    original = _images[index : index + 1]
+    rebuilt = reconstruct(_model, original)
+    return original, rebuilt, float(reconstruction_mse(original, rebuilt))
