@@ -22,9 +22,9 @@ training threads are counted apart and left out of the per-interaction figure), 
 own process runs on the same cores; its CPU is reported too. ``--json PATH`` writes
 ``{"runs": [{"students", "p95_ms", "errors", "cpu_ms_per_interaction", "peak_rss_mb", "rss_after_mb", ...}]}``.
 
-``--url`` and ``--pid`` aim the class at a server already running (e.g. nginx in front of replicas,
-``aelab serve --replicas N``): ``--pid`` may be given once per server process, and their CPU and RSS
-are summed.
+``--replicas N`` runs the class through nginx in front of N replicas instead (aelab.serve.Cluster, the
+same as ``aelab serve --replicas N``; needs nginx); the replicas' CPU and RSS are summed. ``--url`` and
+``--pid`` aim the class at a server already running: ``--pid`` may be given once per server process.
 
 The real-browser classroom, with few students, is bench/classroom_browsers.py.
 """
@@ -51,7 +51,8 @@ sys.path[:0] = [str(REPO), str(REPO / "bench")]
 
 from students import Interaction, Student  # noqa: E402
 
-from tests.browser.conftest import run_streamlit  # noqa: E402
+from aelab.serve import Cluster  # noqa: E402
+from tests.browser.conftest import free_port, run_streamlit  # noqa: E402
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
@@ -258,6 +259,7 @@ async def run_class(url: str, pids: list[int], args: argparse.Namespace, n: int)
     counted = [i for i in interactions if i.kind != "open"]  # opening is reported apart: 4 MB and a full run
     return {
         "students": n,
+        "behind": f" through nginx, {args.replicas} replicas" if args.replicas else "",
         "trainers": len(trainers),
         "interactions": len(interactions),
         "wall_s": round(wall, 1),
@@ -281,7 +283,7 @@ async def run_class(url: str, pids: list[int], args: argparse.Namespace, n: int)
 
 def report(run: dict) -> None:
     print(
-        f"\n{run['students']} students ({run['trainers']} training), {run['interactions']} interactions in "
+        f"\n{run['students']} students{run['behind']} ({run['trainers']} training), {run['interactions']} interactions in "
         f"{run['wall_s']} s; load average {', '.join(f'{v:.2f}' for v in run['load_average'])}"
     )
     print(f"  {'kind':<14}{'count':>7}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'KB':>9}")
@@ -309,6 +311,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--train-share", type=float, default=0.05)
     parser.add_argument("--retention", type=int, default=20, help="server.disconnectedSessionTTL (s)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--replicas", type=int, help="through nginx in front of this many replicas")
     parser.add_argument("--url", help="a server already running (then --pid its process, or several)")
     parser.add_argument("--pid", type=int, action="append", default=[])
     parser.add_argument("--json", type=Path, help="write the figures here")
@@ -319,6 +322,19 @@ def main(argv: list[str] | None = None) -> int:
         with ExitStack() as stack:
             if args.url:
                 url, pids = args.url, args.pid
+            elif args.replicas:
+                run_dir = Path(tempfile.mkdtemp(prefix="aelab-classroom-"))
+                cluster = stack.enter_context(
+                    Cluster(
+                        args.replicas,
+                        free_port(),
+                        data_dir=run_dir / "store",
+                        run_dir=run_dir,
+                        streamlit_args=[f"--server.disconnectedSessionTTL={args.retention}"],
+                    )
+                )
+                url, pids = cluster.url, [process.pid for process in cluster.processes]
+                print(f"logs: {run_dir}")
             else:
                 logs = Path(tempfile.mkdtemp(prefix="aelab-classroom-"))
                 url = stack.enter_context(
