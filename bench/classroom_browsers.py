@@ -52,6 +52,13 @@ from tests.browser.live import APP_PLANE  # noqa: E402
 N_POINTS = 5000  # MNIST-5k: every image is a point of the plane
 OPEN_TIMEOUT_MS = 150_000
 IMAGE_TIMEOUT_MS = 30_000
+POINT_CAPTION = "[data-testid='stCaptionContainer']:has-text('z = (')"
+CAPTION_CHANGED = """old => {
+    const caption = [...document.querySelectorAll("[data-testid='stCaptionContainer']")]
+        .find((e) => e.innerText.startsWith('z = ('));
+    if (!caption || caption.innerText === old || window.__pressedAt === null) return false;
+    return performance.now() - window.__pressedAt;
+}"""
 MODEL_PICKER = "[data-testid='stSidebar'] [data-testid='stSelectbox']:has-text('Model')"
 
 
@@ -144,13 +151,15 @@ async def explore(student: Student, page: Page, clicks: int, deadline: float) ->
             student.errors.append(f"click {k}: no new image ({type(error).__name__})")
         await page.wait_for_timeout(400)
         if k % 5 == 4 and time.monotonic() < deadline:
-            old = await page.locator(DECODED).first.get_attribute("src")
+            # A key step moves the point a little: the nearest samples may stay, so wait for the server's caption.
+            old = await page.locator(POINT_CAPTION).first.inner_text()
             await page.evaluate(f"() => {APP_PLANE}.panel.querySelector('input[type=range]').focus()")
             await page.evaluate(CLICK_CLOCK)
             await page.evaluate("() => { window.__pressedAt = performance.now(); }")  # the key press, not a pointer
             await page.keyboard.press("ArrowRight")
             try:
-                student.sliders.append(await wait_image(page, old))
+                handle = await page.wait_for_function(CAPTION_CHANGED, arg=old, polling="raf", timeout=IMAGE_TIMEOUT_MS)
+                student.sliders.append(float(await handle.json_value()))
             except Exception as error:
                 student.errors.append(f"slider after click {k}: no new image ({type(error).__name__})")
             await page.wait_for_timeout(400)
@@ -180,7 +189,9 @@ async def train(student: Student, page: Page, training: Training, epochs: int, d
     else:
         await page.get_by_role("button", name="Stop").click()
         training.outcome = "stopped at the time budget"
-        await page.locator("[data-testid='stMain'] [data-testid='stAlertContentWarning']").wait_for(timeout=30_000)
+        await page.locator("[data-testid='stMain'] [data-testid='stAlertContentWarning']").first.wait_for(
+            timeout=30_000
+        )
     training.finished = time.monotonic()
     await page.wait_for_timeout(1500)
     await page.get_by_role("link", name="Explore").click()
