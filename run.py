@@ -9,8 +9,9 @@ PyTorch: if the virtualenv has no torch yet, ``torch==2.13.0`` is installed firs
 another requirement, e.g. "torch==2.5.1", to choose). On Linux that is PyPI's ordinary build; a machine
 that has a local CPU wheel of it (as our CI machines do) takes that one in seconds instead of
 downloading the multi-GB CUDA build. An existing torch in the virtualenv is kept.
-Browser tests use Debian's chromium; on Debian/Ubuntu as root it is installed with apt-get, elsewhere
-the browser tests are skipped with a message (set AELAB_REQUIRE_BROWSER=1 to make that an error).
+Browser tests use Debian's chromium, and the load-balancer tests Debian's nginx; on Debian/Ubuntu as root
+they are installed with apt-get, elsewhere those tests are skipped with a message (set
+AELAB_REQUIRE_BROWSER=1 to make that an error).
 Only the standard library is used here, so it runs on a bare Python 3.10+.
 """
 
@@ -29,6 +30,7 @@ VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
 CHROMIUM = Path("/usr/bin/chromium")
+NGINX = Path("/usr/sbin/nginx")
 TORCH = os.environ.get("AELAB_TORCH", "torch==2.13.0")
 
 
@@ -69,19 +71,23 @@ def setup(extras: str) -> None:
 
 
 def ensure_browser() -> None:
-    """Install Debian's chromium (and CJK fonts for the Chinese UI) when missing and we may."""
-    if CHROMIUM.exists():
+    """Install Debian's chromium (and CJK fonts for the Chinese UI), and nginx for the load-balancer tests
+    (tests/test_serve.py), when missing and we may."""
+    packages = [] if CHROMIUM.exists() else ["chromium", "fonts-noto-cjk"]
+    if not (shutil.which("nginx") or NGINX.exists()):
+        packages.append("nginx")
+    if not packages:
         return
     apt = shutil.which("apt-get")
     if apt and hasattr(os, "geteuid") and os.geteuid() == 0:
-        say("installing chromium for the browser tests (apt-get)")
+        say(f"installing {', '.join(packages)} for the browser and load-balancer tests (apt-get)")
         env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
         run(apt, "update", "-q", env=env)
-        run(apt, "install", "-y", "-q", "--no-install-recommends", "chromium", "fonts-noto-cjk", env=env)
+        run(apt, "install", "-y", "-q", "--no-install-recommends", *packages, env=env)
     else:
         say(
-            "chromium is not installed and cannot be installed here (needs root and apt-get): "
-            "browser tests will be skipped. On Debian/Ubuntu: sudo apt-get install chromium"
+            f"{', '.join(packages)} not installed and cannot be installed here (needs root and apt-get): "
+            f"the tests that need them will be skipped. On Debian/Ubuntu: sudo apt-get install {' '.join(packages)}"
         )
 
 

@@ -44,6 +44,15 @@ def _parser() -> argparse.ArgumentParser:
     app.add_argument("--port", type=_positive_int, default=8501)
     app.add_argument("--host", default="localhost", help="address to serve on (0.0.0.0: every interface)")
 
+    serve = commands.add_parser(
+        "serve",
+        help="start N replicas of the app behind nginx on one port (extra streamlit flags go after --)",
+        usage="aelab serve [--replicas N] [--port P] [--host H] [-- extra streamlit flags]",
+    )
+    serve.add_argument("--replicas", type=_positive_int, default=2, help="app processes (ports P+1 .. P+N)")
+    serve.add_argument("--port", type=_positive_int, default=8501, help="where nginx listens")
+    serve.add_argument("--host", default="127.0.0.1", help="nginx's address (0.0.0.0: every interface)")
+
     train = commands.add_parser("train", help="train a model and save its checkpoint")
     train.add_argument("--dataset", default="mnist5k", choices=dataset_names())
     train.add_argument("--model", default="vae", choices=kinds(), help="model kind")
@@ -426,6 +435,16 @@ def cmd_app(args: argparse.Namespace) -> int:
         return process.wait()
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from aelab.serve import serve
+
+    ports = [args.port, *(args.port + 1 + i for i in range(args.replicas))]
+    busy = [p for p in ports if _port_in_use(args.host if p == args.port else "127.0.0.1", p)]
+    if busy:
+        raise AelabError(f"ports {busy} are busy; `aelab serve` needs --port P and P+1..P+{args.replicas} free")
+    return serve(args.replicas, args.port, args.host, args.streamlit_args)
+
+
 COMMANDS = {
     "app": cmd_app,
     "train": cmd_train,
@@ -435,16 +454,17 @@ COMMANDS = {
     "info": cmd_info,
 }
 COMMANDS["data"] = cmd_data
+COMMANDS["serve"] = cmd_serve
 COMMANDS["export-html"] = cmd_export_html
 COMMANDS["animate"] = cmd_animate
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    # `aelab app ... -- FLAGS`: everything after the first -- goes to streamlit untouched.
+    # `aelab app|serve ... -- FLAGS`: everything after the first -- goes to streamlit untouched.
     extra: list[str] = []
     command_at = next((i for i, token in enumerate(argv) if not token.startswith("-")), None)
-    if command_at is not None and argv[command_at] == "app" and "--" in argv[command_at:]:
+    if command_at is not None and argv[command_at] in ("app", "serve") and "--" in argv[command_at:]:
         split = argv.index("--", command_at)
         argv, extra = argv[:split], argv[split + 1 :]
     args = _parser().parse_args(argv)

@@ -351,6 +351,11 @@ class Store:
     def _connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.root / INDEX_NAME, timeout=30.0, isolation_level=None)
         db.execute("PRAGMA busy_timeout = 30000")
+        # WAL with synchronous=NORMAL: a commit no longer waits for an fsync (the WAL is synced at checkpoints).
+        # Still safe from corruption; a power cut may lose the last commits, never an app crash. Every gesture
+        # on Explore writes its point here, and with a class at once the fsyncs queued behind SQLite's one
+        # write lock (BENCHMARKS.md, classroom).
+        db.execute("PRAGMA synchronous = NORMAL")
         return db
 
     @contextlib.contextmanager

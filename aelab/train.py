@@ -94,8 +94,18 @@ class History:
 
 
 def resolve_device(name: str = "auto") -> torch.device:
+    """The torch device for ``name``: "auto" is CUDA when this PyTorch sees a GPU, else the CPU.
+
+    Raises ValueError, in the user's words, for "cuda" where there is none (torch's own error is an
+    AssertionError deep in ``model.to``)."""
     if name == "auto":
         name = "cuda" if torch.cuda.is_available() else "cpu"
+    if name == "cuda" and not torch.cuda.is_available():
+        build = f"built with CUDA {torch.version.cuda}" if torch.version.cuda else "a CPU-only build"
+        raise ValueError(
+            f"device cuda was asked for, but this PyTorch ({torch.__version__}, {build}) sees no CUDA GPU; "
+            "use --device auto or cpu"
+        )
     return torch.device(name)
 
 
@@ -205,6 +215,7 @@ def fit(
         finally:
             model.release()
     model.eval()
+    model.to("cpu")  # trained on a GPU or not, the model comes back where the app, the store and checkpoints use it
     return history
 
 

@@ -13,7 +13,10 @@ and drives Debian's Chromium through Playwright; every server and the browser ar
   the model); each cold run starts a new pair of servers. *Warm*: a new browser context on the already
   warm server, app and minimal page interleaved. Ratios app / minimal are measured in the same run.
 - Click latency: on one Explore page, clicks at ``--clicks`` different empty spots of the plane; the time
-  from the pointerdown (page clock) to the decoded image element's ``src`` changing.
+  from the pointerdown (page clock) to the first ``st.image`` of the page changing its ``src``. Since the
+  live-decoding issue (#12) the page draws the decoded image itself at once (bench/live.py times that); the
+  first ``st.image`` is now the nearest real sample, so this times the server's answer to a click. The
+  figures below from before #12 timed the server-decoded image.
 
 Absolute times depend on the machine's load (2 shared cores here); the ratios are the robust figures.
 """

@@ -1,332 +1,357 @@
-"""A class of 30 on one aelab server: concurrent real-browser sessions, one of them training a model.
+"""A class on one aelab server (or behind nginx), measured without browsers: simulated students.
 
-    .venv/bin/python bench/classroom.py [--sessions 30] [--clicks 20] [--budget 150]
+    .venv/bin/python bench/classroom.py --students 30 100 [--minutes 2] [--think 3] [--train-share 0.05]
+                                        [--json PATH] [--url http://127.0.0.1:PORT --pid PID ...]
 
-Starts ``streamlit run app.py`` on 127.0.0.1 and one Debian Chromium (Playwright, async API) with one
-browser context per student, all opened at once. Every student waits for the Explore plane, then clicks the
-plane ``--clicks`` times at different empty spots and moves a latent slider with the keyboard after every
-fifth click; student 0 instead opens the Train page and trains a model (MLP autoencoder on MNIST-5k,
-``--epochs`` epochs) and comes back to Explore. Everything stops at ``--budget`` seconds after the start;
-the server and the browser are always stopped.
+For each class size, a fresh ``streamlit run app.py`` on 127.0.0.1 (its own empty workspace store,
+``server.disconnectedSessionTTL`` set to ``--retention`` seconds instead of 120 so that "after they
+left" is reached quickly) and that many :class:`students.Student` s (bench/students.py: Streamlit's
+websocket protocol, no browser). All students open the app within ``--arrive`` seconds; each then, after
+a think time drawn from an exponential of mean ``--think`` seconds, does one of: a click on the plane
+(60 %), a release of a plane slider (15 %), a release of the manifold's grid-size slider (10 %), a page
+switch to Learn or Draw and back to Explore (15 %). About ``--train-share`` of them open Train, set 3
+epochs, press Train, follow the progress fragment's polls (``auto_rerun``) until the job ends, and go back
+to exploring. After ``--minutes`` the students close their sockets; the server's RSS is read again once
+the disconnected sessions have expired (``--retention`` + 10 s, then one probe session touches the
+session store so that the expired ones are dropped).
 
-Reports: errors (JavaScript page errors, Streamlit exceptions drawn on a page, clicks whose image never
-changed within 30 s, tracebacks in the server log), click-to-image latency (pointerdown to the decoded
-image's new ``src``, page clock) median and 95th percentile, split by whether a training was running,
-slider-to-image latency, the server process's peak RSS (``VmHWM`` from /proc), and isolation: the trained
-model is in the trainer's model picker only, and every other student's chosen model is unchanged.
-Absolute times depend on the machine (2 shared cores here, with the browser's 30 renderers on the same
-cores as the server).
+Reported per class size: p50 / p95 / p99 of send-to-``script_finished`` per kind of interaction, errors,
+bytes, the server's CPU-seconds per interaction (utime + stime of the process from /proc; the niced
+training threads are counted apart and left out of the per-interaction figure), peak RSS (sampled every
+0.5 s), RSS per session ((peak - RSS before the class) / students) and RSS after they left. The students'
+own process runs on the same cores; its CPU is reported too. ``--json PATH`` writes
+``{"runs": [{"students", "p95_ms", "errors", "cpu_ms_per_interaction", "peak_rss_mb", "rss_after_mb", ...}]}``.
+
+``--replicas N`` runs the class through nginx in front of N replicas instead (aelab.serve.Cluster, the
+same as ``aelab serve --replicas N``; needs nginx); the replicas' CPU and RSS are summed. ``--url`` and
+``--pid`` aim the class at a server already running: ``--pid`` may be given once per server process.
+
+The real-browser classroom, with few students, is bench/classroom_browsers.py.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
+import random
+import resource
 import statistics
 import sys
 import tempfile
-import threading
 import time
+from collections import defaultdict
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "bench")]
 
-from app_latency import APP_DRAWN, CLICK_CLOCK, DECODED, EMPTY_SPOTS, SRC_CHANGED  # noqa: E402
-from playwright.async_api import Page, async_playwright  # noqa: E402
+from students import Interaction, Student  # noqa: E402
 
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, run_streamlit  # noqa: E402
+from aelab.serve import Cluster  # noqa: E402
+from tests.browser.conftest import free_port, run_streamlit  # noqa: E402
 
-N_POINTS = 5000  # MNIST-5k: every image is a point of the plane
-OPEN_TIMEOUT_MS = 150_000
-IMAGE_TIMEOUT_MS = 30_000
-MODEL_PICKER = "[data-testid='stSidebar'] [data-testid='stSelectbox']:has-text('Model')"
-
-
-@dataclass
-class Student:
-    index: int
-    errors: list[str] = field(default_factory=list)
-    clicks: list[tuple[float, float]] = field(default_factory=list)  # (wall time of the click, ms to new image)
-    sliders: list[float] = field(default_factory=list)
-    opened_ms: float | None = None
-    model_before: str | None = None
-    options_before: list[str] = field(default_factory=list)
-    model_after: str | None = None
-    options_after: list[str] = field(default_factory=list)
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
+TRAIN_EPOCHS = 3
 
 
-@dataclass
-class Training:
-    started: float | None = None
-    finished: float | None = None
-    outcome: str = "not started"
+# --- the server process, read from /proc -------------------------------------------------------------------
 
 
-def server_pid(port: int) -> int:
-    """The pid of this process's child `streamlit run` serving ``port``."""
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
+def cpu_s(pid: int) -> float:
+    """utime + stime of a process, all its threads (living and ended), in seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def niced_threads_cpu(pid: int) -> dict[int, float]:
+    """CPU seconds of each living thread of the process that runs at a positive nice (aelab's training)."""
+    out = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
         try:
-            stat = (entry / "stat").read_text()
-            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        parent = int(stat.rsplit(")", 1)[1].split()[1])
-        if parent == os.getpid() and "streamlit" in cmdline and f"--server.port {port}" in cmdline:
-            return int(entry.name)
-    raise RuntimeError(f"no streamlit child process on port {port}")
+        if int(fields[16]) > 0:  # field 19 of stat, nice
+            out[int(task.name)] = (int(fields[11]) + int(fields[12])) / CLK_TCK
+    return out
 
 
-def memory_kb(pid: int) -> dict[str, int]:
-    """VmRSS and VmHWM (peak RSS) of a process, in kB."""
-    fields = {}
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        name, _, value = line.partition(":")
-        if name in ("VmRSS", "VmHWM"):
-            fields[name] = int(value.split()[0])
-    return fields
+def rss_mb(pid: int) -> float:
+    return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE_KB / 1024
 
 
-async def model_picker(page: Page) -> tuple[str, list[str]]:
-    """(the chosen model's title, every title the sidebar's model picker offers)."""
-    picker = page.locator(MODEL_PICKER).first
-    chosen = (await picker.get_by_role("combobox").input_value()).strip()
-    await picker.locator("button[aria-label='Open']").click()
-    listbox = page.locator("[role='listbox'] [role='option']")
-    await listbox.first.wait_for(timeout=10_000)
-    options = [text.strip() for text in await listbox.all_inner_texts()]
-    await page.keyboard.press("Escape")
-    return chosen, options
-
-
-async def open_explore(page: Page, url: str) -> float:
-    # Not goto's default "load" wait (30 s): with 30 pages loading at once on 2 cores the static files alone
-    # take longer; the plane being drawn is the signal that counts.
-    await page.goto(url, wait_until="commit", timeout=OPEN_TIMEOUT_MS)
-    handle = await page.wait_for_function(APP_DRAWN, arg=N_POINTS, polling=250, timeout=OPEN_TIMEOUT_MS)
-    await page.locator(DECODED).first.wait_for(timeout=OPEN_TIMEOUT_MS)
-    return float(await handle.json_value())
-
-
-async def wait_image(page: Page, old: str | None) -> float:
-    handle = await page.wait_for_function(SRC_CHANGED, arg=old, polling="raf", timeout=IMAGE_TIMEOUT_MS)
-    return float(await handle.json_value())
-
-
-async def explore(student: Student, page: Page, clicks: int, deadline: float) -> None:
-    """Click the plane at different empty spots; after every fifth click, move the first slider with the keyboard."""
-    spots = await page.evaluate(EMPTY_SPOTS, [clicks, 10])
-    slider = page.locator("[data-testid='stMain'] [data-testid='stSlider'] input[type='range']").first
-    for k, spot in enumerate(spots):
-        if time.monotonic() > deadline:
-            return
-        old = await page.locator(DECODED).first.get_attribute("src")
-        await page.mouse.move(spot["x"], spot["y"])
-        await page.wait_for_timeout(300)  # plotly reacts to a click only after the pointer rested on the spot
-        await page.evaluate(CLICK_CLOCK)
-        await page.mouse.click(spot["x"], spot["y"])
-        try:
-            student.clicks.append((time.monotonic(), await wait_image(page, old)))
-        except Exception as error:
-            student.errors.append(f"click {k}: no new image ({type(error).__name__})")
-        await page.wait_for_timeout(400)
-        if k % 5 == 4 and time.monotonic() < deadline:
-            old = await page.locator(DECODED).first.get_attribute("src")
-            await slider.focus()
-            await page.evaluate(CLICK_CLOCK)
-            await page.evaluate("() => { window.__pressedAt = performance.now(); }")  # the key press, not a pointer
-            await page.keyboard.press("ArrowRight")
-            try:
-                student.sliders.append(await wait_image(page, old))
-            except Exception as error:
-                student.errors.append(f"slider after click {k}: no new image ({type(error).__name__})")
-            await page.wait_for_timeout(400)
-
-
-async def train(student: Student, page: Page, training: Training, epochs: int, deadline: float) -> None:
-    """Train an MLP autoencoder on MNIST-5k from the Train page, wait for it (or stop it at the deadline)."""
-    await page.get_by_role("link", name="Train").click()
-    epochs_input = page.get_by_label("Epochs")
-    await epochs_input.wait_for(timeout=OPEN_TIMEOUT_MS)
-    await epochs_input.fill(str(epochs))
-    await epochs_input.press("Enter")
-    await page.wait_for_timeout(1000)
-    await page.locator("[data-testid='stMain'] button[kind='primary']:has-text('Train')").click()
-    training.started = time.monotonic()
-    done = page.locator("[data-testid='stMain'] [data-testid='stAlertContentSuccess']")
-    failed = page.locator("[data-testid='stMain'] [data-testid='stAlertContentError']")
-    while time.monotonic() < deadline - 20:
-        if await done.count():
-            training.outcome = "done"
-            break
-        if await failed.count():
-            training.outcome = "failed: " + await failed.first.inner_text()
-            student.errors.append(training.outcome)
-            break
-        await page.wait_for_timeout(500)
-    else:
-        await page.get_by_role("button", name="Stop").click()
-        training.outcome = "stopped at the time budget"
-        await page.locator("[data-testid='stMain'] [data-testid='stAlertContentWarning']").wait_for(timeout=30_000)
-    training.finished = time.monotonic()
-    await page.wait_for_timeout(1500)
-    await page.get_by_role("link", name="Explore").click()
-    await page.wait_for_function(APP_DRAWN, arg=N_POINTS, polling=250, timeout=OPEN_TIMEOUT_MS)
-
-
-async def run_student(student: Student, browser, url: str, args, training: Training, deadline: float) -> None:
-    context = await browser.new_context(viewport={"width": 1280, "height": 900})
-    page = await context.new_page()
-    page.on("pageerror", lambda error: student.errors.append(f"page error: {error}"))
-    try:
-        student.opened_ms = await open_explore(page, url)
-        student.model_before, student.options_before = await model_picker(page)
-        if student.index == 0:
-            await train(student, page, training, args.epochs, deadline)
-        else:
-            await explore(student, page, args.clicks, deadline)
-        # Wait for the trainer to finish before looking at everyone's picker.
-        while training.finished is None and time.monotonic() < deadline and training.outcome != "not started":
-            await asyncio.sleep(0.5)
-        student.model_after, student.options_after = await model_picker(page)
-        exceptions = await page.locator("[data-testid='stException']").count()
-        if exceptions:
-            student.errors.append(f"{exceptions} Streamlit exception(s) on the page")
-    except Exception as error:
-        student.errors.append(f"{type(error).__name__}: {str(error).splitlines()[0][:200]}")
-    finally:
-        await context.close()
-
-
-def process_table() -> dict[int, tuple[int, str, int]]:
-    """pid -> (parent pid, command name, CPU ticks used so far: user + system) for every readable process."""
-    table = {}
+def streamlit_child(parent: int) -> int:
+    """The pid of the python process `run_streamlit` started (a child of this process)."""
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
-                stat = (entry / "stat").read_text()
+                stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                cmdline = (entry / "cmdline").read_bytes()
             except OSError:
                 continue
-            name = stat[stat.index("(") + 1 : stat.rindex(")")]
-            fields = stat.rsplit(")", 1)[1].split()
-            table[int(entry.name)] = (int(fields[1]), name, int(fields[11]) + int(fields[12]))
-    return table
+            if int(stat[1]) == parent and b"streamlit" in cmdline:
+                return int(entry.name)
+    raise RuntimeError("no streamlit child process")
 
 
-def descendants(table: dict[int, tuple[int, str, int]], root: int) -> set[int]:
-    found, frontier = set(), {root}
-    while frontier:
-        frontier = {pid for pid, (parent, _, _) in table.items() if parent in frontier} - found
-        found |= frontier
-    return found
+@dataclass
+class Sampler:
+    """Samples the servers' RSS and their training threads' CPU every 0.5 s while a class runs."""
 
+    pids: list[int]
+    peak_mb: float = 0.0
+    training: dict[tuple[int, int], float] = field(default_factory=dict)
 
-def sample(pid: int, stop: threading.Event, samples: list[int], cpu: dict[int, tuple[str, int]]) -> None:
-    """Every 0.5 s: the server's RSS, and the CPU ticks of every process this benchmark started (last seen)."""
-    while not stop.is_set():
-        try:
-            samples.append(memory_kb(pid)["VmRSS"])
-        except OSError:
-            return
-        table = process_table()
-        for child in descendants(table, os.getpid()):
-            cpu[child] = (table[child][1], table[child][2])
-        stop.wait(0.5)
-
-
-async def main_async(args) -> int:
-    logs = Path(tempfile.mkdtemp(prefix="aelab-classroom-"))
-    log = logs / "server.log"
-    students = [Student(i) for i in range(args.sessions)]
-    training = Training()
-    with run_streamlit(REPO / "app.py", log_path=log) as url:
-        pid = server_pid(int(url.rsplit(":", 1)[1]))
-        idle_kb = memory_kb(pid)["VmRSS"]
-        stop, samples, cpu = threading.Event(), [], {}
-        sampler = threading.Thread(target=sample, args=(pid, stop, samples, cpu), daemon=True)
-        sampler.start()
-        async with async_playwright() as playwright:
-            browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            self.sample()
             try:
-                start = time.monotonic()
-                deadline = start + args.budget
-                await asyncio.gather(*(run_student(s, browser, url, args, training, deadline) for s in students))
-                elapsed = time.monotonic() - start
-            finally:
-                await browser.close()
-        stop.set()
-        sampler.join()
-        peak_kb = memory_kb(pid)["VmHWM"]
-    ticks = os.sysconf("SC_CLK_TCK")
-    server_cpu = cpu.get(pid, ("", 0))[1] / ticks
-    browser_cpu = sum(t for p, (name, t) in cpu.items() if p != pid and "chrom" in name.lower()) / ticks
-    server_log = log.read_text(errors="replace")
-    tracebacks = server_log.count("Traceback (most recent call last)")
+                await asyncio.wait_for(stop.wait(), 0.5)
+            except asyncio.TimeoutError:
+                pass
+        self.sample()
 
-    clicks = [(t, ms) for s in students for t, ms in s.clicks]
-    latencies = [ms for _, ms in clicks]
-    during = [ms for t, ms in clicks if training.started and t >= training.started and t <= (training.finished or t)]
-    outside = [ms for t, ms in clicks if not (training.started and training.started <= t <= (training.finished or t))]
-    sliders = [ms for s in students for ms in s.sliders]
-    errors = [f"student {s.index}: {e}" for s in students for e in s.errors]
-    errors += [f"server log: {tracebacks} traceback(s)"] if tracebacks else []
-    trainer = students[0]
-    trained_titles = [o for o in trainer.options_after if o not in trainer.options_before]
-    leaks = [s.index for s in students[1:] if any(o in s.options_after for o in trained_titles)]
-    changed = [s.index for s in students[1:] if s.model_after is not None and s.model_after != s.model_before]
-    looked = sum(1 for s in students[1:] if s.options_after)
+    def sample(self) -> None:
+        total = 0.0
+        for pid in self.pids:
+            try:
+                total += rss_mb(pid)
+                for tid, seconds in niced_threads_cpu(pid).items():
+                    self.training[(pid, tid)] = seconds
+            except OSError:  # a replica that was stopped
+                continue
+        self.peak_mb = max(self.peak_mb, total)
 
-    def stats(values: list[float]) -> str:
-        if not values:
-            return "none"
-        return f"median {statistics.median(values):.0f} ms, p95 {np.percentile(values, 95):.0f} ms (n={len(values)})"
+    def total_cpu(self) -> float:
+        return sum(cpu_s(pid) for pid in self.pids if Path(f"/proc/{pid}").exists())
 
-    opened = [s.opened_ms for s in students if s.opened_ms is not None]
-    print(
-        f"sessions: {args.sessions} (1 training, {args.sessions - 1} exploring), run time {elapsed:.0f} s "
-        f"(budget {args.budget} s)"
+    def total_rss(self) -> float:
+        return sum(rss_mb(pid) for pid in self.pids if Path(f"/proc/{pid}").exists())
+
+
+# --- one student -------------------------------------------------------------------------------------------
+
+
+async def explore_once(student: Student, rng: random.Random) -> None:
+    roll = rng.random()
+    if roll < 0.60:
+        await student.random_click(rng)
+    elif roll < 0.75:
+        await student.plane_slider(rng)
+    elif roll < 0.85:
+        await student.slider("explore.grid_size", rng.randint(8, 25), kind="grid_slider")
+    else:
+        await student.switch_page(rng.choice(["learn", "draw"]))
+        await asyncio.sleep(rng.expovariate(1 / 2.0))
+        await student.switch_page("explore")
+
+
+async def train_once(student: Student, deadline: float) -> None:
+    """Open Train, set a short training, press Train, follow its progress polls, come back to Explore."""
+    await student.switch_page("train")
+    epochs = next(key for key in student.widgets if key.startswith("train.epochs."))
+    student.set_widget(epochs, int_value=TRAIN_EPOCHS)
+    await student.button("train.start", kind="train_start")
+    while student.auto_rerun is not None and time.monotonic() < deadline:
+        await asyncio.sleep(student.auto_rerun[0])
+        if student.auto_rerun is not None:
+            await student.poll()
+    await student.switch_page("explore")
+
+
+async def attend(
+    student: Student, rng: random.Random, *, arrive_s: float, think_s: float, trains: bool, deadline: float
+) -> None:
+    await asyncio.sleep(rng.uniform(0, arrive_s))
+    try:
+        await student.open()
+    except OSError as error:
+        student.interactions.append(Interaction("open", 0.0, 0, [f"could not connect: {error}"], time.monotonic()))
+        return
+    trained = not trains
+    while time.monotonic() < deadline:
+        await asyncio.sleep(min(rng.expovariate(1 / think_s), max(0.0, deadline - time.monotonic())))
+        if time.monotonic() >= deadline:
+            break
+        if not trained:
+            trained = True
+            await train_once(student, deadline)
+        else:
+            await explore_once(student, rng)
+    await student.close()
+
+
+# --- a class -----------------------------------------------------------------------------------------------
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))] if ordered else float("nan")
+
+
+async def run_class(url: str, pids: list[int], args: argparse.Namespace, n: int) -> dict:
+    rng = random.Random(args.seed)
+    trainers = set(rng.sample(range(n), max(0, round(n * args.train_share))))
+    students = [Student(url, name=f"s{i}") for i in range(n)]
+    warmup = Student(url, name="warm-up")  # the first run pays the imports and the dataset's encoding
+    await warmup.open()
+    await warmup.close()
+    sampler = Sampler(pids)
+    sampler.sample()
+    rss_before = sampler.total_rss()
+    sampler.peak_mb = rss_before
+    cpu_before = sampler.total_cpu()
+    own_before = resource.getrusage(resource.RUSAGE_SELF)
+    stop = asyncio.Event()
+    sampling = asyncio.create_task(sampler.run(stop))
+    started = time.monotonic()
+    deadline = started + args.minutes * 60
+    await asyncio.gather(
+        *(
+            attend(
+                s,
+                random.Random(args.seed * 1000 + i),
+                arrive_s=args.arrive,
+                think_s=args.think,
+                trains=i in trainers,
+                deadline=deadline,
+            )
+            for i, s in enumerate(students)
+        )
     )
-    print(f"plane drawn after opening: {stats(opened)}")
-    print(f"clicks done: {len(latencies)} of {(args.sessions - 1) * args.clicks}")
-    print(f"click to new image, all: {stats(latencies)}")
-    print(f"  while the training ran: {stats(during)}")
-    print(f"  without a training: {stats(outside)}")
-    print(f"slider key to new image: {stats(sliders)}")
+    wall = time.monotonic() - started
+    stop.set()
+    await sampling
+    cpu = sampler.total_cpu() - cpu_before
+    own_after = resource.getrusage(resource.RUSAGE_SELF)
+    own_cpu = (own_after.ru_utime + own_after.ru_stime) - (own_before.ru_utime + own_before.ru_stime)
+    training_cpu = sum(sampler.training.values())
+    interactions = [i for s in students for i in s.interactions]
+    errors = [(s.name, i.kind, e) for s in students for i in s.interactions for e in i.errors]
+    by_kind: dict[str, list[Interaction]] = defaultdict(list)
+    for i in interactions:
+        by_kind["page" if i.kind.startswith("page:") else i.kind].append(i)
+
+    # After they left: wait out the disconnected-session TTL, then one probe session makes the server touch its
+    # session store (expired entries are dropped on access).
+    await asyncio.sleep(args.retention + 10)
+    probe = Student(url, name="probe")
+    await probe.open()
+    await probe.close()
+    await asyncio.sleep(5)
+    rss_after = sampler.total_rss()
+
+    kinds = {
+        kind: {
+            "count": len(items),
+            "p50_ms": round(percentile([i.ms for i in items], 50), 1),
+            "p95_ms": round(percentile([i.ms for i in items], 95), 1),
+            "p99_ms": round(percentile([i.ms for i in items], 99), 1),
+            "kb_mean": round(statistics.fmean(i.bytes for i in items) / 1024, 1),
+        }
+        for kind, items in sorted(by_kind.items())
+    }
+    counted = [i for i in interactions if i.kind != "open"]  # opening is reported apart: 4 MB and a full run
+    return {
+        "students": n,
+        "behind": f" through nginx, {args.replicas} replicas" if args.replicas else "",
+        "trainers": len(trainers),
+        "interactions": len(interactions),
+        "wall_s": round(wall, 1),
+        "p95_ms": round(percentile([i.ms for i in counted], 95), 1),
+        "p50_ms": round(percentile([i.ms for i in counted], 50), 1),
+        "p99_ms": round(percentile([i.ms for i in counted], 99), 1),
+        "errors": len(errors),
+        "error_examples": sorted({f"{kind}: {e}" for _, kind, e in errors})[:10],
+        "cpu_s": round(cpu, 1),
+        "training_cpu_s": round(training_cpu, 1),
+        "cpu_ms_per_interaction": round((cpu - training_cpu) * 1000 / max(1, len(interactions)), 1),
+        "students_cpu_s": round(own_cpu, 1),
+        "rss_before_mb": round(rss_before, 1),
+        "peak_rss_mb": round(sampler.peak_mb, 1),
+        "rss_per_session_mb": round((sampler.peak_mb - rss_before) / n, 2),
+        "rss_after_mb": round(rss_after, 1),
+        "kinds": kinds,
+        "load_average": os.getloadavg(),
+    }
+
+
+def report(run: dict) -> None:
     print(
-        f"training: {training.outcome}"
-        + (f", {training.finished - training.started:.0f} s" if training.started and training.finished else "")
+        f"\n{run['students']} students{run['behind']} ({run['trainers']} training), {run['interactions']} interactions in "
+        f"{run['wall_s']} s; load average {', '.join(f'{v:.2f}' for v in run['load_average'])}"
+    )
+    print(f"  {'kind':<14}{'count':>7}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'KB':>9}")
+    for kind, k in run["kinds"].items():
+        print(f"  {kind:<14}{k['count']:>7}{k['p50_ms']:>9}{k['p95_ms']:>9}{k['p99_ms']:>9}{k['kb_mean']:>9}")
+    print(f"  all but open: p50 {run['p50_ms']} ms, p95 {run['p95_ms']} ms, p99 {run['p99_ms']} ms")
+    print(f"  errors: {run['errors']} {run['error_examples']}")
+    print(
+        f"  server CPU {run['cpu_s']} s (training threads {run['training_cpu_s']} s): "
+        f"{run['cpu_ms_per_interaction']} ms per interaction without training; students' own CPU "
+        f"{run['students_cpu_s']} s"
     )
     print(
-        f"CPU time used during the run: server {server_cpu:.0f} s, Chromium (all renderers) {browser_cpu:.0f} s, "
-        f"of {elapsed * (os.cpu_count() or 1):.0f} core-seconds available ({os.cpu_count()} cores x {elapsed:.0f} s)"
+        f"  RSS before {run['rss_before_mb']} MB, peak {run['peak_rss_mb']} MB "
+        f"({run['rss_per_session_mb']} MB per session), after they left {run['rss_after_mb']} MB"
     )
-    print(f"server RSS: idle after start {idle_kb / 1024:.0f} MB, peak (VmHWM) {peak_kb / 1024:.0f} MB")
-    print(
-        f"isolation: trained model in the trainer's picker: {trained_titles or 'NO'}; in another student's picker: "
-        f"{leaks or 'none'} (of {looked} checked); another student's chosen model changed: {changed or 'none'}"
-    )
-    print(f"errors: {len(errors)}")
-    for error in errors[:40]:
-        print(f"  {error}")
-    print(f"server log: {log}")
-    print("load average (1, 5, 15 min) at the end: " + ", ".join(f"{v:.1f}" for v in os.getloadavg()))
-    return 0 if not errors and not leaks and not changed and trained_titles else 1
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sessions", type=int, default=30)
-    parser.add_argument("--clicks", type=int, default=20)
-    parser.add_argument("--epochs", type=int, default=5, help="epochs of the one training")
-    parser.add_argument("--budget", type=float, default=150.0, help="seconds until every session stops")
+    parser.add_argument("--students", type=int, nargs="+", default=[30, 100])
+    parser.add_argument("--minutes", type=float, default=2.0, help="how long each class explores")
+    parser.add_argument("--think", type=float, default=3.0, help="mean seconds between a student's gestures")
+    parser.add_argument("--arrive", type=float, default=10.0, help="students open the app within this many s")
+    parser.add_argument("--train-share", type=float, default=0.05)
+    parser.add_argument("--retention", type=int, default=20, help="server.disconnectedSessionTTL (s)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--replicas", type=int, help="through nginx in front of this many replicas")
+    parser.add_argument("--url", help="a server already running (then --pid its process, or several)")
+    parser.add_argument("--pid", type=int, action="append", default=[])
+    parser.add_argument("--json", type=Path, help="write the figures here")
     args = parser.parse_args(argv)
-    return asyncio.run(main_async(args))
+
+    runs = []
+    for n in args.students:
+        with ExitStack() as stack:
+            if args.url:
+                url, pids = args.url, args.pid
+            elif args.replicas:
+                run_dir = Path(tempfile.mkdtemp(prefix="aelab-classroom-"))
+                cluster = stack.enter_context(
+                    Cluster(
+                        args.replicas,
+                        free_port(),
+                        data_dir=run_dir / "store",
+                        run_dir=run_dir,
+                        streamlit_args=[f"--server.disconnectedSessionTTL={args.retention}"],
+                    )
+                )
+                url, pids = cluster.url, [process.pid for process in cluster.processes]
+                print(f"logs: {run_dir}")
+            else:
+                logs = Path(tempfile.mkdtemp(prefix="aelab-classroom-"))
+                url = stack.enter_context(
+                    run_streamlit(
+                        REPO / "app.py",
+                        log_path=logs / "server.log",
+                        args=[f"--server.disconnectedSessionTTL={args.retention}"],
+                    )
+                )
+                pids = [streamlit_child(os.getpid())]
+                print(f"server log: {logs / 'server.log'}")
+            run = asyncio.run(run_class(url, pids, args, n))
+        report(run)
+        runs.append(run)
+    if args.json:
+        args.json.write_text(json.dumps({"runs": runs}, indent=2) + "\n")
+    return 0 if all(run["errors"] == 0 for run in runs) else 1
 
 
 if __name__ == "__main__":

@@ -133,3 +133,21 @@ def test_bad_train_config_is_refused(tiny, changes: dict, message: str) -> None:
     model = build_model(ModelConfig(kind="ae", image_shape=tiny.image_shape, **SMALL))
     with pytest.raises(ValueError, match=message):
         fit(model, tiny, TrainConfig(**changes))
+
+
+def test_cuda_without_a_gpu_is_refused_in_words_and_auto_picks_what_there_is(monkeypatch) -> None:
+    from aelab.train import resolve_device
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert resolve_device("auto").type == "cpu"
+    with pytest.raises(ValueError, match="sees no CUDA GPU; use --device auto or cpu"):
+        resolve_device("cuda")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert resolve_device("auto").type == "cuda"  # where a GPU is, the trainer and `aelab train` use it
+
+
+def test_a_trained_model_comes_back_on_the_cpu(tiny) -> None:
+    model = build_model(ModelConfig(kind="ae", image_shape=tiny.image_shape, **SMALL))
+    history = fit(model, tiny, TrainConfig(epochs=1, device="auto"))
+    assert history.device in ("cpu", "cuda:0", "cuda")
+    assert {p.device.type for p in model.parameters()} == {"cpu"}

@@ -151,6 +151,24 @@
     return reg.plotly;
   }
 
+  /** A decoder's layers served as a file (content-addressed, so one fetch per URL and page). */
+  function fetchLayers(url) {
+    const reg = registry();
+    reg.layers = reg.layers || {};
+    if (!reg.layers[url]) {
+      reg.layers[url] = fetch(url)
+        .then((response) => {
+          if (!response.ok) throw new Error(`could not load the decoder's weights from ${url} (${response.status})`);
+          return response.json();
+        })
+        .catch((err) => {
+          delete reg.layers[url];  // let a later run try again
+          throw err;
+        });
+    }
+    return reg.layers[url];
+  }
+
   function webglAvailable() {
     const reg = registry();
     if (reg.webgl === undefined) {
@@ -961,6 +979,10 @@
 
     /** Draw `data` (aelab.plane.plane_payload); resolves once plotly has drawn. Needs window.Plotly. */
     plane.setData = (data) => {
+      // The app sends the decoder's layers as a file (`layers_url`, aelab/ui/plane.py); the offline explorer inline.
+      if (data.decoder && !data.decoder.layers && data.decoder.layers_url) {
+        return fetchLayers(data.decoder.layers_url).then((layers) => plane.setData({ ...data, decoder: { ...data.decoder, layers } }));
+      }
       const Plotly = globalThis.Plotly;
       plane.data = data;
       setDecoder(data.decoder || null);

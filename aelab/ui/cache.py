@@ -18,17 +18,35 @@ from __future__ import annotations
 import base64
 import gc
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 import streamlit as st
 
 from aelab import export, plane
-from aelab.baselines import Embedding, Metrics, evaluate_embedding, evaluate_model, fit_pca, fit_umap
+from aelab.baselines import (
+    Embedding,
+    Metrics,
+    evaluate_embedding,
+    evaluate_model,
+    fit_pca,
+    fit_umap,
+    reconstruction_mse,
+)
 from aelab.checkpoint import Checkpoint
 from aelab.data import Dataset, load_dataset
-from aelab.imaging import grid_image, png_bytes
-from aelab.latent import PlaneMap, decode_codes, encode_images, fit_plane_map, generate, grid_codes, plane_bounds
+from aelab.imaging import crisp_png, grid_image, png_bytes, tile
+from aelab.latent import (
+    PlaneMap,
+    decode_codes,
+    encode_images,
+    fit_plane_map,
+    generate,
+    grid_codes,
+    plane_bounds,
+    reconstruct,
+)
 from aelab.models import Autoencoder
 from aelab.plane import SliderSpec
 from aelab.recipes import load_pretrained
@@ -204,6 +222,46 @@ def generated(
 ) -> np.ndarray:
     """n new images (n, C, H, W) from the model's sampler (fitted to its training codes of the dataset)."""
     return generate(_model, n, seed, train_codes=_train_codes)[1]
+
+
+# --- pictures: the same for every student, so encoded once --------------------------------------------------
+
+
+@st.cache_resource(show_spinner=False, max_entries=256)
+def pictures(key: tuple, _make: Callable[[], list[np.ndarray]], target: int) -> list[tuple[bytes, int]]:
+    """Crisp PNGs (and widths) of the images ``_make()`` returns, kept per ``key``: everything the images
+    depend on (entry id, dataset, sizes, seeds, ends...). A full run of Explore re-encoded every section's
+    pictures, the same for every student; cached here, a run re-sends bytes it already has."""
+    return [crisp_png(image, target) for image in _make()]
+
+
+def show_cached(key: tuple, make: Callable[[], np.ndarray], target: int, caption: str | None = None) -> None:
+    """``st.image`` of the one image ``make()`` returns, its PNG cached under ``key`` (see :func:`pictures`)."""
+    [(data, width)] = pictures(key, lambda: [make()], target)
+    st.image(data, caption=caption, width=width, output_format="PNG")  # PNG: JPEG would blur the pixels
+
+
+@st.cache_resource(show_spinner=False, max_entries=8192)
+def sample_picture(dataset_name: str, index: int, target: int, _images: np.ndarray) -> tuple[bytes, int]:
+    """PNG of the dataset's image ``index`` at about ``target`` px, and its width: a sample's picture is the
+    same for every student and every gesture (the nearest samples re-encoded 8 PNGs per click before)."""
+    return crisp_png(_images[index], target)
+
+
+@st.cache_resource(show_spinner=False, max_entries=256)
+def reconstruction(
+    entry_id: str, dataset_name: str, index: int, _model: Autoencoder, _images: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """(x (1, C, H, W), ψ(φ(x)) (1, C, H, W), their MSE per pixel) for the dataset's image ``index``."""
+    original = _images[index : index + 1]
+    rebuilt = reconstruct(_model, original)
+    return original, rebuilt, float(reconstruction_mse(original, rebuilt))
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def mosaic_png(entry_id: str, dataset_name: str, n: int, seed: int, _images: Callable[[], np.ndarray]) -> bytes:
+    """The generated samples as one PNG for the download button (8 per row, 4x)."""
+    return png_bytes(tile(_images(), columns=8), 4)
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)

@@ -24,13 +24,13 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
 import streamlit as st
 
 from aelab.animate import walk_gif
-from aelab.baselines import reconstruction_mse
 from aelab.data import Dataset, factor_classes
 from aelab.imaging import crisp_png, grid_image, png_bytes, tile
 from aelab.latent import (
@@ -38,7 +38,6 @@ from aelab.latent import (
     decode_point,
     interpolate,
     nearest,
-    reconstruct,
     samples_from_prior,
 )
 from aelab.plane import SPRITE_LIMIT_BYTES, SliderSpec, slider_specs
@@ -46,7 +45,6 @@ from aelab.ui import cache, workspace
 from aelab.ui.i18n import register, t
 from aelab.ui.plane import interpolation_ends, latent_plane, parse_click, parse_code, point_outside
 from aelab.ui.state import ModelEntry, dataset_title, require_model
-from aelab.ui.widgets import show_image as _show  # the page's short name for the shared crisp image
 
 register(
     {
@@ -476,7 +474,9 @@ def _view(entry: ModelEntry, dataset: Dataset, codes: np.ndarray, specs: list[Sl
     for rank, (i, distance) in enumerate(zip(index, distances)):
         with columns[rank % len(columns)]:
             label = dataset.label_names[dataset.labels[i]]
-            _show(dataset.images[i], 56, caption=t("explore.nearest_caption", label=label, distance=float(distance)))
+            data, width = cache.sample_picture(dataset.name, int(i), 56, dataset.images)
+            caption = t("explore.nearest_caption", label=label, distance=float(distance))
+            st.image(data, caption=caption, width=width, output_format="PNG")
 
 
 # --- hover decoding and the offline explorer ------------------------------------------------------------
@@ -504,8 +504,13 @@ def _manifold_section(entry: ModelEntry, dataset: Dataset, codes: np.ndarray) ->
     st.subheader(t("explore.grid"), help=t("explore.grid_help"))
     n = st.slider(t("explore.grid_size"), 8, 25, key=GRID_SIZE_KEY)
     method, plane_map, _, bounds = _current_map(entry, dataset, codes)
-    grid = cache.manifold(entry.id, dataset.name, method, n, bounds, entry.checkpoint.model, plane_map)
-    _show(grid_image(grid), 520)
+    cache.show_cached(
+        ("manifold", entry.id, dataset.name, method, n, bounds.tobytes()),
+        lambda: grid_image(
+            cache.manifold(entry.id, dataset.name, method, n, bounds, entry.checkpoint.model, plane_map)
+        ),
+        520,
+    )
     background_size = st.session_state[STATE_KEY].background_size
     if background_size is not None and background_size != n:
         st.rerun(scope="app")  # the plane's background shows the grid of the old size: redraw the plane too
@@ -530,8 +535,11 @@ def _interpolation_section(entry: ModelEntry, dataset: Dataset, codes: np.ndarra
         interpolation_ends(PLANE_KEY, state.a.tolist(), state.b.tolist(), steps, answers=state.answered)
         st.caption(t("explore.strip_in_browser"))
     else:
-        _, images = interpolate(entry.checkpoint.model, state.a, state.b, steps)
-        _show(tile(images, columns=steps, pad=1), 60 * steps)
+        cache.show_cached(
+            ("interpolation", entry.id, state.a.tobytes(), state.b.tobytes(), steps),
+            lambda: tile(interpolate(entry.checkpoint.model, state.a, state.b, steps)[1], columns=steps, pad=1),
+            60 * steps,
+        )
     st.caption(t("explore.ends", a=_fmt(state.a), b=_fmt(state.b)))
     _walk_downloads(entry, state.a.copy(), state.b.copy(), steps)
 
@@ -577,14 +585,17 @@ def _generate_section(entry: ModelEntry, dataset: Dataset, codes: np.ndarray) ->
     resample, download = st.columns(2)
     if resample.button(t("explore.resample"), key="explore.resample", icon=":material/casino:", width="stretch"):
         state.generate_seed += 1
-    images = cache.generated(entry.id, dataset.name, n, state.generate_seed, model, codes[dataset.train_idx])
-    pictures = [crisp_png(image, 52) for image in images]
+    seed = state.generate_seed
+
+    def images() -> np.ndarray:
+        return cache.generated(entry.id, dataset.name, n, seed, model, codes[dataset.train_idx])
+
+    pictures = cache.pictures(("generated", entry.id, dataset.name, n, seed), lambda: list(images()), 52)
     st.image([data for data, _ in pictures], width=pictures[0][1], output_format="PNG")
     st.caption(t("explore.seed", n=n, seed=state.generate_seed))
-    mosaic = tile(images, columns=8)
     download.download_button(
         t("explore.download"),
-        png_bytes(mosaic, 4),
+        cache.mosaic_png(entry.id, dataset.name, n, seed, images),
         file_name=f"aelab-{entry.id.split(':')[-1][:24]}-samples-{state.generate_seed}.png",
         mime="image/png",
         on_click="ignore",
@@ -612,16 +623,19 @@ def _reconstruction_section(entry: ModelEntry, dataset: Dataset) -> None:
         icon=":material/shuffle:",
         width="stretch",
     )
-    original = dataset.images[index : index + 1]
-    rebuilt = reconstruct(entry.checkpoint.model, original)
+    original, rebuilt, mse = cache.reconstruction(
+        entry.id, dataset.name, int(index), entry.checkpoint.model, dataset.images
+    )
     split = t("explore.split_test") if np.isin(index, dataset.test_idx) else t("explore.split_train")
     label = dataset.label_names[dataset.labels[index]]
     columns = st.columns(3)
-    for column, image, caption in zip(
+    for column, kind, image, caption in zip(
         columns,
+        ("x", "rebuilt", "difference"),
         (original[0], rebuilt[0], np.abs(original[0] - rebuilt[0])),
         (t("explore.original", label=label, split=split), t("explore.reconstructed"), t("explore.difference")),
     ):
         with column:
-            _show(image, 120, caption=caption)
-    st.markdown(t("explore.mse", mse=reconstruction_mse(original, rebuilt)))
+            key = ("reconstruction", entry.id, dataset.name, int(index), kind)
+            cache.show_cached(key, partial(np.asarray, image), 120, caption)
+    st.markdown(t("explore.mse", mse=mse))

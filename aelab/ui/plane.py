@@ -31,7 +31,15 @@ slider) and rerun to simulate a gesture.
 
 from __future__ import annotations
 
+import base64
+import getpass
+import hashlib
+import json
 import math
+import os
+import tempfile
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -193,6 +201,75 @@ def _served_plotly_js_url() -> str:
     return plotly_js_url(str(st_config.get_option("server.baseUrlPath") or ""), asset.name)
 
 
+# The plane's heavy, stable parts (the decoder's weights, the dataset's sprite sheet: megabytes) go to the
+# browser as files, not inside the component's data. Streamlit serialises, hashes and compares a component's
+# data on every run of its fragment, i.e. on every gesture: with the weights inline that was ~40 ms of
+# server CPU per click (BENCHMARKS.md, classroom). The files are content-addressed (a new model, a new
+# name), written once per process into one folder per user, and served by Streamlit's component file
+# route, like plotly.js; the browser caches them. Replicas on one machine share the folder.
+PUBLISHED_DIR = Path(tempfile.gettempdir()) / f"aelab-plane-files-{getpass.getuser()}"
+_PUBLISHED_ASSET_NAME = "planefiles"
+_PUBLISHED_LIMIT = 32  # light copies remembered (one per decoder or sprite in use)
+_published: OrderedDict[int, tuple[object, dict[str, Any], Path]] = OrderedDict()
+_published_lock = threading.Lock()
+
+
+def _publish(content: bytes, suffix: str) -> Path:
+    """Write ``content`` to PUBLISHED_DIR under its hash (once); returns the file."""
+    PUBLISHED_DIR.mkdir(parents=True, exist_ok=True)
+    target = PUBLISHED_DIR / (hashlib.sha256(content).hexdigest()[:32] + suffix)
+    if not target.exists():
+        partial = target.with_suffix(f".{os.getpid()}-{threading.get_ident()}.part")
+        partial.write_bytes(content)
+        os.replace(partial, target)  # atomic: a browser never reads half a file
+    return target
+
+
+def _published_url(target: Path) -> str:
+    asset = declare_component(_PUBLISHED_ASSET_NAME, path=str(PUBLISHED_DIR))
+    if asset.url:
+        return asset.url.rstrip("/") + "/" + target.name
+    base = str(st_config.get_option("server.baseUrlPath") or "").strip("/")
+    return "/" + "/".join(p for p in (base, "component", asset.name, target.name) if p)
+
+
+def _light(source: dict[str, Any], make: Callable[[dict[str, Any]], tuple[dict[str, Any], Path]]) -> dict[str, Any]:
+    """The light copy of a shared, read-only ``source`` (a cache_resource value), made once per object; its
+    file is written again if something removed it (a temp-folder cleaner)."""
+    with _published_lock:
+        known = _published.get(id(source))
+        if known is not None and known[0] is source and known[2].exists():
+            _published.move_to_end(id(source))
+            return known[1]
+        light, target = make(source)
+        _published[id(source)] = (source, light, target)  # holds `source`, so its id is not reused meanwhile
+        while len(_published) > _PUBLISHED_LIMIT:
+            _published.popitem(last=False)
+        return light
+
+
+def _light_decoder(decoder: dict[str, Any]) -> dict[str, Any]:
+    """The decoder spec with its layers replaced by `layers_url` (plane.js fetches them)."""
+
+    def make(spec: dict[str, Any]) -> tuple[dict[str, Any], Path]:
+        target = _publish(json.dumps(spec["layers"]).encode(), ".json")
+        light = {key: value for key, value in spec.items() if key != "layers"}
+        light["layers_url"] = _published_url(target)
+        return light, target
+
+    return _light(decoder, make)
+
+
+def _light_sprite(sprite: dict[str, Any]) -> dict[str, Any]:
+    """The sprite sheet with its PNG served as a file instead of a data URL."""
+
+    def make(spec: dict[str, Any]) -> tuple[dict[str, Any], Path]:
+        target = _publish(base64.b64decode(spec["url"].split(",", 1)[1]), ".png")
+        return {**spec, "url": _published_url(target)}, target
+
+    return _light(sprite, make)
+
+
 def _ignore() -> None:
     """Stands in for a missing `on_click`: a callback is what declares `click` as the component's state."""
 
@@ -229,6 +306,17 @@ def prefetch_plotly() -> None:
     _prefetch_component(key="aelab-plotly-prefetch", data={"url": _served_plotly_js_url()}, height="content")
 
 
+def _served(drawn: dict[str, Any]) -> dict[str, Any]:
+    """What the plane draws, with the decoder's weights and a data-URL sprite sheet swapped for served,
+    content-addressed files (see `_light_decoder`), so a rerun re-sends none of those megabytes."""
+    decoder, sprite = drawn.get("decoder"), drawn.get("sprite")
+    return {
+        **drawn,
+        "decoder": _light_decoder(decoder) if decoder is not None else None,
+        "sprite": _light_sprite(sprite) if sprite is not None and sprite["url"].startswith("data:") else sprite,
+    }
+
+
 def latent_plane(
     points: np.ndarray,
     labels: np.ndarray,
@@ -260,7 +348,14 @@ def latent_plane(
     or weights.
     """
     payload = plane_payload(
-        points, labels, label_names, bounds, key=key, plotly_url=_served_plotly_js_url(), height=height, **drawn
+        points,
+        labels,
+        label_names,
+        bounds,
+        key=key,
+        plotly_url=_served_plotly_js_url(),
+        height=height,
+        **_served(drawn),
     )
     # gap=None: the relay draws nothing and should not add a gap under the plot.
     with st.container(gap=None):
