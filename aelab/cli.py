@@ -29,9 +29,6 @@ def _positive_int(text: str) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    from aelab.data import dataset_names
-    from aelab.models import kinds
-
     parser = argparse.ArgumentParser(prog="aelab", description="Autoencoder latent-space lab.")
     parser.add_argument("--version", action="version", version=f"aelab {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -53,22 +50,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=_positive_int, default=8501, help="where nginx listens")
     serve.add_argument("--host", default="127.0.0.1", help="nginx's address (0.0.0.0: every interface)")
 
-    train = commands.add_parser("train", help="train a model and save its checkpoint")
-    train.add_argument("--dataset", default="mnist5k", choices=dataset_names())
-    train.add_argument("--model", default="vae", choices=kinds(), help="model kind")
-    # Options left unset (None) take the dataset's defaults from aelab.recipes, so defaults live in one place.
-    train.add_argument("--epochs", type=_positive_int, default=None, help="default: the dataset's (recipes)")
-    train.add_argument("--latent-dim", type=_positive_int, default=2)
-    train.add_argument("--batch-size", type=_positive_int, default=None, help="default: the dataset's (recipes)")
-    train.add_argument("--lr", type=float, default=None, help="learning rate; default: the dataset's (recipes)")
-    _add_kind_settings(train)
-    train.add_argument(
-        "--shift", type=float, default=0.0, help="random shift of training images, pixels (augmentation)"
-    )
-    train.add_argument("--hidden", type=_positive_int, nargs="+", default=None, help="MLP widths, image side first")
-    train.add_argument("--seed", type=int, default=0)
-    train.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
-    train.add_argument("--out", type=Path, required=True, help="checkpoint to write (.safetensors)")
+    _add_train_command(commands)
 
     evaluate = commands.add_parser("eval", help="test MSE and kNN accuracy of a checkpoint beside PCA(2)")
     evaluate.add_argument("checkpoint", help=CHECKPOINT_HELP)
@@ -128,6 +110,29 @@ def cmd_animate(args: argparse.Namespace) -> None:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_bytes(data)
     print(f"wrote a walk of {args.steps} images, there and back, to {args.out} ({len(data) / 1024:.0f} kB)")
+
+
+def _add_train_command(commands) -> None:
+    """``aelab train --dataset NAME --model KIND ... --out FILE``: train a model and save its checkpoint."""
+    from aelab.data import dataset_names
+    from aelab.models import kinds
+
+    train = commands.add_parser("train", help="train a model and save its checkpoint")
+    train.add_argument("--dataset", default="mnist5k", choices=dataset_names())
+    train.add_argument("--model", default="vae", choices=kinds(), help="model kind")
+    # Options left unset (None) take the dataset's defaults from aelab.recipes, so defaults live in one place.
+    train.add_argument("--epochs", type=_positive_int, default=None, help="default: the dataset's (recipes)")
+    train.add_argument("--latent-dim", type=_positive_int, default=2)
+    train.add_argument("--batch-size", type=_positive_int, default=None, help="default: the dataset's (recipes)")
+    train.add_argument("--lr", type=float, default=None, help="learning rate; default: the dataset's (recipes)")
+    _add_kind_settings(train)
+    train.add_argument(
+        "--shift", type=float, default=0.0, help="random shift of training images, pixels (augmentation)"
+    )
+    train.add_argument("--hidden", type=_positive_int, nargs="+", default=None, help="MLP widths, image side first")
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    train.add_argument("--out", type=Path, required=True, help="checkpoint to write (.safetensors)")
 
 
 def _add_kind_settings(train: argparse.ArgumentParser) -> None:

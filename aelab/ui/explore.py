@@ -468,8 +468,13 @@ def _view(entry: ModelEntry, dataset: Dataset, codes: np.ndarray, specs: list[Sl
     if cache.sprite(dataset.name, dataset.images) is None:
         st.caption(t("explore.no_sprite", mb=SPRITE_LIMIT_BYTES / 1e6))
     st.caption(t("explore.point", values=_fmt(state.point)))
+    _nearest_samples(dataset, codes, state.point)
+
+
+def _nearest_samples(dataset: Dataset, codes: np.ndarray, point: np.ndarray) -> None:
+    """The K real samples whose codes are nearest the point, closest first, with their labels and distances."""
     st.markdown(f"**{t('explore.nearest')}**", help=t("explore.nearest_help", k=NEAREST_K))
-    index, distances = nearest(codes, state.point.astype(np.float32), NEAREST_K)
+    index, distances = nearest(codes, point.astype(np.float32), NEAREST_K)
     columns = st.columns(NEAREST_K, gap="small")
     for rank, (i, distance) in enumerate(zip(index, distances)):
         with columns[rank % len(columns)]:

@@ -73,9 +73,10 @@ def test_train_then_compare_then_learn(page: Page, app_url: str, page_errors: li
     _train(page, 2)
     main = _main(page)
     expect(main.get_by_test_id("stProgress")).to_have_count(0)  # the progress bar is gone once done
-    expect(main.get_by_test_id("stPlotlyChart")).to_have_count(2)  # loss curve and codes scatter
+    expect(main.get_by_test_id("stPlotlyChart")).to_have_count(3)  # loss curve, codes scatter and the replay
     expect(main.get_by_test_id("stDataFrame")).to_be_visible()
-    expect(main.get_by_test_id("stDownloadButton")).to_be_visible()
+    expect(main.get_by_test_id("stDownloadButton").filter(has_text="Download the checkpoint")).to_be_visible()
+    expect(main.get_by_test_id("stDownloadButton").filter(has_text="Download the replay as a GIF")).to_be_visible()
     picker = page.get_by_test_id("stSidebar").get_by_role("combobox", name="Model")
     expect(picker).to_have_value(re.compile("trained"))  # the new model is the sidebar's choice
 
