@@ -6,9 +6,9 @@ Metrics, for any method that maps images to codes and (maybe) back:
 - latent kNN accuracy: a 5-nearest-neighbour classifier fitted on the training codes predicts the test
   codes' labels; the share it gets right says how well the plane separates the classes.
 
-PCA and UMAP are used through their scikit-learn-style estimators; :class:`Embedding` wraps a fitted one
-with the flattening to and from image shape, so every method answers ``transform(images)`` and
-``inverse_transform(codes)`` alike.
+PCA and UMAP are used through their scikit-learn-style estimators; :class:`Embedding` wraps one with the
+flattening to and from image shape, so every method answers ``fit(images)``, ``transform(images)`` and
+``inverse_transform(codes)`` alike: the :class:`aelab.latent.Projection` shape that plane maps share.
 """
 
 from __future__ import annotations
@@ -69,32 +69,35 @@ def mean_image_mse(dataset: Dataset) -> float:
 
 
 class Embedding:
-    """A fitted scikit-learn-style reducer (PCA, UMAP) applied to images of one shape.
+    """A scikit-learn-style reducer (PCA, UMAP) over images of one shape: a :class:`aelab.latent.Projection`.
 
-    transform: images (N, C, H, W) -> codes (N, k); inverse_transform: codes (N, k) -> images in [0, 1].
+    fit: images (N, C, H, W) flattened, timed into ``fit_seconds_``; transform: images -> codes (N, k);
+    inverse_transform: codes (N, k) -> images (N, C, H, W) in [0, 1].
     """
 
-    def __init__(self, name: str, reducer: Any, image_shape: tuple[int, int, int], fit_seconds: float) -> None:
+    def __init__(self, name: str, reducer: Any) -> None:
         self.name = name
         self.reducer = reducer
-        self.image_shape = image_shape
-        self.fit_seconds = fit_seconds
+
+    def fit(self, images: np.ndarray) -> Embedding:
+        start = time.perf_counter()
+        self.reducer.fit(images.reshape(len(images), -1))
+        self.fit_seconds_ = time.perf_counter() - start
+        self.image_shape_: tuple[int, ...] = tuple(images.shape[1:])
+        return self
 
     def transform(self, images: np.ndarray) -> np.ndarray:
         return np.asarray(self.reducer.transform(images.reshape(len(images), -1)), dtype=np.float32)
 
     def inverse_transform(self, codes: np.ndarray) -> np.ndarray:
         flat = np.asarray(self.reducer.inverse_transform(np.asarray(codes, dtype=np.float32)), dtype=np.float32)
-        return np.clip(flat, 0.0, 1.0).reshape(len(codes), *self.image_shape)
+        return np.clip(flat, 0.0, 1.0).reshape(len(codes), *self.image_shape_)
 
 
 def fit_pca(dataset: Dataset, n_components: int = 2, seed: int = 0) -> Embedding:
     """PCA fitted on the training split."""
-    start = time.perf_counter()
-    pca = PCA(n_components=n_components, random_state=seed).fit(
-        dataset.train_images.reshape(len(dataset.train_idx), -1)
-    )
-    return Embedding(f"PCA({n_components})", pca, dataset.image_shape, time.perf_counter() - start)
+    pca = PCA(n_components=n_components, random_state=seed)
+    return Embedding(f"PCA({n_components})", pca).fit(dataset.train_images)
 
 
 def fit_umap(
@@ -103,10 +106,8 @@ def fit_umap(
     """UMAP (umap-learn) fitted on the training split; slow to import and fit the first time (numba)."""
     import umap  # deferred: importing umap compiles numba code, seconds we only pay when asked
 
-    start = time.perf_counter()
     reducer = umap.UMAP(n_components=n_components, n_neighbors=n_neighbors, min_dist=min_dist, random_state=seed)
-    reducer.fit(dataset.train_images.reshape(len(dataset.train_idx), -1))
-    return Embedding("UMAP", reducer, dataset.image_shape, time.perf_counter() - start)
+    return Embedding("UMAP", reducer).fit(dataset.train_images)
 
 
 def evaluate_embedding(embedding: Embedding, dataset: Dataset, reconstruct_limit: int | None = None) -> Metrics:
@@ -120,7 +121,7 @@ def evaluate_embedding(embedding: Embedding, dataset: Dataset, reconstruct_limit
     accuracy = knn_accuracy(train_codes, dataset.train_labels, test_codes, dataset.test_labels)
     count = len(test_codes) if reconstruct_limit is None else min(reconstruct_limit, len(test_codes))
     mse = reconstruction_mse(dataset.test_images[:count], embedding.inverse_transform(test_codes[:count]))
-    return Metrics(embedding.name, mse, accuracy, embedding.fit_seconds)
+    return Metrics(embedding.name, mse, accuracy, embedding.fit_seconds_)
 
 
 def evaluate_model(

@@ -8,6 +8,11 @@ pickle, the safetensors header, our header's fields and values, then every tenso
 finiteness against the model the config describes, and the weights' hash. Any failure raises
 BadCheckpoint saying what is wrong. Saving writes a temporary file beside the target, flushes it to disk
 and renames it over the target, so a crash mid-save never leaves a partial checkpoint under the name.
+
+In memory a checkpoint is a :class:`Checkpoint`: the model and its typed :class:`Header`. The one way out
+is :meth:`Checkpoint.to_bytes` (and :meth:`Checkpoint.save`, which writes those bytes to a file); the one
+way in is :func:`load_checkpoint`. :func:`check_fits` says whether a checkpoint's model takes a dataset's
+images; the CLI, the app's sidebar and the offline export all ask it.
 """
 
 from __future__ import annotations
@@ -18,10 +23,10 @@ import json
 import math
 import os
 import struct
-import tempfile
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -29,8 +34,12 @@ from safetensors import SafetensorError
 from safetensors.torch import load as load_tensors
 from safetensors.torch import save as save_tensors
 
-from aelab.errors import AelabError, BadCheckpoint
+from aelab.errors import AelabError, BadCheckpoint, UnsupportedFile
+from aelab.files import write_atomic
 from aelab.models import Autoencoder, ModelConfig, build_model
+
+if TYPE_CHECKING:
+    from aelab.data import Dataset
 
 FORMAT = "aelab-checkpoint"
 FORMAT_VERSION = 1
@@ -51,12 +60,95 @@ REQUIRED_FIELDS = {
 }
 
 
-@dataclass
+@dataclass(frozen=True)
+class Header:
+    """What a checkpoint records beside its weights (the file's JSON header, typed).
+
+    model: the config that rebuilds the modules. dataset, label_names: what it was trained on. training: a
+    summary (epochs, seconds, device, the train config, final losses). metrics: finite numbers such as
+    test_mse and knn_accuracy. latent_bounds: (d, 2) [low, high] of the training codes. weights_sha256:
+    the hash of the weights (:func:`weights_hash`), checked on loading.
+    """
+
+    model: ModelConfig
+    dataset: str
+    label_names: tuple[str, ...]
+    latent_bounds: tuple[tuple[float, float], ...]
+    weights_sha256: str
+    training: dict[str, Any] = field(default_factory=dict)
+    metrics: dict[str, float] = field(default_factory=dict)
+    format_version: int = FORMAT_VERSION
+
+    @property
+    def image_shape(self) -> tuple[int, int, int]:
+        return self.model.image_shape
+
+    def to_json(self) -> dict[str, Any]:
+        """The header as the file stores it (a JSON object with the fields of REQUIRED_FIELDS)."""
+        return {
+            "format": FORMAT,
+            "format_version": self.format_version,
+            "model": self.model.to_dict(),
+            "dataset": self.dataset,
+            "image_shape": list(self.image_shape),
+            "label_names": list(self.label_names),
+            "training": dict(self.training),
+            "metrics": dict(self.metrics),
+            "latent_bounds": [list(pair) for pair in self.latent_bounds],
+            "weights_sha256": self.weights_sha256,
+        }
+
+    @classmethod
+    def from_json(cls, header: object) -> Header:
+        """Check a header read from a file (BadCheckpoint on anything wrong) and type it."""
+        _check_header(header)
+        assert isinstance(header, dict)
+        return cls(
+            model=_config_from(header),
+            dataset=header["dataset"],
+            label_names=tuple(header["label_names"]),
+            latent_bounds=_bounds(header["latent_bounds"]),
+            weights_sha256=header["weights_sha256"],
+            training=header["training"],
+            metrics={k: float(v) for k, v in header["metrics"].items()},
+            format_version=header["format_version"],
+        )
+
+
+def _bounds(values: object) -> tuple[tuple[float, float], ...]:
+    return tuple((float(low), float(high)) for low, high in np.asarray(values, dtype=np.float64).tolist())
+
+
+@dataclass(frozen=True)
 class Checkpoint:
-    """A loaded model and the header it came with."""
+    """A model and the header it came with (or will be saved with)."""
 
     model: Autoencoder
-    header: dict
+    header: Header
+
+    @classmethod
+    def of(
+        cls,
+        model: Autoencoder,
+        *,
+        dataset: str,
+        label_names: list[str] | tuple[str, ...],
+        latent_bounds: np.ndarray,
+        training: dict | None = None,
+        metrics: dict | None = None,
+    ) -> Checkpoint:
+        """The checkpoint of ``model`` as it is now (its weights hashed into the header)."""
+        state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+        header = Header(
+            model=model.config,
+            dataset=dataset,
+            label_names=tuple(str(s) for s in label_names),
+            latent_bounds=_bounds(latent_bounds),
+            weights_sha256=weights_hash(state),
+            training=dict(training or {}),
+            metrics={k: float(v) for k, v in (metrics or {}).items()},
+        )
+        return cls(model, header)
 
     @property
     def kind(self) -> str:
@@ -64,24 +156,51 @@ class Checkpoint:
 
     @property
     def dataset(self) -> str:
-        return self.header["dataset"]
+        return self.header.dataset
 
     @property
     def label_names(self) -> list[str]:
-        return list(self.header["label_names"])
+        return list(self.header.label_names)
 
     @property
     def metrics(self) -> dict[str, float]:
-        return dict(self.header["metrics"])
+        return dict(self.header.metrics)
 
     @property
     def training(self) -> dict:
-        return dict(self.header["training"])
+        return dict(self.header.training)
 
     @property
     def latent_bounds(self) -> np.ndarray:
         """(d, 2): [low, high] per latent dimension."""
-        return np.asarray(self.header["latent_bounds"], dtype=np.float64)
+        return np.asarray(self.header.latent_bounds, dtype=np.float64)
+
+    def to_bytes(self) -> bytes:
+        """The checkpoint file's bytes (a download button, the workspace store, :meth:`save`)."""
+        state = {k: v.detach().cpu().contiguous() for k, v in self.model.state_dict().items()}
+        return save_tensors(state, metadata={"aelab": json.dumps(self.header.to_json())})
+
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write the checkpoint to ``path`` atomically (a temp file in the same folder, fsync, rename)."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # mkstemp makes files private; a checkpoint is an ordinary, shareable file
+        return write_atomic(path, self.to_bytes(), mode=0o644)
+
+
+def check_fits(checkpoint: Checkpoint, dataset: Dataset) -> None:
+    """Raise ModelDoesNotFit when ``checkpoint``'s model does not take ``dataset``'s images."""
+    expected, found = tuple(checkpoint.header.image_shape), tuple(dataset.image_shape)
+    if expected != found:
+        raise ModelDoesNotFit(expected, dataset.name, found)
+
+
+class ModelDoesNotFit(UnsupportedFile):
+    """A model whose input shape is not the dataset's (``expected``, ``dataset``, ``found`` for messages)."""
+
+    def __init__(self, expected: tuple, dataset: str, found: tuple) -> None:
+        super().__init__(f"the model takes images shaped {expected}, but {dataset} has {found}")
+        self.expected, self.dataset, self.found = expected, dataset, found
 
 
 def weights_hash(tensors: dict[str, torch.Tensor]) -> str:
@@ -91,57 +210,6 @@ def weights_hash(tensors: dict[str, torch.Tensor]) -> str:
         digest.update(name.encode())
         digest.update(tensors[name].detach().cpu().contiguous().numpy().tobytes())
     return digest.hexdigest()
-
-
-def make_header(
-    model: Autoencoder,
-    *,
-    dataset: str,
-    label_names: list[str] | tuple[str, ...],
-    latent_bounds: np.ndarray,
-    training: dict | None = None,
-    metrics: dict | None = None,
-) -> dict:
-    """The JSON header for ``model`` (weights hash included)."""
-    state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
-    return {
-        "format": FORMAT,
-        "format_version": FORMAT_VERSION,
-        "model": model.config.to_dict(),
-        "dataset": dataset,
-        "image_shape": list(model.config.image_shape),
-        "label_names": [str(s) for s in label_names],
-        "training": dict(training or {}),
-        "metrics": {k: float(v) for k, v in (metrics or {}).items()},
-        "latent_bounds": np.asarray(latent_bounds, dtype=np.float64).tolist(),
-        "weights_sha256": weights_hash(state),
-    }
-
-
-def checkpoint_bytes(model: Autoencoder, **header_fields: object) -> bytes:
-    """The checkpoint file's bytes (for a download button); fields as for :func:`make_header`."""
-    header = make_header(model, **header_fields)  # type: ignore[arg-type]
-    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    return save_tensors(state, metadata={"aelab": json.dumps(header)})
-
-
-def save_checkpoint(path: str | os.PathLike, model: Autoencoder, **header_fields: object) -> Path:
-    """Write the checkpoint atomically to ``path`` (a temp file in the same folder, fsync, rename)."""
-    path = Path(path)
-    data = checkpoint_bytes(model, **header_fields)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
-        os.chmod(temp_name, 0o644)  # mkstemp makes files private; a checkpoint is an ordinary, shareable file
-        os.replace(temp_name, path)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
-    return path
 
 
 def load_checkpoint(source: str | os.PathLike | bytes, *, name: str | None = None) -> Checkpoint:
@@ -163,7 +231,7 @@ def load_checkpoint(source: str | os.PathLike | bytes, *, name: str | None = Non
             )
         data = path.read_bytes()
     header = read_header(data, name=name)
-    config = _config_from(header)
+    config = header.model
     needed = sum(t.numel() * t.element_size() for t in expected_state(config).values())
     if needed > len(data):
         raise BadCheckpoint(
@@ -175,7 +243,7 @@ def load_checkpoint(source: str | os.PathLike | bytes, *, name: str | None = Non
         raise BadCheckpoint(f"the weights in this checkpoint are damaged: {error}") from None
     _check_tensors(expected_state(config), tensors)
     model = build_model(config)
-    if weights_hash(tensors) != header["weights_sha256"]:
+    if weights_hash(tensors) != header.weights_sha256:
         raise BadCheckpoint(
             "the weights do not match the hash in the checkpoint's header (the file was altered or damaged)"
         )
@@ -219,8 +287,8 @@ def describe_zip(data: bytes, name: str = "this file") -> str:
     return f"{name} is a .zip archive of {len(names)} files ({listed}), not a model checkpoint. {NOT_A_MODEL}"
 
 
-def read_header(data: bytes, *, name: str | None = None) -> dict:
-    """aelab's header from checkpoint bytes, every field checked; tensors are not read.
+def read_header(data: bytes, *, name: str | None = None) -> Header:
+    """aelab's header from checkpoint bytes, every field checked and typed; tensors are not read.
 
     ``name`` is what messages call the file ("this file" when not given).
     """
@@ -254,8 +322,7 @@ def read_header(data: bytes, *, name: str | None = None) -> dict:
         raise BadCheckpoint(
             "not an aelab checkpoint: the safetensors header has no readable 'aelab' metadata"
         ) from None
-    _check_header(header)
-    return header
+    return Header.from_json(header)
 
 
 def _check_header(header: object) -> None:

@@ -30,7 +30,7 @@ def _positive_int(text: str) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     from aelab.data import dataset_names
-    from aelab.models import KINDS
+    from aelab.models import kinds
 
     parser = argparse.ArgumentParser(prog="aelab", description="Autoencoder latent-space lab.")
     parser.add_argument("--version", action="version", version=f"aelab {__version__}")
@@ -46,17 +46,13 @@ def _parser() -> argparse.ArgumentParser:
 
     train = commands.add_parser("train", help="train a model and save its checkpoint")
     train.add_argument("--dataset", default="mnist5k", choices=dataset_names())
-    train.add_argument("--model", default="vae", choices=KINDS, help="model kind")
-    train.add_argument("--epochs", type=_positive_int, default=30)
+    train.add_argument("--model", default="vae", choices=kinds(), help="model kind")
+    # Options left unset (None) take the dataset's defaults from aelab.recipes, so defaults live in one place.
+    train.add_argument("--epochs", type=_positive_int, default=None, help="default: the dataset's (recipes)")
     train.add_argument("--latent-dim", type=_positive_int, default=2)
-    train.add_argument("--batch-size", type=_positive_int, default=128)
-    train.add_argument("--lr", type=float, default=1e-3, help="learning rate")
-    train.add_argument("--beta", type=float, default=1.0, help="KL weight (vae)")
-    train.add_argument("--noise", type=float, default=0.3, help="input noise std (dae)")
-    # umap-ae settings default to ModelConfig's (None: not given), so the defaults live in one place.
-    train.add_argument("--umap-weight", type=float, default=None, help="weight of the UMAP structure term (umap-ae)")
-    train.add_argument("--n-neighbors", type=_positive_int, default=None, help="UMAP graph neighbours (umap-ae)")
-    train.add_argument("--min-dist", type=float, default=None, help="UMAP minimum distance (umap-ae)")
+    train.add_argument("--batch-size", type=_positive_int, default=None, help="default: the dataset's (recipes)")
+    train.add_argument("--lr", type=float, default=None, help="learning rate; default: the dataset's (recipes)")
+    _add_kind_settings(train)
     train.add_argument(
         "--shift", type=float, default=0.0, help="random shift of training images, pixels (augmentation)"
     )
@@ -85,7 +81,60 @@ def _parser() -> argparse.ArgumentParser:
 
     _add_data_commands(commands)
     _add_export_command(commands)
+    _add_animate_command(commands)
     return parser
+
+
+def _code(text: str) -> list[float]:
+    """A code on the command line: numbers separated by commas, e.g. "-1.5,2"."""
+    try:
+        return [float(part) for part in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected numbers separated by commas, e.g. -1.5,2; got {text!r}") from None
+
+
+def _add_animate_command(commands) -> None:
+    """``aelab animate CHECKPOINT --from x,y --to x,y --out walk.gif``: a walk across the plane as a GIF."""
+    animate = commands.add_parser("animate", help="write a walk between two codes as an animated GIF")
+    animate.add_argument("checkpoint", help=CHECKPOINT_HELP)
+    animate.add_argument(
+        "--from",
+        dest="start",
+        type=_code,
+        required=True,
+        help="the first code, e.g. --from=-2,0 (with = when it starts with a minus)",
+    )
+    animate.add_argument("--to", dest="end", type=_code, required=True, help="the last code, e.g. 2,1.5")
+    animate.add_argument("--steps", type=_positive_int, default=24, help="images along the way")
+    animate.add_argument("--scale", type=_positive_int, default=8, help="pixels per image pixel")
+    animate.add_argument("--fps", type=float, default=12.0, help="frames per second")
+    animate.add_argument("--out", type=Path, required=True, help="the .gif file to write")
+
+
+def cmd_animate(args: argparse.Namespace) -> None:
+    from aelab.animate import walk_gif
+
+    checkpoint = _checkpoint(args.checkpoint)
+    data = walk_gif(checkpoint.model, args.start, args.end, steps=args.steps, scale=args.scale, fps=args.fps)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_bytes(data)
+    print(f"wrote a walk of {args.steps} images, there and back, to {args.out} ({len(data) / 1024:.0f} kB)")
+
+
+def _add_kind_settings(train: argparse.ArgumentParser) -> None:
+    """One option per setting of the registered kinds (``--beta``, ``--noise``...), each saying its kinds."""
+    from aelab.models import MODEL_CLASSES, all_settings
+
+    for name, setting in all_settings().items():
+        owners = ", ".join(k for k, cls in MODEL_CLASSES.items() if any(s.name == name for s in cls.settings))
+        kind_of = int if setting.integer else float
+        train.add_argument(
+            setting.flag,
+            dest=name,
+            type=kind_of,
+            default=None,
+            help=f"{setting.title} ({owners}; default {setting.default:g})",
+        )
 
 
 def _add_export_command(commands) -> None:
@@ -191,38 +240,35 @@ def cmd_data(args: argparse.Namespace) -> None:
         print(f"imported {args.path} as {args.dataset}: {path}")
 
 
-def _train_recipe(dataset_name: str, model_config, train_config, description: str):
+def _train_on(dataset, model_config, train_config, description: str):
     from aelab.recipes import train_model
 
-    dataset = _load(dataset_name)
     bar, on_epoch = _progress_bar(train_config.epochs, description)
     try:
-        return dataset, train_model(dataset, model_config, train_config, on_epoch=on_epoch)
+        return train_model(dataset, model_config, train_config, on_epoch=on_epoch)
     finally:
         bar.close()
 
 
-def cmd_train(args: argparse.Namespace) -> None:
-    from aelab.models import ModelConfig
-    from aelab.train import TrainConfig
+def _given(args: argparse.Namespace, *names: str) -> dict:
+    """The options among ``names`` the user gave (not None)."""
+    return {name: getattr(args, name) for name in names if getattr(args, name, None) is not None}
 
-    structure = {name: getattr(args, name) for name in ("umap_weight", "n_neighbors", "min_dist")}
-    model_config = ModelConfig(
-        kind=args.model,
-        latent_dim=args.latent_dim,
-        beta=args.beta,
-        noise=args.noise,
-        seed=args.seed,
-        **{name: value for name, value in structure.items() if value is not None},
-    )
+
+def cmd_train(args: argparse.Namespace) -> None:
+    from aelab.models import all_settings
+    from aelab.recipes import model_config_for, train_config_for
+
+    dataset = _load(args.dataset)
+    chosen = _given(args, "latent_dim", "seed", *all_settings())
     if args.hidden:
-        model_config.hidden = tuple(args.hidden)
-    train_config = TrainConfig(
-        epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed, device=args.device, shift=args.shift
-    )
+        chosen["hidden"] = tuple(args.hidden)
+    model_config = model_config_for(dataset, args.model, **chosen)
+    training = _given(args, "epochs", "batch_size", "lr", "seed", "device", "shift")
+    train_config = train_config_for(dataset, **training)
     train_config.validate()
-    _, trained = _train_recipe(args.dataset, model_config, train_config, f"{args.dataset}-{args.model}")
-    path = trained.save(args.out)
+    trained = _train_on(dataset, model_config, train_config, f"{args.dataset}-{args.model}")
+    path = trained.checkpoint.save(args.out)
     m = trained.metrics
     print(
         f"saved {path}  test MSE {m.test_mse:.4f}  5-NN accuracy {m.knn_accuracy:.3f}  ({trained.history.seconds:.1f} s)"
@@ -231,7 +277,7 @@ def cmd_train(args: argparse.Namespace) -> None:
         from aelab.recipes import NOT_LEARNED
 
         print(
-            "aelab: warning: " + NOT_LEARNED.format(mse=m.test_mse, mean=trained.mean_image_mse, lr=args.lr),
+            "aelab: warning: " + NOT_LEARNED.format(mse=m.test_mse, mean=trained.mean_image_mse, lr=train_config.lr),
             file=sys.stderr,
         )
 
@@ -244,16 +290,12 @@ def _table(rows: list[list[str]], header: list[str]) -> str:
 
 def cmd_eval(args: argparse.Namespace) -> None:
     from aelab.baselines import evaluate_embedding, evaluate_model, fit_pca
+    from aelab.checkpoint import check_fits
     from aelab.data import load_dataset
-    from aelab.errors import UnsupportedFile
 
     checkpoint = _checkpoint(args.checkpoint)
     dataset = load_dataset(args.dataset or checkpoint.dataset)
-    if dataset.image_shape != tuple(checkpoint.header["image_shape"]):
-        raise UnsupportedFile(
-            f"the model takes images shaped {tuple(checkpoint.header['image_shape'])}, "
-            f"but {dataset.name} has {dataset.image_shape}"
-        )
+    check_fits(checkpoint, dataset)
     rows = []
     for metrics in (
         evaluate_model(checkpoint.model, dataset, name=f"{checkpoint.kind} ({Path(args.checkpoint).name})"),
@@ -309,10 +351,11 @@ def cmd_pretrain(args: argparse.Namespace) -> None:
     rows = []
     for recipe in recipes:
         target = out_dir / recipe.path.name
-        before = load_checkpoint(target).header["weights_sha256"] if target.is_file() else None
-        dataset, trained = _train_recipe(recipe.dataset, recipe.model, recipe.train, recipe.name)
-        trained.save(target)
-        after = load_checkpoint(target).header["weights_sha256"]
+        before = load_checkpoint(target).header.weights_sha256 if target.is_file() else None
+        dataset = _load(recipe.dataset)
+        trained = _train_on(dataset, recipe.model, recipe.train, recipe.name)
+        trained.checkpoint.save(target)
+        after = load_checkpoint(target).header.weights_sha256
         same = "new" if before is None else ("same weights" if before == after else "weights changed")
         m = trained.metrics
         rows.append(
@@ -336,7 +379,7 @@ def cmd_pretrain(args: argparse.Namespace) -> None:
 def cmd_info(args: argparse.Namespace) -> None:
     import json
 
-    print(json.dumps(_checkpoint(args.checkpoint).header, indent=2, ensure_ascii=False))
+    print(json.dumps(_checkpoint(args.checkpoint).header.to_json(), indent=2, ensure_ascii=False))
 
 
 def _port_in_use(host: str, port: int) -> bool:
@@ -393,6 +436,7 @@ COMMANDS = {
 }
 COMMANDS["data"] = cmd_data
 COMMANDS["export-html"] = cmd_export_html
+COMMANDS["animate"] = cmd_animate
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -46,7 +46,7 @@ from scipy import ndimage
 
 from aelab.data import Dataset
 from aelab.errors import AelabError, UnsupportedFile
-from aelab.latent import IdentityMap, LineMap, PlaneMap, ReducerMap, nearest
+from aelab.latent import PlaneMap, nearest
 
 INK_THRESHOLD = 0.1  # a pixel brighter than this is ink when cropping
 # The ink's longer side must span this share of the canvas' longer side, or it is a dot: a tap of the widest
@@ -357,20 +357,15 @@ def image_from_data_url(url: object) -> np.ndarray:
 def plane_projection(plane_map: PlaneMap, latent_dim: int) -> dict[str, list] | None:
     """The affine map code -> plane point, {"matrix": (d, 2), "offset": (2,)}, or None (UMAP: not affine).
 
-    Identity for d = 2, (z, 0) for d = 1, and a PCA's transform (z − mean) · componentsᵀ for d > 2.
+    Identity for d = 2, (z, 0) for d = 1, and a PCA's transform (z − mean) · componentsᵀ for d > 2
+    (:meth:`aelab.latent.PlaneMap.affine`).
     """
-    if isinstance(plane_map, IdentityMap) and latent_dim == 2:
-        return {"matrix": [[1.0, 0.0], [0.0, 1.0]], "offset": [0.0, 0.0]}
-    if isinstance(plane_map, LineMap) and latent_dim == 1:
-        return {"matrix": [[1.0, 0.0]], "offset": [0.0, 0.0]}
-    if isinstance(plane_map, ReducerMap):
-        reducer = plane_map.reducer
-        components, mean = getattr(reducer, "components_", None), getattr(reducer, "mean_", None)
-        if components is not None and mean is not None and not getattr(reducer, "whiten", True):
-            components = np.asarray(components, dtype=np.float64)
-            if components.shape == (2, latent_dim):
-                return {"matrix": components.T.tolist(), "offset": (-np.asarray(mean) @ components.T).tolist()}
-    return None
+    parts = plane_map.affine()
+    if parts is None or parts[0].shape != (2, latent_dim):
+        return None
+    components, mean = parts
+    # 0.0 − m, not −m: a zero offset stays 0.0 rather than -0.0 in the JSON.
+    return {"matrix": components.T.tolist(), "offset": (0.0 - mean @ components.T).tolist()}
 
 
 @dataclass(frozen=True)

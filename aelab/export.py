@@ -28,18 +28,18 @@ import json
 import math
 import re
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 import plotly
 import torch
 from torch import nn
 
-from aelab.checkpoint import Checkpoint
+from aelab.checkpoint import Checkpoint, check_fits
 from aelab.data import Dataset
-from aelab.errors import AelabError, UnsupportedFile
-from aelab.latent import IdentityMap, LineMap, PlaneMap, ReducerMap, encode_images, fit_plane_map, plane_bounds
-from aelab.models import KIND_TITLES, Autoencoder, ConvDecoder, MLPDecoder
+from aelab.errors import AelabError
+from aelab.latent import PlaneMap, encode_images, fit_plane_map, plane_bounds
+from aelab.models import Autoencoder
 from aelab.plane import LABEL_COLORS, plane_css, plane_js, plane_payload, slider_specs, sprite_sheet  # noqa: F401
 
 SPEC_FORMAT = "aelab-decoder"
@@ -105,43 +105,41 @@ def _module_layers(module: nn.Module) -> list[dict[str, Any]]:
             raise UnsupportedExport(
                 "the browser decoder runs transposed convolutions without groups, dilation or output padding"
             )
-        bias = module.bias if module.bias is not None else torch.zeros(module.out_channels)
-        return [
-            {
-                "op": "conv_transpose2d",
-                "in": module.in_channels,
-                "out": module.out_channels,
-                "kernel": _pair(module.kernel_size),
-                "stride": _pair(module.stride),
-                "padding": _pair(module.padding),
-                "weight": encode_floats(module.weight),
-                "bias": encode_floats(bias),
-            }
-        ]
+        return [_conv_layer("conv_transpose2d", module)]
     raise UnsupportedExport(f"the browser decoder cannot run a {type(module).__name__} layer")
 
 
-def decoder_layers(decoder: nn.Module) -> list[dict[str, Any]]:
-    """The browser layer list of an aelab decoder (``MLPDecoder`` or ``ConvDecoder``), code to image."""
-    c, h, w = cast(tuple[int, int, int], decoder.image_shape)
-    if isinstance(decoder, MLPDecoder):
-        # The view to (C, H, W) keeps the flat order, so only the shape changes.
-        return [*_module_layers(decoder.net), {"op": "sigmoid"}, {"op": "reshape", "shape": [c, h, w]}]
-    if isinstance(decoder, ConvDecoder):
-        return [
-            *_module_layers(decoder.head),
-            {"op": "reshape", "shape": [decoder.channels0, decoder.fh, decoder.fw]},
-            *_module_layers(decoder.upsample),
-            {"op": "crop", "shape": [c, h, w]},
-            {"op": "sigmoid"},
-        ]
-    raise UnsupportedExport(f"the browser cannot run a {type(decoder).__name__}; images are decoded on the server")
+def _conv_layer(op: str, module: nn.Conv2d | nn.ConvTranspose2d) -> dict[str, Any]:
+    """A plain (checked by the caller) convolution or transposed convolution as a browser layer ``op``."""
+    bias = module.bias if module.bias is not None else torch.zeros(module.out_channels)
+    return {
+        "op": op,
+        "in": module.in_channels,
+        "out": module.out_channels,
+        "kernel": _pair(module.kernel_size),
+        "stride": _pair(module.stride),
+        "padding": _pair(module.padding),
+        "weight": encode_floats(module.weight),
+        "bias": encode_floats(bias),
+    }
+
+
+def decoder_layers(model: Autoencoder) -> list[dict[str, Any]]:
+    """The browser layer list of ``model``'s decoder, code to image, from the plan its kind gives
+    (:meth:`aelab.models.Autoencoder.decoder_plan`): modules converted, written-out operations kept."""
+    try:
+        plan = model.decoder_plan()
+    except AttributeError:  # a decoder that does not describe itself
+        raise UnsupportedExport(
+            f"the browser cannot run a {type(model.decoder).__name__}; images are decoded on the server"
+        ) from None
+    return [layer for step in plan for layer in (_module_layers(step) if isinstance(step, nn.Module) else [step])]
 
 
 def runs_in_browser(model: Autoencoder) -> bool:
     """Whether decoder.js can run ``model``'s decoder (the offline explorer needs it)."""
     try:
-        decoder_layers(model.decoder)
+        decoder_layers(model)
     except UnsupportedExport:
         return False
     return True
@@ -150,22 +148,13 @@ def runs_in_browser(model: Autoencoder) -> bool:
 def plane_map_affine(plane_map: PlaneMap, latent_dim: int) -> dict[str, list] | None:
     """The affine inverse of a plane map, `{"matrix": (2, d), "offset": (d,)}` as lists, or None (e.g. UMAP).
 
-    A code is z = [x, y] · matrix + offset. PCA's inverse_transform is exactly that (components_, mean_)
-    when it does not whiten.
+    A code is z = [x, y] · matrix + offset (:meth:`aelab.latent.PlaneMap.affine`).
     """
-    if isinstance(plane_map, IdentityMap) and latent_dim == 2:
-        return {"matrix": [[1.0, 0.0], [0.0, 1.0]], "offset": [0.0, 0.0]}
-    if isinstance(plane_map, LineMap) and latent_dim == 1:
-        return {"matrix": [[1.0], [0.0]], "offset": [0.0]}
-    if isinstance(plane_map, ReducerMap):
-        reducer = plane_map.reducer
-        components = getattr(reducer, "components_", None)
-        mean = getattr(reducer, "mean_", None)
-        if components is not None and mean is not None and not getattr(reducer, "whiten", True):
-            components = np.asarray(components, dtype=np.float64)
-            if components.shape == (2, latent_dim):
-                return {"matrix": components.tolist(), "offset": np.asarray(mean, dtype=np.float64).tolist()}
-    return None
+    parts = plane_map.affine()
+    if parts is None or parts[0].shape != (2, latent_dim):
+        return None
+    components, mean = parts
+    return {"matrix": components.tolist(), "offset": mean.tolist()}
 
 
 def decoder_spec(model: Autoencoder, plane_map: PlaneMap | None = None) -> dict[str, Any]:
@@ -176,7 +165,7 @@ def decoder_spec(model: Autoencoder, plane_map: PlaneMap | None = None) -> dict[
     for a decoder the browser cannot run, or a plane map with no affine inverse (UMAP).
     """
     config = model.config
-    layers = decoder_layers(model.decoder)
+    layers = decoder_layers(model)
     affine = None
     if plane_map is not None:
         affine = plane_map_affine(plane_map, config.latent_dim)
@@ -267,11 +256,8 @@ def explorer_data(checkpoint: Checkpoint, dataset: Dataset, *, grid: int = EXPLO
     codes, or a line for d = 1). Raises UnsupportedFile when the dataset's images do not fit the model,
     UnsupportedExport when its decoder cannot run in a browser.
     """
+    check_fits(checkpoint, dataset)
     model = checkpoint.model
-    if dataset.image_shape != tuple(model.config.image_shape):
-        raise UnsupportedFile(
-            f"the model takes images shaped {tuple(model.config.image_shape)}, but {dataset.name} has {dataset.image_shape}"
-        )
     codes = encode_images(model, dataset.images)
     plane_map = fit_plane_map(codes, "pca")
     spec = decoder_spec(model, plane_map)
@@ -297,7 +283,7 @@ def explorer_data(checkpoint: Checkpoint, dataset: Dataset, *, grid: int = EXPLO
         "texts": EXPLORER_TEXTS,
         "start": plane_map.to_plane(codes[:1])[0].tolist(),  # the first sample's code, as in the app
         "grid": int(grid),
-        "model": KIND_TITLES.get(model.kind, model.kind),
+        "model": model.title,
         "kind": model.kind,
         "dataset": dataset.title or dataset.name,
         "latent_dim": int(codes.shape[1]),
@@ -338,7 +324,7 @@ def write_explorer(checkpoint: Checkpoint, dataset: Dataset, out: str | Path, *,
 
 # --- encoders for the browser (the Draw page: a drawing's code while the pen moves) ---------------------
 # Kept in one block of its own: the encoder's spec and layer list, beside the decoder's but sharing only
-# encode_floats and _pair. aelab/assets/encoder.js runs it; tests/test_draw_js.py checks it against torch.
+# encode_floats, _pair and _conv_layer. aelab/assets/encoder.js runs it; tests/test_draw_js.py checks it against torch.
 
 ENCODER_FORMAT = "aelab-encoder"
 ENCODER_JS = ASSETS / "encoder.js"
@@ -358,19 +344,7 @@ def _encoder_module_layers(module: nn.Module) -> list[dict[str, Any]]:
         plain = module.groups == 1 and _pair(module.dilation) == [1, 1] and module.padding_mode == "zeros"
         if not plain or isinstance(module.padding, str):
             raise UnsupportedExport("the browser encoder runs convolutions without groups, dilation or named padding")
-        bias = module.bias if module.bias is not None else torch.zeros(module.out_channels)
-        return [
-            {
-                "op": "conv2d",
-                "in": module.in_channels,
-                "out": module.out_channels,
-                "kernel": _pair(module.kernel_size),
-                "stride": _pair(module.stride),
-                "padding": _pair(module.padding),
-                "weight": encode_floats(module.weight),
-                "bias": encode_floats(bias),
-            }
-        ]
+        return [_conv_layer("conv2d", module)]
     if isinstance(module, (nn.Linear, nn.ReLU)):
         return _module_layers(module)
     raise UnsupportedExport(f"the browser encoder cannot run a {type(module).__name__} layer")
@@ -383,14 +357,14 @@ def encoder_spec(model: Autoencoder) -> dict[str, Any]:
     head gives μ and log σ² side by side; a ``take`` layer keeps the first d numbers, μ, which is what
     ``encode`` returns. Raises UnsupportedExport for a layer encoder.js does not know.
     """
-    from aelab.models import VariationalAutoencoder
-
     config = model.config
-    layers = _encoder_module_layers(model.encoder)
+    plan = model.encoder_plan()
+    layers = [
+        layer for step in plan for layer in (_encoder_module_layers(step) if isinstance(step, nn.Module) else [step])
+    ]
     widths = [layer["out"] for layer in layers if layer["op"] == "linear"]
-    if isinstance(model, VariationalAutoencoder):
-        layers.append({"op": "take", "count": config.latent_dim})
-    elif not widths or widths[-1] != config.latent_dim:
+    takes = [layer["count"] for layer in layers if layer["op"] == "take"]
+    if (takes[-1] if takes else widths[-1] if widths else None) != config.latent_dim:
         raise UnsupportedExport(f"the encoder does not end in {config.latent_dim} numbers")
     body = {"latent_dim": config.latent_dim, "image_shape": list(config.image_shape), "layers": layers}
     digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:16]

@@ -53,3 +53,13 @@ def png_bytes(image: np.ndarray, scale: int = 1) -> bytes:
     buffer = io.BytesIO()
     picture.save(buffer, format="PNG")
     return buffer.getvalue()
+
+
+def crisp_png(image: np.ndarray, target: int) -> tuple[bytes, int]:
+    """(C, H, W) or (H, W) in [0, 1] -> (PNG bytes, width in px): upscaled by the whole factor that brings its
+    width closest to ``target`` px, by pixel repetition, so a small image stays sharp when shown large."""
+    image = np.asarray(image, dtype=np.float32)
+    if image.ndim == 2:
+        image = image[None]
+    factor = max(1, round(target / image.shape[-1]))
+    return png_bytes(image, factor), image.shape[-1] * factor

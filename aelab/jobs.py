@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 QUEUED, RUNNING, DONE, STOPPED, FAILED = "queued", "running", "done", "stopped", "failed"
 ACTIVE_STATES = (QUEUED, RUNNING)
 FINISHED_STATES = (DONE, STOPPED, FAILED)
+REPLAY_POINTS = 1000  # test codes kept per epoch for the replay of a training
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,8 @@ class JobSnapshot:
     test_losses: tuple[dict[str, float], ...]
     codes: np.ndarray | None
     labels: np.ndarray
+    replay: tuple[np.ndarray, ...] = ()  # per finished epoch: (n, ≤2) codes of a fixed test subset
+    replay_labels: np.ndarray | None = None  # (n,) the labels of that subset
     queue_position: int | None = None
     error: str | None = None
     model: TrainedModel | None = None
@@ -110,6 +113,8 @@ class TrainingJob:
         self._test_losses: list[dict[str, float]] = []
         self._codes: np.ndarray | None = None
         self._labels = np.array(dataset.test_labels)
+        self._replay: list[np.ndarray] = []
+        self._replay_index = replay_subset(len(self._labels))
         self._error: str | None = None
         self._model: TrainedModel | None = None
         self._keep: Callable[[TrainedModel], object] | None = None  # set by the pool's submit
@@ -141,6 +146,8 @@ class TrainingJob:
                 test_losses=tuple(self._test_losses),
                 codes=self._codes,
                 labels=self._labels,
+                replay=tuple(self._replay),
+                replay_labels=self._labels[self._replay_index],
                 queue_position=position if self._state == QUEUED else None,
                 error=self._error,
                 model=self._model,
@@ -178,6 +185,9 @@ class TrainingJob:
             self._test_losses.append(dict(report.test))
             self._codes = codes
             self._codes.setflags(write=False)
+            kept = np.array(codes[self._replay_index, :2], dtype=np.float32)
+            kept.setflags(write=False)
+            self._replay.append(kept)
 
     def _finish(self, state: str, model: TrainedModel | None = None, error: str | None = None) -> None:
         with self._lock:
@@ -247,37 +257,12 @@ def lower_thread_priority(niceness: int) -> bool:
     return True
 
 
-# Pixel count up to which a dataset counts as "small" (digits' 8×8) and gets the narrower recipe layers.
-SMALL_IMAGE_PIXELS = 16 * 16
-
-
-def model_config_for(
-    dataset: Dataset,
-    kind: str,
-    latent_dim: int = 2,
-    beta: float = 1.0,
-    noise: float = 0.3,
-    seed: int = 0,
-    umap_weight: float = ModelConfig.umap_weight,
-) -> ModelConfig:
-    """A model config for training ``kind`` on ``dataset`` from the page's few choices.
-
-    Layer widths follow the shipped recipes (:data:`aelab.recipes.PRETRAINED`): (128, 64) / (16, 32) for
-    small images such as digits' 8×8, (512, 256) / (32, 64) for MNIST-sized ones.
-    """
-    small = dataset.image_shape[1] * dataset.image_shape[2] <= SMALL_IMAGE_PIXELS
-    hidden, channels = ((128, 64), (16, 32)) if small else ((512, 256), (32, 64))
-    return ModelConfig(
-        kind=kind,
-        image_shape=dataset.image_shape,
-        latent_dim=latent_dim,
-        hidden=hidden,
-        channels=channels,
-        beta=beta,
-        noise=noise,
-        seed=seed,
-        umap_weight=umap_weight,
-    )
+def replay_subset(n: int, seed: int = 0) -> np.ndarray:
+    """The indexes of the test codes a job keeps every epoch for a replay: all of them up to REPLAY_POINTS,
+    else a fixed random subset (the same points in every frame)."""
+    if n <= REPLAY_POINTS:
+        return np.arange(n)
+    return np.sort(np.random.default_rng(seed).choice(n, REPLAY_POINTS, replace=False))
 
 
 def default_torch_threads(max_workers: int, cores: int | None = None) -> int:

@@ -6,7 +6,8 @@ eval mode under ``torch.no_grad`` on whatever device their parameters are on.
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from abc import ABC, abstractmethod
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 import torch
@@ -150,50 +151,108 @@ def nearest(codes: np.ndarray, z: np.ndarray, k: int = 8) -> tuple[np.ndarray, n
 # --- codes of any dimension on a plane and back ----------------------------------------------------------
 
 
-class PlaneMap(Protocol):
-    """codes (N, d) <-> plane points (N, 2)."""
+@runtime_checkable
+class Projection(Protocol):
+    """The one shape of everything that learns a map to a few coordinates and back (scikit-learn's manners).
 
-    def to_plane(self, codes: np.ndarray) -> np.ndarray: ...
+    ``fit(x)`` learns from x (N, ...) and returns the fitted object; ``transform``: x (N, ...) -> (N, k);
+    ``inverse_transform``: (N, k) -> (N, ...) in x's space. Both are pure. A :class:`PlaneMap` (codes (N, d)
+    <-> plane points (N, 2)) and :class:`aelab.baselines.Embedding` (images (N, C, H, W) <-> (N, k)) are
+    projections; so are scikit-learn's PCA and umap-learn's UMAP themselves.
+    """
 
-    def to_latent(self, points: np.ndarray) -> np.ndarray: ...
+    def fit(self, x: np.ndarray) -> Projection: ...
+
+    def transform(self, x: np.ndarray) -> np.ndarray: ...
+
+    def inverse_transform(self, y: np.ndarray) -> np.ndarray: ...
 
 
-class IdentityMap:
-    """d = 2: the plane is the latent space."""
+class PlaneMap(ABC):
+    """A :class:`Projection` of codes (N, d) onto the plane (N, 2) and back; ``to_plane`` and ``to_latent``
+    are its two directions in the words of the pages that draw the plane."""
+
+    def fit(self, codes: np.ndarray) -> PlaneMap:
+        """Nothing to learn unless a subclass says otherwise."""
+        return self
+
+    @abstractmethod
+    def transform(self, codes: np.ndarray) -> np.ndarray:
+        """codes (N, d) -> plane points (N, 2) float32."""
+
+    @abstractmethod
+    def inverse_transform(self, points: np.ndarray) -> np.ndarray:
+        """plane points (N, 2) -> codes (N, d) float32."""
+
+    def affine(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """(components (2, d), mean (d,)) float64 when the map is affine, else None (UMAP).
+
+        Then a plane point is p = (z − mean) · componentsᵀ and the way back is z = p · components + mean:
+        the two matrices the browser needs to project (Draw) and to invert (Explore's decoder).
+        """
+        return None
 
     def to_plane(self, codes: np.ndarray) -> np.ndarray:
-        return np.asarray(codes, dtype=np.float32)
+        return self.transform(codes)
 
     def to_latent(self, points: np.ndarray) -> np.ndarray:
+        return self.inverse_transform(points)
+
+
+class IdentityMap(PlaneMap):
+    """d = 2: the plane is the latent space."""
+
+    def transform(self, codes: np.ndarray) -> np.ndarray:
+        return np.asarray(codes, dtype=np.float32)
+
+    def inverse_transform(self, points: np.ndarray) -> np.ndarray:
         return np.asarray(points, dtype=np.float32)
 
+    def affine(self) -> tuple[np.ndarray, np.ndarray]:
+        return np.eye(2), np.zeros(2)
 
-class LineMap:
+
+class LineMap(PlaneMap):
     """d = 1: codes along x, y = 0."""
 
-    def to_plane(self, codes: np.ndarray) -> np.ndarray:
+    def transform(self, codes: np.ndarray) -> np.ndarray:
         codes = np.asarray(codes, dtype=np.float32)
         return np.concatenate([codes, np.zeros_like(codes)], axis=1)
 
-    def to_latent(self, points: np.ndarray) -> np.ndarray:
+    def inverse_transform(self, points: np.ndarray) -> np.ndarray:
         return np.asarray(points, dtype=np.float32)[:, :1]
 
+    def affine(self) -> tuple[np.ndarray, np.ndarray]:
+        return np.array([[1.0], [0.0]]), np.zeros(1)
 
-class ReducerMap:
-    """d > 2: a fitted scikit-learn-style reducer (PCA, UMAP) with transform and inverse_transform."""
+
+class ReducerMap(PlaneMap):
+    """d > 2: a scikit-learn-style reducer (PCA, UMAP) with 2 components, fitted by :meth:`fit`."""
 
     def __init__(self, reducer: Any) -> None:
         self.reducer = reducer
 
-    def to_plane(self, codes: np.ndarray) -> np.ndarray:
+    def fit(self, codes: np.ndarray) -> ReducerMap:
+        self.reducer.fit(codes)
+        return self
+
+    def transform(self, codes: np.ndarray) -> np.ndarray:
         return np.asarray(self.reducer.transform(np.asarray(codes, dtype=np.float32)), dtype=np.float32)
 
-    def to_latent(self, points: np.ndarray) -> np.ndarray:
+    def inverse_transform(self, points: np.ndarray) -> np.ndarray:
         return np.asarray(self.reducer.inverse_transform(np.asarray(points, dtype=np.float32)), dtype=np.float32)
+
+    def affine(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """A PCA that does not whiten is affine (components_, mean_); UMAP and a whitening PCA are not."""
+        components = getattr(self.reducer, "components_", None)
+        mean = getattr(self.reducer, "mean_", None)
+        if components is None or mean is None or getattr(self.reducer, "whiten", True):
+            return None
+        return np.asarray(components, dtype=np.float64), np.asarray(mean, dtype=np.float64)
 
 
 def fit_plane_map(codes: np.ndarray, method: str = "pca", seed: int = 0) -> PlaneMap:
-    """The map for codes (N, d): identity for d = 2, a line for d = 1, a fitted PCA or UMAP for d > 2."""
+    """The map for codes (N, d), fitted: identity for d = 2, a line for d = 1, PCA or UMAP for d > 2."""
     d = codes.shape[1]
     if d == 2:
         return IdentityMap()
@@ -202,8 +261,8 @@ def fit_plane_map(codes: np.ndarray, method: str = "pca", seed: int = 0) -> Plan
     if method == "umap":
         import umap  # deferred: importing umap compiles numba code
 
-        return ReducerMap(umap.UMAP(n_components=2, random_state=seed).fit(codes))
-    return ReducerMap(PCA(n_components=2, random_state=seed).fit(codes))
+        return ReducerMap(umap.UMAP(n_components=2, random_state=seed)).fit(codes)
+    return ReducerMap(PCA(n_components=2, random_state=seed)).fit(codes)
 
 
 # --- samplers: where new codes come from ----------------------------------------------------------------
@@ -246,7 +305,7 @@ class MixtureSampler:
 
 def samples_from_prior(model: Autoencoder) -> bool:
     """True when the model has a prior to sample (VAE); otherwise sampling needs its training codes."""
-    return model.kind == "vae"
+    return model.has_prior
 
 
 def sampler_for(model: Autoencoder, train_codes: np.ndarray | None = None) -> PriorSampler | MixtureSampler:

@@ -9,8 +9,15 @@ Every model maps images x: (B, C, H, W) in [0, 1] to codes z: (B, d) and back:
   so that kinds can be compared.
 
 Kinds: ``ae`` (MLP), ``conv`` (convolutional), ``vae`` (variational, MLP, β-weighted KL), ``dae``
-(denoising MLP: trained on inputs with Gaussian noise, reconstructs the clean image). A
-:class:`ModelConfig` rebuilds any of them; :func:`build_model` is the only constructor callers need.
+(denoising MLP: trained on inputs with Gaussian noise, reconstructs the clean image), ``umap-ae`` (MLP whose
+codes keep UMAP's neighbour structure). A :class:`ModelConfig` rebuilds any of them; :func:`build_model` is
+the only constructor callers need.
+
+This module is the one owner of the kinds. Each class carries what the rest of aelab asks about its kind
+(its name and title, whether it has a prior, the settings it exposes with their ranges, whether it has a
+slow preparation step, what its browser encoder and decoder run), and :data:`MODEL_CLASSES` is the one
+registry; :func:`kinds`, the CLI's choices, the Train page, checkpoints and the browser export all derive from
+it. Adding a kind is a class here and a :func:`register_model` call; nothing else compares kind names.
 """
 
 from __future__ import annotations
@@ -19,7 +26,7 @@ import itertools
 import math
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields
-from typing import cast
+from typing import Any, ClassVar, cast
 
 import torch
 import torch.nn.functional as F
@@ -29,14 +36,36 @@ from aelab.errors import UnknownName
 
 Augment = Callable[[torch.Tensor, "torch.Generator | None"], torch.Tensor]
 
-KINDS = ("ae", "conv", "vae", "dae", "umap-ae")
-KIND_TITLES = {
-    "ae": "Autoencoder (MLP)",
-    "conv": "Convolutional autoencoder",
-    "vae": "Variational autoencoder",
-    "dae": "Denoising autoencoder",
-    "umap-ae": "UMAP-structured autoencoder",
-}
+
+@dataclass(frozen=True)
+class Setting:
+    """A number a kind lets the user choose: a :class:`ModelConfig` field, its range and how to pick it.
+
+    The default is the ModelConfig field's own default, so it is written once. ``choices``, when given, are
+    the stops of a select slider (for a scale that is not linear); otherwise a slider from ``low`` to
+    ``high`` by ``step`` (whole numbers when ``integer``). ``on_page``: shown on the Train page (every
+    setting is a CLI flag). ``title`` and ``help`` are the English words; the UI looks up ``train.<name>``
+    and ``train.<name>_help`` for other languages.
+    """
+
+    name: str
+    title: str
+    low: float
+    high: float
+    step: float = 0.1
+    choices: tuple[float, ...] = ()
+    integer: bool = False
+    on_page: bool = True
+    help: str = ""
+
+    @property
+    def default(self) -> Any:
+        return next(f.default for f in fields(ModelConfig) if f.name == self.name)
+
+    @property
+    def flag(self) -> str:
+        """The CLI option: ``--umap-weight`` for ``umap_weight``."""
+        return "--" + self.name.replace("_", "-")
 
 
 @dataclass
@@ -83,8 +112,7 @@ class ModelConfig:
 
     def validate(self) -> None:
         """Raise ValueError for a config that is unknown or absurd (checked before allocating anything)."""
-        if self.kind not in MODEL_CLASSES:
-            raise UnknownName(f"unknown model kind {self.kind!r}; choose one of: {', '.join(MODEL_CLASSES)}")
+        model_class(self.kind)  # raises UnknownName for a kind nobody registered
         c, h, w = self.image_shape
         if c not in (1, 3) or not (2 <= h <= 256 and 2 <= w <= 256):
             raise ValueError(f"image_shape must be (1 or 3, 2..256, 2..256); got {self.image_shape}")
@@ -129,6 +157,10 @@ class MLPDecoder(nn.Module):
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         return torch.sigmoid(self.net(z)).view(-1, *self.image_shape)
+
+    def browser_plan(self) -> list[Any]:
+        # The view to (C, H, W) keeps the flat order, so only the shape changes.
+        return [self.net, {"op": "sigmoid"}, {"op": "reshape", "shape": list(self.image_shape)}]
 
 
 def _conv_sizes(side: int, stages: int) -> list[int]:
@@ -184,12 +216,31 @@ class ConvDecoder(nn.Module):
         x = self.head(z).view(-1, self.channels0, self.fh, self.fw)
         return torch.sigmoid(self.upsample(x)[:, :, :h, :w])
 
+    def browser_plan(self) -> list[Any]:
+        return [
+            self.head,
+            {"op": "reshape", "shape": [self.channels0, self.fh, self.fw]},
+            self.upsample,
+            {"op": "crop", "shape": list(self.image_shape)},
+            {"op": "sigmoid"},
+        ]
+
 
 # --- models -------------------------------------------------------------------------------------------
 
 
 class Autoencoder(nn.Module):
-    """Plain autoencoder with MLP encoder φ and decoder ψ; loss = ‖x − ψ(φ(x))‖² per pixel."""
+    """Plain autoencoder with MLP encoder φ and decoder ψ; loss = ‖x − ψ(φ(x))‖² per pixel.
+
+    The class attributes describe the kind to the rest of aelab; a subclass sets those that differ.
+    """
+
+    kind: ClassVar[str] = "ae"
+    title: ClassVar[str] = "Autoencoder (MLP)"
+    has_prior: ClassVar[bool] = False  # a prior to sample new codes from (else a density fitted to the codes)
+    denoises: ClassVar[bool] = False  # trained to map a noisy input back to its clean image
+    slow_prepare: ClassVar[bool] = False  # `prepare` takes long enough that the UI should say so
+    settings: ClassVar[tuple[Setting, ...]] = ()
 
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()
@@ -203,10 +254,6 @@ class Autoencoder(nn.Module):
     def build_decoder(self, config: ModelConfig) -> nn.Module:
         return MLPDecoder(config)
 
-    @property
-    def kind(self) -> str:
-        return self.config.kind
-
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         """x: (B, C, H, W) -> z: (B, d)."""
         return self.encoder(x)
@@ -217,6 +264,14 @@ class Autoencoder(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.decode(self.encode(x))
+
+    def encoder_plan(self) -> list[Any]:
+        """What the browser's encoder runs, image to code: modules to convert and written-out operations."""
+        return [self.encoder]
+
+    def decoder_plan(self) -> list[Any]:
+        """What the browser's decoder runs, code to image (``self.decoder`` describes itself)."""
+        return cast(Any, self.decoder).browser_plan()
 
     def prepare(self, train_images: torch.Tensor, augment: Augment | None = None) -> None:
         """Learn what the loss needs from the whole training set before training (most kinds: nothing).
@@ -236,6 +291,9 @@ class Autoencoder(nn.Module):
 class ConvAutoencoder(Autoencoder):
     """Autoencoder with convolutional encoder and transposed-convolution decoder."""
 
+    kind = "conv"
+    title = "Convolutional autoencoder"
+
     def build_encoder(self, config: ModelConfig) -> nn.Module:
         return ConvEncoder(config, config.latent_dim)
 
@@ -249,6 +307,11 @@ class VariationalAutoencoder(Autoencoder):
     loss = recon + β·kl per image, where recon is the binary cross-entropy summed over pixels and kl is
     KL(q(z|x) ‖ N(0, I)); both are reported. ``encode`` returns μ, so the plane shows posterior means.
     """
+
+    kind = "vae"
+    title = "Variational autoencoder"
+    has_prior = True
+    settings = (Setting("beta", "β (weight of the KL term)", 0.0, 4.0, 0.1),)
 
     def build_encoder(self, config: ModelConfig) -> nn.Module:
         # one head gives μ and log σ² side by side
@@ -264,6 +327,10 @@ class VariationalAutoencoder(Autoencoder):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.decode(self.encode(x))
+
+    def encoder_plan(self) -> list[Any]:
+        # The head gives μ and log σ² side by side; the browser keeps μ, which is what `encode` returns.
+        return [self.encoder, {"op": "take", "count": self.config.latent_dim}]
 
     def loss(self, x: torch.Tensor, generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
         mu, logvar = self.posterior(x)
@@ -291,6 +358,11 @@ class DenoisingAutoencoder(Autoencoder):
     clean image; in eval mode the loss is the plain reconstruction error, comparable with other kinds.
     """
 
+    kind = "dae"
+    title = "Denoising autoencoder"
+    denoises = True
+    settings = (Setting("noise", "Input noise (standard deviation)", 0.0, 1.0, 0.05),)
+
     def loss(self, x: torch.Tensor, generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
         source = corrupt(x, self.config.noise, generator) if self.training else x
         mse = F.mse_loss(self(source), x)
@@ -309,6 +381,20 @@ class UMAPAutoencoder(Autoencoder):
     of the checkpoint.
     """
 
+    kind = "umap-ae"
+    title = "UMAP-structured autoencoder"
+    slow_prepare = True
+    settings = (
+        Setting(
+            "umap_weight",
+            "Weight of the UMAP structure term",
+            0.0,
+            100.0,
+            choices=(0.0, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0),
+        ),
+        Setting("n_neighbors", "UMAP graph neighbours", 2, 200, 1, integer=True, on_page=False),
+        Setting("min_dist", "UMAP minimum distance", 0.0, 1.0, 0.05, on_page=False),
+    )
     structure_nodes = 1024  # training images encoded per step for the structure term
     negatives = 5  # random pairs pushed apart per graph edge in the subset
     warm_start_steps = 500  # steps fitting the encoder to the graph's spectral layout before training
@@ -408,19 +494,46 @@ class UMAPAutoencoder(Autoencoder):
         return {"loss": mse + self.config.umap_weight * structure, "mse": mse, "umap": structure}
 
 
-MODEL_CLASSES: dict[str, type[Autoencoder]] = {
-    "ae": Autoencoder,
-    "conv": ConvAutoencoder,
-    "vae": VariationalAutoencoder,
-    "dae": DenoisingAutoencoder,
-    "umap-ae": UMAPAutoencoder,
-}
+# The one registry of kinds: kind name -> class. Everything else derives from it.
+MODEL_CLASSES: dict[str, type[Autoencoder]] = {}
 
 
-def register_model(kind: str, cls: type[Autoencoder], title: str) -> None:
-    """Add a model kind (later issues plug new kinds in here without touching callers)."""
-    MODEL_CLASSES[kind] = cls
-    KIND_TITLES[kind] = title
+def register_model(cls: type[Autoencoder]) -> type[Autoencoder]:
+    """Add ``cls`` as the model kind ``cls.kind`` (usable as a class decorator).
+
+    From then on the kind is in :func:`kinds`, so the CLI offers it, the Train page lists it with its
+    settings, and checkpoints of it save and load; nothing else needs to change.
+    """
+    if not cls.kind or not isinstance(cls.kind, str):
+        raise ValueError("a model kind needs a name (the class's `kind`)")
+    known = {f.name for f in fields(ModelConfig)}
+    unknown = [s.name for s in cls.settings if s.name not in known]
+    if unknown:
+        raise ValueError(f"settings of {cls.kind} must be ModelConfig fields; not: {', '.join(unknown)}")
+    MODEL_CLASSES[cls.kind] = cls
+    return cls
+
+
+for _cls in (Autoencoder, ConvAutoencoder, VariationalAutoencoder, DenoisingAutoencoder, UMAPAutoencoder):
+    register_model(_cls)
+
+
+def kinds() -> tuple[str, ...]:
+    """The registered kind names, in registration order."""
+    return tuple(MODEL_CLASSES)
+
+
+def model_class(kind: str) -> type[Autoencoder]:
+    """The class of a registered kind; UnknownName (with the choices) for any other name."""
+    try:
+        return MODEL_CLASSES[kind]
+    except KeyError:
+        raise UnknownName(f"unknown model kind {kind!r}; choose one of: {', '.join(MODEL_CLASSES)}") from None
+
+
+def all_settings() -> dict[str, Setting]:
+    """Every registered kind's settings by name (the CLI offers each once, whichever kinds share it)."""
+    return {s.name: s for cls in MODEL_CLASSES.values() for s in cls.settings}
 
 
 def build_model(config: ModelConfig) -> Autoencoder:
@@ -431,7 +544,7 @@ def build_model(config: ModelConfig) -> Autoencoder:
     config.validate()
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(config.seed)
-        model = MODEL_CLASSES[config.kind](config)
+        model = model_class(config.kind)(config)
     return model.eval()
 
 

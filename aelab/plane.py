@@ -154,36 +154,62 @@ def plane_payload(
 ) -> dict[str, Any]:
     """The JSON plane.js draws; identical for identical inputs so that reruns can reuse it.
 
-                points: (N, 2) data coordinates; labels: (N,) ints indexing `label_names`; bounds: (2, 2)
-                `[[xmin, xmax], [ymin, ymax]]`. The result holds one trace per label name (in label order, empty classes
-                included so that colours and legend entries do not depend on which classes are present), each with its
-                points' x, y (float32) and sample indexes (int32) as `encode_array` dicts; `decoder`, the browser
-                decoder spec (with a plane map) or None; `height`, the tallest the plot may be (CSS px). With `sliders`
-                the plane has its panel: the decoded image, one slider per latent dimension (their ranges), the "far
-                from the data" cue (`spacing`, `far_k`, `far_ratio`), and `texts`, the panel's words in the page's
-                language; `spacing` is `typical_spacing(points)` when not given (pass a cached one: it costs tens of
-            milliseconds for 5,000 points). `grid` = n has the browser decode the manifold (an n × n grid over the
-        visible window) under the points, again after every zoom or pan; it needs `decoder`. `sprite` (from
+    points: (N, 2) data coordinates; labels: (N,) ints indexing `label_names`; bounds: (2, 2)
+    `[[xmin, xmax], [ymin, ymax]]`. The result holds one trace per label name (in label order, empty classes
+    included so that colours and legend entries do not depend on which classes are present), each with its
+    points' x, y (float32) and sample indexes (int32) as `encode_array` dicts; `decoder`, the browser
+    decoder spec (with a plane map) or None; `height`, the tallest the plot may be (CSS px). With `sliders`
+    the plane has its panel: the decoded image, one slider per latent dimension (their ranges), the "far
+    from the data" cue (`spacing`, `far_k`, `far_ratio`), and `texts`, the panel's words in the page's
+    language; `spacing` is `typical_spacing(points)` when not given (pass a cached one: it costs tens of
+    milliseconds for 5,000 points). `grid` = n has the browser decode the manifold (an n × n grid over the
+    visible window) under the points, again after every zoom or pan; it needs `decoder`. `sprite` (from
     `sprite_sheet` of the images the sample indexes refer to) shows a hovered point's real image beside the
     decode. `extra` keys (e.g. `plotly_url`) are passed through. Raises ValueError with the expected
-                shape when an input is malformed.
+    shape when an input is malformed.
     """
     points = np.asarray(points)
     labels = np.asarray(labels)
     bounds = np.asarray(bounds, dtype=float)
+    _check_points(points, labels, len(label_names), bounds)
+    _check_layers(background, decoder, grid, sliders)
+    return {
+        "key": key,
+        **extra,
+        "traces": _traces(points, labels, label_names),
+        "bounds": bounds.tolist(),
+        "background": background,
+        "height": int(height),
+        "decoder": decoder,
+        "panel": None if sliders is None else _panel(sliders, texts, spacing, points),
+        "grid": None if grid is None else int(grid),
+        "sprite": sprite,
+        # A new view (bounds) resets the user's zoom; anything else (a new background) keeps it.
+        "view": json.dumps(bounds.tolist()),
+    }
+
+
+def _check_points(points: np.ndarray, labels: np.ndarray, label_count: int, bounds: np.ndarray) -> None:
+    """ValueError, naming the expected shape, for points, labels or bounds that plane.js could not draw."""
     if points.ndim != 2 or points.shape[1] != 2:
         raise ValueError(f"points must be shaped (N, 2); got {points.shape}")
     if labels.shape != (points.shape[0],):
         raise ValueError(f"labels must be shaped ({points.shape[0]},) to match points; got {labels.shape}")
     if labels.size and not np.issubdtype(labels.dtype, np.integer):
         raise ValueError(f"labels must be integers indexing label_names; got dtype {labels.dtype}")
-    if labels.size and (labels.min() < 0 or labels.max() >= len(label_names)):
+    if labels.size and (labels.min() < 0 or labels.max() >= label_count):
         raise ValueError(
-            f"labels must lie in 0..{len(label_names) - 1} to index the {len(label_names)} label names; "
+            f"labels must lie in 0..{label_count - 1} to index the {label_count} label names; "
             f"got {labels.min()}..{labels.max()}"
         )
     if bounds.shape != (2, 2) or not np.all(np.isfinite(bounds)) or np.any(bounds[:, 0] >= bounds[:, 1]):
         raise ValueError(f"bounds must be finite [[xmin, xmax], [ymin, ymax]] with min < max; got {bounds.tolist()}")
+
+
+def _check_layers(
+    background: str | None, decoder: dict[str, Any] | None, grid: int | None, sliders: Sequence[SliderSpec] | None
+) -> None:
+    """ValueError for a background, decoder, grid or slider set that does not fit together."""
     if background is not None and not background.startswith("data:image/"):
         raise ValueError("background must be a data URL such as 'data:image/png;base64,...'")
     if decoder is not None and (decoder.get("format") != "aelab-decoder" or not decoder.get("plane_map")):
@@ -193,9 +219,11 @@ def plane_payload(
     if sliders is not None and decoder is not None and len(sliders) != decoder["latent_dim"]:
         raise ValueError(f"need one slider per latent dimension ({decoder['latent_dim']}); got {len(sliders)}")
 
-    colors = label_colors(len(label_names))
+
+def _traces(points: np.ndarray, labels: np.ndarray, label_names: Sequence[str]) -> list[dict[str, Any]]:
+    """One trace per label name, in label order: name, colour, and its points' x, y and sample indexes."""
     traces = []
-    for label, (name, color) in enumerate(zip(label_names, colors)):
+    for label, (name, color) in enumerate(zip(label_names, label_colors(len(label_names)))):
         (index,) = np.nonzero(labels == label)
         traces.append(
             {
@@ -206,28 +234,19 @@ def plane_payload(
                 "index": encode_array(index, "i4"),
             }
         )
-    panel = None
-    if sliders is not None:
-        panel = {
-            "sliders": [{"low": s.low, "high": s.high, "step": s.step, "decimals": s.decimals} for s in sliders],
-            "texts": dict(texts or {}),
-            "spacing": float(spacing) if spacing is not None else typical_spacing(points) if len(points) else 0.0,
-            "far_k": FAR_K,
-            "far_ratio": FAR_RATIO,
-        }
+    return traces
+
+
+def _panel(
+    sliders: Sequence[SliderSpec], texts: Mapping[str, str] | None, spacing: float | None, points: np.ndarray
+) -> dict[str, Any]:
+    """The decode panel: slider ranges, its words, and the "far from the data" cue's spacing and thresholds."""
     return {
-        "key": key,
-        **extra,
-        "traces": traces,
-        "bounds": bounds.tolist(),
-        "background": background,
-        "height": int(height),
-        "decoder": decoder,
-        "panel": panel,
-        "grid": None if grid is None else int(grid),
-        "sprite": sprite,
-        # A new view (bounds) resets the user's zoom; anything else (a new background) keeps it.
-        "view": json.dumps(bounds.tolist()),
+        "sliders": [{"low": s.low, "high": s.high, "step": s.step, "decimals": s.decimals} for s in sliders],
+        "texts": dict(texts or {}),
+        "spacing": float(spacing) if spacing is not None else typical_spacing(points) if len(points) else 0.0,
+        "far_k": FAR_K,
+        "far_ratio": FAR_RATIO,
     }
 
 

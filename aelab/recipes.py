@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from aelab.baselines import Metrics, evaluate_model, mean_image_mse
-from aelab.checkpoint import Checkpoint, checkpoint_bytes, load_checkpoint, make_header, save_checkpoint
+from aelab.checkpoint import Checkpoint, load_checkpoint
 from aelab.data import Dataset
 from aelab.errors import BadCheckpoint
 from aelab.latent import encode_images, plane_bounds
@@ -68,12 +68,15 @@ class TrainedModel:
         """False when the model reconstructs no better than the average image: it learned nothing."""
         return not self.metrics.test_mse >= LEARNED_FRACTION * self.mean_image_mse
 
-    def header_fields(self) -> dict:
-        return {
-            "dataset": self.dataset,
-            "label_names": list(self.label_names),
-            "latent_bounds": self.latent_bounds,
-            "training": {
+    @property
+    def checkpoint(self) -> Checkpoint:
+        """The model as a checkpoint (save it with ``.save(path)``, or ``.to_bytes()`` for a download)."""
+        return Checkpoint.of(
+            self.model,
+            dataset=self.dataset,
+            label_names=self.label_names,
+            latent_bounds=self.latent_bounds,
+            training={
                 "epochs": self.history.epochs,
                 "stopped_early": self.history.stopped,
                 "seconds": round(self.history.seconds, 2),
@@ -82,18 +85,8 @@ class TrainedModel:
                 "final_train_loss": self.history.train[-1] if self.history.train else {},
                 "final_test_loss": self.history.test[-1] if self.history.test else {},
             },
-            "metrics": {"test_mse": self.metrics.test_mse, "knn_accuracy": self.metrics.knn_accuracy},
-        }
-
-    def save(self, path: str | Path) -> Path:
-        return save_checkpoint(path, self.model, **self.header_fields())
-
-    def to_bytes(self) -> bytes:
-        return checkpoint_bytes(self.model, **self.header_fields())
-
-    def as_checkpoint(self) -> Checkpoint:
-        """The in-memory equivalent of saving and loading this model (no file involved)."""
-        return Checkpoint(self.model, make_header(self.model, **self.header_fields()))
+            metrics={"test_mse": self.metrics.test_mse, "knn_accuracy": self.metrics.knn_accuracy},
+        )
 
 
 def train_model(
@@ -135,8 +128,33 @@ class Recipe:
         return PRETRAINED_DIR / f"{self.name}.safetensors"
 
 
-_MNIST: dict[str, Any] = dict(hidden=(512, 256), channels=(32, 64))
+# The layer widths, written once: small images such as digits' 8×8, and MNIST-sized ones. The recipes below
+# and model_config_for (the Train page, the CLI) both take them from here.
 _DIGITS: dict[str, Any] = dict(hidden=(128, 64), channels=(16, 32))
+_MNIST: dict[str, Any] = dict(hidden=(512, 256), channels=(32, 64))
+# Pixel count up to which a dataset counts as "small" (digits' 8×8) and gets the narrower layers.
+SMALL_IMAGE_PIXELS = 16 * 16
+# Training defaults that give a clear plane in seconds on a CPU, for small and MNIST-sized images.
+_SMALL_TRAINING = TrainConfig(epochs=60, lr=3e-3, batch_size=32)
+_LARGE_TRAINING = TrainConfig(epochs=15, lr=1e-3, batch_size=128)
+
+
+def is_small(dataset: Dataset) -> bool:
+    return dataset.image_shape[1] * dataset.image_shape[2] <= SMALL_IMAGE_PIXELS
+
+
+def model_config_for(dataset: Dataset, kind: str, **chosen: Any) -> ModelConfig:
+    """A model config for training ``kind`` on ``dataset``: the layer widths of the shipped recipes for the
+    dataset's image size, and whatever the user chose (``latent_dim``, ``seed``, the kind's settings...) in
+    ``chosen``; everything not chosen keeps ModelConfig's default."""
+    layers = _DIGITS if is_small(dataset) else _MNIST
+    return ModelConfig(**{"kind": kind, "image_shape": dataset.image_shape, **layers, **chosen})
+
+
+def train_config_for(dataset: Dataset, **chosen: Any) -> TrainConfig:
+    """The training defaults for ``dataset``'s image size, with what the user chose in ``chosen``."""
+    return replace(_SMALL_TRAINING if is_small(dataset) else _LARGE_TRAINING, **chosen)
+
 
 # Settings chosen by measurement (BENCHMARKS.md): small random shifts of the training images are what lets
 # a 2-D autoencoder generalise from 4,000 digits; the wider "ae" is the one that reaches test MSE ≤ 0.040.

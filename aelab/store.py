@@ -32,7 +32,6 @@ import re
 import secrets
 import shutil
 import sqlite3
-import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -43,6 +42,7 @@ import numpy as np
 from aelab.checkpoint import Checkpoint, load_checkpoint
 from aelab.data import Dataset
 from aelab.errors import AelabError
+from aelab.files import write_atomic
 from aelab.uploads import parse_npz
 
 INDEX_NAME = "index.sqlite"
@@ -113,20 +113,6 @@ def _disk_message(error: OSError) -> str:
     if error.errno in (errno.ENOSPC, errno.EDQUOT):
         return "the server's disk is full, so this was not saved; everything saved before is kept"
     return f"the server could not save this ({error.strerror or error}); everything saved before is kept"
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same folder, fsync and rename."""
-    handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temp_name, path)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
 
 
 def dataset_bytes(dataset: Dataset) -> bytes:

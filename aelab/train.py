@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from functools import partial
 
 import numpy as np
 import torch
@@ -167,6 +168,14 @@ def _prepare(model: Autoencoder, train_x: torch.Tensor, augment: Augment | None,
     return True
 
 
+class _Diverged(Exception):
+    """An epoch's loss went bad; ``what`` says how. :func:`fit` restores the weights and raises TrainingDiverged."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(what)
+        self.what = what
+
+
 def fit(
     model: Autoencoder,
     dataset: Dataset,
@@ -184,94 +193,125 @@ def fit(
     device = resolve_device(config.device)
     model.to(device)
     generator = torch.Generator(device=device).manual_seed(config.seed)
-    shuffle_generator = torch.Generator().manual_seed(config.seed)
     train_x = torch.from_numpy(np.array(dataset.train_images)).to(device)
     test_x = torch.from_numpy(np.array(dataset.test_images)).to(device)
-    augment = (lambda images, g: random_shift(images, config.shift, g)) if config.shift > 0 else None
+    augment = _augmentation(config)
+    history = History(device=str(device))
     if not _prepare(model, train_x, augment, stop):
-        model.eval()
-        return History(device=str(device), stopped=True)
-    try:
-        optimiser = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-        batches_per_epoch = math.ceil(len(dataset.train_idx) / config.batch_size)
-        scheduler = (
-            torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, T_max=config.epochs * batches_per_epoch)
-            if config.schedule == "cosine"
-            else None
-        )
-        history = History(device=str(device))
-        last_good = copy.deepcopy(model.state_dict())
-        initial_loss = evaluate(model, test_x, generator=generator)["loss"]
-        n = len(train_x)
-        start = time.perf_counter()
-
-        for epoch in range(1, config.epochs + 1):
-            model.train()
-            order = torch.randperm(n, generator=shuffle_generator).to(device)
-            sums: dict[str, torch.Tensor] = {}
-            for first in range(0, n, config.batch_size):
-                batch = train_x[order[first : first + config.batch_size]]
-                if config.shift > 0:
-                    batch = random_shift(batch, config.shift, generator)
-                terms = model.loss(batch, generator)
-                loss = terms["loss"]
-                if not torch.isfinite(loss):
-                    model.load_state_dict(last_good)
-                    model.eval()
-                    history.seconds = time.perf_counter() - start
-                    restored = f"the end of epoch {epoch - 1}" if epoch > 1 else "their initial values"
-                    raise TrainingDiverged(
-                        f"training diverged: the loss became {float(loss.detach())} in epoch {epoch}; the weights were "
-                        f"restored to {restored}. Try a smaller learning rate (it was {config.lr:g}).",
-                        history,
-                    )
-                optimiser.zero_grad(set_to_none=True)
-                loss.backward()
-                optimiser.step()
-                if scheduler is not None:
-                    scheduler.step()
-                for name, value in terms.items():
-                    sums[name] = sums.get(name, 0) + value.detach() * len(batch)
-                if stop is not None and stop.is_set():
-                    history.stopped = True
-                    break
-            if history.stopped:
-                break
-            train_terms = {name: float(total) / n for name, total in sums.items()}
-            test_terms = evaluate(model, test_x, generator=generator)
-            exploded = test_terms["loss"] > EXPLODE_FACTOR * max(initial_loss, 1e-8)
-            if exploded or not all(math.isfinite(v) for v in (*train_terms.values(), *test_terms.values())):
-                model.load_state_dict(last_good)
-                model.eval()
-                history.seconds = time.perf_counter() - start
-                what = (
-                    f"grew to {test_terms['loss']:.3g}, over {EXPLODE_FACTOR:g}× its starting value,"
-                    if exploded
-                    else "became non-finite"
-                )
-                restored = f"the end of epoch {epoch - 1}" if epoch > 1 else "their initial values"
-                raise TrainingDiverged(
-                    f"training diverged: the test loss {what} in epoch {epoch}; the weights were restored to {restored}. "
-                    f"Try a smaller learning rate (it was {config.lr:g}).",
-                    history,
-                )
-            last_good = copy.deepcopy(model.state_dict())
-            history.train.append(train_terms)
-            history.test.append(test_terms)
-            history.seconds = time.perf_counter() - start
-            if on_epoch is not None:
-                on_epoch(
-                    EpochReport(
-                        epoch,
-                        config.epochs,
-                        train_terms,
-                        test_terms,
-                        history.seconds,
-                        lambda: encode_images(model, test_x),
-                    )
-                )
-    finally:
-        model.release()
+        history.stopped = True
+    else:
+        try:
+            _train(model, train_x, test_x, config, augment, generator, history, on_epoch, stop)
+        finally:
+            model.release()
     model.eval()
-    history.seconds = time.perf_counter() - start
     return history
+
+
+def _augmentation(config: TrainConfig) -> Augment | None:
+    """The augmentation of training batches (and of the images a kind's preparation draws); None when off."""
+    if config.shift <= 0:
+        return None
+    return lambda images, generator: random_shift(images, config.shift, generator)
+
+
+def _train(
+    model: Autoencoder,
+    train_x: torch.Tensor,
+    test_x: torch.Tensor,
+    config: TrainConfig,
+    augment: Augment | None,
+    generator: torch.Generator,
+    history: History,
+    on_epoch: Callable[[EpochReport], None] | None,
+    stop: threading.Event | None,
+) -> None:
+    """The epochs of :func:`fit`, filling ``history``; the one place that restores weights after a divergence."""
+    optimiser = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    scheduler = _scheduler(optimiser, config, math.ceil(len(train_x) / config.batch_size))
+    shuffle_generator = torch.Generator().manual_seed(config.seed)
+    last_good = copy.deepcopy(model.state_dict())
+    initial_loss = evaluate(model, test_x, generator=generator)["loss"]
+    start = time.perf_counter()
+    for epoch in range(1, config.epochs + 1):
+        order = torch.randperm(len(train_x), generator=shuffle_generator).to(train_x.device)
+        try:
+            train_terms = _train_epoch(model, train_x, order, config, augment, optimiser, scheduler, generator, stop)
+            if train_terms is None:
+                history.stopped = True
+                break
+            test_terms = evaluate(model, test_x, generator=generator)
+            _check_epoch(train_terms, test_terms, initial_loss)
+        except _Diverged as diverged:
+            model.load_state_dict(last_good)
+            model.eval()
+            history.seconds = time.perf_counter() - start
+            restored = f"the end of epoch {epoch - 1}" if epoch > 1 else "their initial values"
+            raise TrainingDiverged(
+                f"training diverged: {diverged.what} in epoch {epoch}; the weights were restored to {restored}. "
+                f"Try a smaller learning rate (it was {config.lr:g}).",
+                history,
+            ) from None
+        last_good = copy.deepcopy(model.state_dict())
+        history.train.append(train_terms)
+        history.test.append(test_terms)
+        history.seconds = time.perf_counter() - start
+        if on_epoch is not None:
+            codes = partial(encode_images, model, test_x)  # computed only when the callback asks
+            on_epoch(EpochReport(epoch, config.epochs, train_terms, test_terms, history.seconds, codes))
+    history.seconds = time.perf_counter() - start
+
+
+def _scheduler(
+    optimiser: torch.optim.Optimizer, config: TrainConfig, batches_per_epoch: int
+) -> torch.optim.lr_scheduler.LRScheduler | None:
+    """Cosine annealing to 0 over every batch of the run, or None for a constant learning rate."""
+    if config.schedule != "cosine":
+        return None
+    return torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, T_max=config.epochs * batches_per_epoch)
+
+
+def _train_epoch(
+    model: Autoencoder,
+    train_x: torch.Tensor,
+    order: torch.Tensor,
+    config: TrainConfig,
+    augment: Augment | None,
+    optimiser: torch.optim.Optimizer,
+    scheduler: torch.optim.lr_scheduler.LRScheduler | None,
+    generator: torch.Generator,
+    stop: threading.Event | None,
+) -> dict[str, float] | None:
+    """One pass over the training images (N, C, H, W) in ``order``: loss terms averaged over samples.
+
+    Returns None when ``stop`` was set (after the current batch); raises _Diverged, before the step, on a
+    loss that is not finite.
+    """
+    model.train()
+    sums: dict[str, torch.Tensor] = {}
+    for first in range(0, len(train_x), config.batch_size):
+        batch = train_x[order[first : first + config.batch_size]]
+        if augment is not None:
+            batch = augment(batch, generator)
+        terms = model.loss(batch, generator)
+        loss = terms["loss"]
+        if not torch.isfinite(loss):
+            raise _Diverged(f"the loss became {float(loss.detach())}")
+        optimiser.zero_grad(set_to_none=True)
+        loss.backward()
+        optimiser.step()
+        if scheduler is not None:
+            scheduler.step()
+        for name, value in terms.items():
+            sums[name] = sums.get(name, 0) + value.detach() * len(batch)
+        if stop is not None and stop.is_set():
+            return None
+    return {name: float(total) / len(train_x) for name, total in sums.items()}
+
+
+def _check_epoch(train_terms: dict[str, float], test_terms: dict[str, float], initial_loss: float) -> None:
+    """Raise _Diverged when an epoch's losses are not finite, or the test loss exploded past EXPLODE_FACTOR."""
+    if test_terms["loss"] > EXPLODE_FACTOR * max(initial_loss, 1e-8):
+        raise _Diverged(f"the test loss grew to {test_terms['loss']:.3g}, over {EXPLODE_FACTOR:g}× its starting value,")
+    if not all(math.isfinite(v) for v in (*train_terms.values(), *test_terms.values())):
+        raise _Diverged("the test loss became non-finite")

@@ -54,7 +54,9 @@ def conv_checkpoint(workdir: Path) -> tuple[Path, str]:
 
     print("pretrained/mnist5k-conv.safetensors is absent: training its recipe for 1 epoch to get the same shapes")
     trained = train_model(load_dataset(recipe.dataset), recipe.model, replace(recipe.train, epochs=1))
-    return trained.save(workdir / "mnist5k-conv-1epoch.safetensors"), "recipe shapes, 1 epoch (shipped file absent)"
+    return trained.checkpoint.save(
+        workdir / "mnist5k-conv-1epoch.safetensors"
+    ), "recipe shapes, 1 epoch (shipped file absent)"
 
 
 def wait_for_decoder(page: Page, kind: str | None = None) -> None:

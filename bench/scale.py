@@ -71,7 +71,7 @@ def time_explore(dataset: Dataset, checkpoint) -> tuple[float, int]:
         f"session:bench-{dataset.name}",
         "bench",
         "session",
-        replace(checkpoint, header={**checkpoint.header, "dataset": dataset.name}),
+        replace(checkpoint, header=replace(checkpoint.header, dataset=dataset.name)),
     )
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=600)
     app.session_state[SESSION_DATASETS_KEY] = SessionDatasets({dataset.name: dataset}, {"bench": dataset.name})

@@ -2,8 +2,18 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from sklearn.decomposition import PCA
 
-from aelab.baselines import evaluate_embedding, evaluate_model, fit_pca, fit_umap, knn_accuracy, reconstruction_mse
+from aelab.baselines import (
+    Embedding,
+    evaluate_embedding,
+    evaluate_model,
+    fit_pca,
+    fit_umap,
+    knn_accuracy,
+    reconstruction_mse,
+)
+from aelab.latent import Projection
 
 
 def test_reconstruction_mse_is_the_mean_per_pixel() -> None:
@@ -28,6 +38,18 @@ def test_pca_embedding_and_inverse(tiny) -> None:
     assert back.shape == tiny.test_images.shape and back.min() >= 0 and back.max() <= 1
     full = fit_pca(tiny, 40)
     assert evaluate_embedding(full, tiny).test_mse < evaluate_embedding(pca, tiny).test_mse
+
+
+def test_embeddings_share_the_plane_maps_projection_shape(tiny) -> None:
+    embedding = Embedding("PCA(3)", PCA(n_components=3, random_state=0))
+    assert isinstance(embedding, Projection)
+    assert embedding.fit(tiny.train_images) is embedding and embedding.fit_seconds_ >= 0
+    codes = embedding.transform(tiny.test_images)
+    assert codes.shape == (len(tiny.test_idx), 3) and codes.dtype == np.float32
+    images = embedding.inverse_transform(codes[:5])
+    assert images.shape == (5, *tiny.image_shape) and images.dtype == np.float32
+    # The same fit through fit_pca gives the same codes: one way to fit, whoever calls it.
+    np.testing.assert_allclose(fit_pca(tiny, 3).transform(tiny.test_images), codes, atol=1e-5)
 
 
 def test_pca_separates_the_four_blob_classes(tiny) -> None:

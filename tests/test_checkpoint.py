@@ -11,13 +11,13 @@ import pytest
 import torch
 from safetensors.torch import save as save_tensors
 
-from aelab.checkpoint import MAX_BYTES, checkpoint_bytes, load_checkpoint, read_header, save_checkpoint
+from aelab.checkpoint import MAX_BYTES, Header, ModelDoesNotFit, check_fits, load_checkpoint, read_header
 from aelab.errors import BadCheckpoint
 from aelab.latent import decode_grid
 
 
 def test_round_trip_decodes_identical_images(trained_ae, tmp_path: Path) -> None:
-    path = trained_ae.save(tmp_path / "model.safetensors")
+    path = trained_ae.checkpoint.save(tmp_path / "model.safetensors")
     loaded = load_checkpoint(path)
     bounds = trained_ae.latent_bounds
     assert np.array_equal(decode_grid(loaded.model, bounds, 4), decode_grid(trained_ae.model, bounds, 4))
@@ -29,7 +29,7 @@ def test_round_trip_decodes_identical_images(trained_ae, tmp_path: Path) -> None
 
 
 def test_loading_from_bytes_matches_loading_from_a_file(trained_ae, tmp_path: Path) -> None:
-    data = trained_ae.to_bytes()
+    data = trained_ae.checkpoint.to_bytes()
     (tmp_path / "m.safetensors").write_bytes(data)
     a, b = load_checkpoint(data), load_checkpoint(tmp_path / "m.safetensors")
     assert a.header == b.header
@@ -67,7 +67,7 @@ def test_a_torch_save_zip_is_refused_without_unpickling(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("cut", [0, 5, 100, -1, -1000])
 def test_truncated_and_empty_files_are_refused(trained_ae, cut: int) -> None:
-    data = trained_ae.to_bytes()
+    data = trained_ae.checkpoint.to_bytes()
     with pytest.raises(BadCheckpoint):
         load_checkpoint(data[:cut])
 
@@ -104,11 +104,11 @@ def _rewrite(data: bytes, edit) -> bytes:
 )
 def test_a_header_that_lies_is_refused_with_its_reason(trained_ae, edit, message: str) -> None:
     with pytest.raises(BadCheckpoint, match=message):
-        load_checkpoint(_rewrite(trained_ae.to_bytes(), edit))
+        load_checkpoint(_rewrite(trained_ae.checkpoint.to_bytes(), edit))
 
 
 def test_tensors_of_the_wrong_dtype_or_with_nan_are_refused(trained_ae) -> None:
-    data = trained_ae.to_bytes()
+    data = trained_ae.checkpoint.to_bytes()
     length = struct.unpack("<Q", data[:8])[0]
     metadata = json.loads(data[8 : 8 + length])["__metadata__"]
     state = {k: v.clone() for k, v in trained_ae.model.state_dict().items()}
@@ -146,7 +146,7 @@ def test_a_missing_file_is_reported() -> None:
 
 def test_save_replaces_atomically_and_leaves_no_temp_files(trained_ae, tmp_path: Path, monkeypatch) -> None:
     target = tmp_path / "model.safetensors"
-    trained_ae.save(target)
+    trained_ae.checkpoint.save(target)
     original = target.read_bytes()
 
     def crash(*args, **kwargs):
@@ -154,14 +154,28 @@ def test_save_replaces_atomically_and_leaves_no_temp_files(trained_ae, tmp_path:
 
     monkeypatch.setattr(os, "fsync", crash)
     with pytest.raises(OSError, match="disk full"):
-        trained_ae.save(target)
+        trained_ae.checkpoint.save(target)
     assert target.read_bytes() == original
     assert [p.name for p in tmp_path.iterdir()] == ["model.safetensors"]
 
 
 def test_checkpoint_bytes_and_save_agree(trained_ae, tmp_path: Path) -> None:
-    path = save_checkpoint(tmp_path / "a.safetensors", trained_ae.model, **trained_ae.header_fields())
-    assert path.read_bytes() == checkpoint_bytes(trained_ae.model, **trained_ae.header_fields())
+    path = trained_ae.checkpoint.save(tmp_path / "a.safetensors")
+    assert path.read_bytes() == trained_ae.checkpoint.to_bytes()
+
+
+def test_the_typed_header_round_trips_through_the_files_json(trained_ae) -> None:
+    header = trained_ae.checkpoint.header
+    assert isinstance(header, Header) and header.image_shape == (1, 8, 8)
+    assert Header.from_json(json.loads(json.dumps(header.to_json()))) == header
+    assert read_header(trained_ae.checkpoint.to_bytes()) == header
+
+
+def test_check_fits_says_which_shapes_disagree(trained_ae, tiny, tiny28) -> None:
+    check_fits(trained_ae.checkpoint, tiny)  # the dataset it was trained on fits
+    with pytest.raises(ModelDoesNotFit, match=r"takes images shaped \(1, 8, 8\), but .* has \(1, 28, 28\)") as caught:
+        check_fits(trained_ae.checkpoint, tiny28)
+    assert (caught.value.expected, caught.value.found) == ((1, 8, 8), (1, 28, 28))
 
 
 def _zip_of(files: dict[str, bytes]) -> bytes:

@@ -16,7 +16,7 @@ from aelab.data import load_dataset
 from aelab.draw import MNIST_CONVENTION, Convention, NoDigit, convention_for, preprocess, render_strokes
 from aelab.export import ENCODER_JS, UnsupportedExport, encoder_spec
 from aelab.latent import encode_images
-from aelab.models import KINDS, ModelConfig, build_model
+from aelab.models import ModelConfig, build_model, kinds
 from aelab.recipes import pretrained_paths
 
 PREPROCESS_JS = ENCODER_JS.parent / "preprocess.js"
@@ -78,7 +78,7 @@ def random_images(shape: tuple[int, ...], n: int = 10, seed: int = 0) -> np.ndar
 
 @needs_node
 @pytest.mark.parametrize("side", [8, 28])
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", kinds())
 def test_javascript_encoder_matches_pytorch(kind: str, side: int) -> None:
     model = tiny_model(kind, side)
     spec = json.loads(json.dumps(encoder_spec(model)))  # what the browser receives

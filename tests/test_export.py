@@ -29,7 +29,7 @@ from aelab.export import (
     spec_decode,
 )
 from aelab.latent import IdentityMap, LineMap, ReducerMap, decode_codes, fit_plane_map
-from aelab.models import KINDS, ModelConfig, build_model
+from aelab.models import ModelConfig, build_model, kinds
 from aelab.plane import PLANE_JS, decode_array
 from aelab.recipes import TrainedModel, pretrained_paths
 
@@ -77,7 +77,7 @@ def tiny_model(kind: str, side: int, channels: int = 1, latent_dim: int = 2):
 
 @needs_node
 @pytest.mark.parametrize("side", [8, 28])
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", kinds())
 def test_javascript_decoder_matches_pytorch(kind: str, side: int, tmp_path) -> None:
     model = tiny_model(kind, side)
     spec = json.loads(json.dumps(decoder_spec(model)))  # what the browser receives
@@ -143,7 +143,7 @@ def test_javascript_decoder_refuses_a_spec_that_does_not_add_up(tmp_path) -> Non
 # --- the spec itself -----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", kinds())
 def test_spec_layers_reproduce_the_decoder(kind: str) -> None:
     model = tiny_model(kind, 28)
     spec = decoder_spec(model)
@@ -218,7 +218,7 @@ def _inline_data(page: str) -> dict:
 
 
 def test_explorer_html_is_self_contained(trained_ae: TrainedModel, tiny: Dataset) -> None:
-    page = explorer_html(trained_ae.as_checkpoint(), tiny, grid=6)
+    page = explorer_html(trained_ae.checkpoint, tiny, grid=6)
     assert "/*@" not in page, "a placeholder was left in the page"
     assert not re.search(r"<(script|link|img|iframe)[^>]+(src|href)=", page, re.I), "the page loads a file"
     assert "Plotly" in page and "AelabDecoder" in page
@@ -237,22 +237,22 @@ def test_explorer_html_is_self_contained(trained_ae: TrainedModel, tiny: Dataset
 def test_explorer_escapes_hostile_label_names(trained_ae: TrainedModel, tiny: Dataset) -> None:
     names = ["</script><script>alert(1)</script>", "<!--", "b", "c"]
     hostile = make_dataset("hostile", tiny.images, tiny.labels, names)
-    page = explorer_html(trained_ae.as_checkpoint(), hostile, grid=4)
+    page = explorer_html(trained_ae.checkpoint, hostile, grid=4)
     # Only the page's own four script elements close: a name cannot end one early.
     assert page.lower().count("</script") == 4
-    assert page.count("<!--") == explorer_html(trained_ae.as_checkpoint(), tiny, grid=4).count("<!--")
+    assert page.count("<!--") == explorer_html(trained_ae.checkpoint, tiny, grid=4).count("<!--")
     assert [t["name"] for t in _inline_data(page)["plane"]["traces"]] == names
 
 
 def test_explorer_refuses_a_dataset_of_another_shape(trained_ae: TrainedModel, tiny28: Dataset) -> None:
     with pytest.raises(UnsupportedFile, match=r"\(1, 8, 8\).*\(1, 28, 28\)"):
-        explorer_data(trained_ae.as_checkpoint(), tiny28)
+        explorer_data(trained_ae.checkpoint, tiny28)
 
 
 def test_cli_export_html(trained_ae: TrainedModel, tmp_path, capsys) -> None:
     from aelab.cli import main
 
-    checkpoint = trained_ae.save(tmp_path / "tiny.safetensors")
+    checkpoint = trained_ae.checkpoint.save(tmp_path / "tiny.safetensors")
     missing = main(["export-html", str(checkpoint), "--dataset", "no-such-data", "--out", str(tmp_path / "x.html")])
     assert missing == 2 and "unknown dataset 'no-such-data'" in capsys.readouterr().err
 

@@ -17,18 +17,18 @@ from aelab.checkpoint import load_checkpoint
 WRITER = textwrap.dedent(
     """
     import sys
-    from aelab.checkpoint import save_checkpoint
+    from aelab.checkpoint import Checkpoint
     from aelab.models import ModelConfig, build_model
     import numpy as np
     target = sys.argv[1]
     models = [build_model(ModelConfig(kind="ae", hidden=(512, 256), seed=s)) for s in (1, 2)]
     fields = dict(dataset="mnist5k", label_names=[str(d) for d in range(10)], latent_bounds=np.zeros((2, 2)))
-    save_checkpoint(target, models[0], **fields)
+    Checkpoint.of(models[0], **fields).save(target)
     print("ready", flush=True)
     i = 0
     while True:  # overwrite the same file again and again until killed
         i += 1
-        save_checkpoint(target, models[i % 2], **fields)
+        Checkpoint.of(models[i % 2], **fields).save(target)
     """
 )
 

@@ -141,7 +141,7 @@ HOSTILE_IDS = [name.split(".")[0] for name, _, _ in HOSTILE]
 
 @pytest.fixture(scope="module")
 def good_bytes(trained_ae) -> bytes:
-    return trained_ae.to_bytes()
+    return trained_ae.checkpoint.to_bytes()
 
 
 @pytest.mark.parametrize(("name", "build", "message"), HOSTILE, ids=HOSTILE_IDS)

@@ -17,7 +17,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parent.parent / "aelab"
 MAX_FUNCTION_LINES = 60
 # The files whose functions are held to MAX_FUNCTION_LINES here; the rest of aelab/ joins as it is split.
-SHORT_FUNCTION_FILES = ("data.py", "sources.py", "uploads.py", "errors.py")
+SHORT_FUNCTION_FILES = ("data.py", "sources.py", "uploads.py", "errors.py", "train.py", "plane.py")
 
 
 def module_name(path: Path) -> str:

@@ -15,7 +15,6 @@ from aelab.jobs import (
     TrainingJob,
     TrainingPool,
     default_torch_threads,
-    model_config_for,
 )
 from aelab.latent import encode_images
 from aelab.models import ModelConfig
@@ -67,7 +66,7 @@ def test_a_job_completes_and_yields_a_usable_model(tiny) -> None:
     assert 0 <= trained.metrics.knn_accuracy <= 1 and trained.metrics.test_mse > 0
     # the last live scatter shows exactly the final model's test codes
     assert np.allclose(snap.codes, encode_images(trained.model, tiny.test_images), atol=1e-6)
-    assert trained.to_bytes()[:8]  # a checkpoint for the download button
+    assert trained.checkpoint.to_bytes()[:8]  # a checkpoint for the download button
 
 
 def test_snapshots_advance_while_training(tiny, gate: Gate) -> None:
@@ -173,27 +172,24 @@ def test_torch_threads_are_shared_out_and_never_raised() -> None:
     assert torch.get_num_threads() == before
 
 
-def test_model_config_for_follows_the_recipes(tiny, tiny28) -> None:
-    small = model_config_for(tiny, "vae", latent_dim=3, beta=2.0, seed=4)
-    assert (small.kind, small.latent_dim, small.beta, small.seed) == ("vae", 3, 2.0, 4)
-    assert small.image_shape == tiny.image_shape and small.hidden == (128, 64)
-    assert model_config_for(tiny28, "conv").hidden == (512, 256)
-
-
 def test_the_keep_callback_saves_the_model_before_the_job_reads_finished(tiny, tmp_path) -> None:
     from aelab.store import Store, StoredItem
 
     store = Store(tmp_path)
     _, workspace, _ = store.open_workspace(None)
     job = TrainingPool(max_workers=1).submit(
-        workspace.id, tiny, SMALL, FAST, keep=lambda trained: store.save_model(workspace, trained.to_bytes(), "kept")
+        workspace.id,
+        tiny,
+        SMALL,
+        FAST,
+        keep=lambda trained: store.save_model(workspace, trained.checkpoint.to_bytes(), "kept"),
     )
     assert job.wait(WAIT_S)
     snap = job.snapshot()  # nobody polled while it trained: the result landed anyway
     assert snap.state == DONE and isinstance(snap.saved, StoredItem) and snap.save_error is None
     assert store.models(workspace) == [snap.saved]
     loaded = store.load_model(workspace, snap.saved.name)
-    assert loaded.header["weights_sha256"] == snap.model.as_checkpoint().header["weights_sha256"]
+    assert loaded.header.weights_sha256 == snap.model.checkpoint.header.weights_sha256
 
 
 def test_a_keep_callback_that_refuses_leaves_its_message_and_the_model(tiny, tmp_path) -> None:
@@ -202,7 +198,11 @@ def test_a_keep_callback_that_refuses_leaves_its_message_and_the_model(tiny, tmp
     store = Store(tmp_path, Limits(max_models=0))
     _, workspace, _ = store.open_workspace(None)
     job = TrainingPool(max_workers=1).submit(
-        workspace.id, tiny, SMALL, FAST, keep=lambda trained: store.save_model(workspace, trained.to_bytes(), "x")
+        workspace.id,
+        tiny,
+        SMALL,
+        FAST,
+        keep=lambda trained: store.save_model(workspace, trained.checkpoint.to_bytes(), "x"),
     )
     assert job.wait(WAIT_S)
     snap = job.snapshot()

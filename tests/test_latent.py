@@ -5,7 +5,9 @@ import pytest
 
 from aelab.latent import (
     MixtureSampler,
+    PlaneMap,
     PriorSampler,
+    Projection,
     axis_traversal,
     decode_codes,
     decode_grid,
@@ -131,6 +133,27 @@ def test_plane_maps_go_back_and_forth() -> None:
     line = fit_plane_map(codes3[:, :1])
     assert line.to_plane(codes3[:, :1]).shape == (200, 2)
     np.testing.assert_array_equal(line.to_latent(line.to_plane(codes3[:, :1])), codes3[:, :1])
+
+
+@pytest.mark.parametrize("d", [1, 2, 3, 5])
+def test_every_plane_map_is_a_projection_that_round_trips(d: int) -> None:
+    rng = np.random.default_rng(1)
+    codes = (rng.normal(size=(120, d)) * np.linspace(3.0, 0.2, d)).astype(np.float32)
+    plane_map = fit_plane_map(codes, "pca")
+    assert isinstance(plane_map, Projection) and isinstance(plane_map, PlaneMap)
+    assert plane_map.fit(codes) is plane_map  # fit returns the fitted object, as scikit-learn's do
+    points = plane_map.transform(codes)
+    assert points.shape == (120, 2) and points.dtype == np.float32
+    back = plane_map.inverse_transform(points[:7])
+    assert back.shape == (7, d) and back.dtype == np.float32
+    # Down, up and down again lands on the same plane point: each inverse is a section of its transform.
+    np.testing.assert_allclose(plane_map.transform(back), points[:7], atol=1e-4)
+    np.testing.assert_array_equal(plane_map.to_plane(codes), points)
+    np.testing.assert_array_equal(plane_map.to_latent(points[:7]), back)
+    # PCA, the identity and the line are affine, and their matrices give the same two directions.
+    components, mean = plane_map.affine()
+    np.testing.assert_allclose((codes - mean) @ components.T, points, atol=1e-4)
+    np.testing.assert_allclose(points[:7] @ components + mean, back, atol=1e-4)
 
 
 def test_axis_traversal_changes_only_one_coordinate(trained_ae) -> None:

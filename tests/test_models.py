@@ -4,12 +4,12 @@ import pytest
 import torch
 
 from aelab.errors import UnknownName
-from aelab.models import KINDS, ModelConfig, build_model, corrupt
+from aelab.models import ModelConfig, build_model, corrupt, kinds
 
 SHAPES = [(1, 8, 8), (1, 28, 28), (3, 13, 17)]
 
 
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", kinds())
 @pytest.mark.parametrize("shape", SHAPES)
 def test_every_kind_maps_images_to_codes_and_back_in_range(kind: str, shape: tuple) -> None:
     model = build_model(ModelConfig(kind=kind, image_shape=shape, latent_dim=3, hidden=(32, 16), channels=(4, 8)))

@@ -7,7 +7,16 @@ import numpy as np
 import pytest
 
 from aelab.errors import BadCheckpoint
-from aelab.recipes import MANIFEST, PRETRAINED, PRETRAINED_DIR, load_pretrained, pretrained_paths, write_manifest
+from aelab.recipes import (
+    MANIFEST,
+    PRETRAINED,
+    PRETRAINED_DIR,
+    load_pretrained,
+    model_config_for,
+    pretrained_paths,
+    train_config_for,
+    write_manifest,
+)
 
 
 def test_every_recipe_is_shipped_and_verifies() -> None:
@@ -65,3 +74,27 @@ def test_a_model_that_learned_nothing_is_flagged(tiny, trained_ae) -> None:
     )
     assert not collapsed.learned
     assert collapsed.metrics.test_mse >= 0.95 * collapsed.mean_image_mse
+
+
+def test_model_config_for_follows_the_recipes(tiny, tiny28) -> None:
+    small = model_config_for(tiny, "vae", latent_dim=3, beta=2.0, seed=4)
+    assert (small.kind, small.latent_dim, small.beta, small.seed) == ("vae", 3, 2.0, 4)
+    assert small.image_shape == tiny.image_shape and small.hidden == (128, 64)
+    assert model_config_for(tiny28, "conv").hidden == (512, 256)
+
+
+def test_train_config_for_gives_each_image_size_its_defaults_and_keeps_what_was_chosen(tiny, tiny28) -> None:
+    small, large = train_config_for(tiny), train_config_for(tiny28)
+    assert (small.epochs, small.lr, small.batch_size) == (60, 3e-3, 32)
+    assert (large.epochs, large.lr, large.batch_size) == (15, 1e-3, 128)
+    chosen = train_config_for(tiny28, epochs=3, seed=9)
+    assert (chosen.epochs, chosen.seed, chosen.lr) == (3, 9, 1e-3)
+
+
+def test_the_recipes_and_model_config_for_share_one_layer_table(tiny, tiny28) -> None:
+    for recipe in PRETRAINED:
+        if recipe.name in ("mnist5k-ae", "mnist5k-umap-ae", "mnist5k-conv"):
+            continue  # these recipes choose layers of their own (deeper MLPs, a one-layer conv head)
+        dataset = tiny if recipe.dataset == "digits" else tiny28
+        config = model_config_for(dataset, recipe.model.kind)
+        assert (config.hidden, config.channels) == (recipe.model.hidden, recipe.model.channels), recipe.name

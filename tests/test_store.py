@@ -30,7 +30,7 @@ def store(tmp_path: Path) -> Store:
 
 @pytest.fixture(scope="module")
 def model_bytes(trained_ae: TrainedModel) -> bytes:
-    return trained_ae.to_bytes()
+    return trained_ae.checkpoint.to_bytes()
 
 
 def upload_dataset(tiny: Dataset) -> Dataset:
@@ -84,7 +84,7 @@ def test_a_saved_model_loads_back_the_same_weights(store: Store, model_bytes: by
     item = store.save_model(workspace, model_bytes, "my AE")
     assert item.kind == "model" and item.bytes == len(model_bytes)
     loaded = store.load_model(workspace, item.name)
-    assert loaded.header["weights_sha256"] == trained_ae.as_checkpoint().header["weights_sha256"]
+    assert loaded.header.weights_sha256 == trained_ae.checkpoint.header.weights_sha256
     assert (store.root / "workspaces" / workspace.id / f"{item.name}.safetensors").read_bytes() == model_bytes
 
 

@@ -7,13 +7,13 @@ import pytest
 import torch
 
 from aelab.errors import TrainingDiverged
-from aelab.models import KINDS, ModelConfig, build_model
+from aelab.models import ModelConfig, build_model, kinds
 from aelab.train import TrainConfig, evaluate, fit, random_shift
 
 SMALL = dict(hidden=(32, 16), channels=(4, 8))
 
 
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", kinds())
 def test_training_lowers_the_test_loss(tiny, kind: str) -> None:
     model = build_model(ModelConfig(kind=kind, image_shape=tiny.image_shape, **SMALL))
     before = evaluate(model, torch.from_numpy(np.array(tiny.test_images)))["mse"]

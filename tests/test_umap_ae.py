@@ -64,7 +64,7 @@ def test_encoding_new_data_refits_nothing(trained, tiny, monkeypatch) -> None:
 
 
 def test_checkpoint_round_trip_gives_identical_codes(trained, tiny) -> None:
-    loaded = load_checkpoint(trained.to_bytes())
+    loaded = load_checkpoint(trained.checkpoint.to_bytes())
     assert loaded.kind == "umap-ae" and loaded.model.config.umap_weight == 0.05
     assert np.array_equal(encode_images(loaded.model, tiny.images), encode_images(trained.model, tiny.images))
 

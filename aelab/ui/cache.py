@@ -21,8 +21,9 @@ import streamlit as st
 from aelab.baselines import Embedding, fit_pca, fit_umap
 from aelab.checkpoint import Checkpoint
 from aelab.data import Dataset, load_dataset
-from aelab.latent import encode_images
+from aelab.latent import PlaneMap, encode_images, fit_plane_map, plane_bounds
 from aelab.recipes import load_pretrained
+from aelab.ui.session import session_object
 
 _heap_lock = threading.Lock()
 _heap_frozen = False
@@ -62,9 +63,7 @@ class SessionDatasets:
 
 def session_datasets() -> SessionDatasets:
     """This session's :class:`SessionDatasets`, created on first use."""
-    if SESSION_DATASETS_KEY not in st.session_state:
-        st.session_state[SESSION_DATASETS_KEY] = SessionDatasets()
-    return st.session_state[SESSION_DATASETS_KEY]
+    return session_object(SESSION_DATASETS_KEY, SessionDatasets)
 
 
 def add_session_dataset(data: Dataset, digest: str) -> None:
@@ -120,3 +119,29 @@ def pca(dataset_name: str, k: int = 2) -> Embedding:
 def umap(dataset_name: str) -> Embedding:
     """2-D UMAP fitted on the dataset's training split (slow the first time: show a spinner)."""
     return fit_umap(dataset(dataset_name))
+
+
+def plane_map(entry_id: str, dataset_name: str, method: str, codes: np.ndarray) -> PlaneMap:
+    """The fitted map of a model's codes (N, d) of a dataset onto the plane; Explore, Compare and Draw share it.
+
+    ``method`` ("pca" or "umap") chooses the projection of d > 2 codes and is ignored otherwise (identity for
+    d = 2, a line for d = 1), so every page asking for the same model and dataset gets the same cached map.
+    """
+    return _plane_map(entry_id, dataset_name, method if codes.shape[1] > 2 else "identity", codes)
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _plane_map(entry_id: str, dataset_name: str, method: str, _codes: np.ndarray) -> PlaneMap:
+    # Keyed like codes() (entry id, dataset name) plus the method. Shared between sessions: only transform /
+    # inverse_transform are called on it, which do not change it.
+    return fit_plane_map(_codes, method)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def plane_points(entry_id: str, dataset_name: str, method: str, _codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Plane points (N, 2) of the codes under :func:`plane_map` and the plane's bounds (2, 2)."""
+    points = plane_map(entry_id, dataset_name, method, _codes).to_plane(_codes)
+    bounds = plane_bounds(points)
+    if _codes.shape[1] == 1:
+        bounds[1] = (-1.0, 1.0)
+    return points, bounds

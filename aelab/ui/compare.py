@@ -10,21 +10,20 @@ fit time. Everything expensive is cached: fits and metrics per dataset, model me
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import replace
 
 import numpy as np
-import pandas as pd
 import streamlit as st
 
 from aelab.baselines import Metrics, evaluate_embedding, evaluate_model
 from aelab.checkpoint import Checkpoint
-from aelab.imaging import png_bytes
 from aelab.latent import decode_point, plane_bounds
+from aelab.models import UMAPAutoencoder
 from aelab.ui import cache
 from aelab.ui.i18n import register, t
 from aelab.ui.plane import latent_plane
 from aelab.ui.state import ModelEntry, pretrained_entries, require_model
+from aelab.ui.widgets import metrics_table, show_image
 
 register(
     {
@@ -46,8 +45,9 @@ register(
             "{title}。非线性、可学习：编码器 φ 放置图像，解码器 ψ 可以画出任意一点。",
         ),
         "compare.model_dims": (
-            "The model has {d} latent dimensions: the plane shows the first two, and a click decodes with the others at 0.",
-            "该模型有 {d} 个潜在维度：平面显示前两维，点击解码时其余维度取 0。",
+            "The model has {d} latent dimensions: the plane shows their PCA, as Explore does, and a click decodes "
+            "the projection's inverse of that spot.",
+            "该模型有 {d} 个潜在维度：平面与“探索”页一样显示其 PCA，点击会解码该位置经投影逆变换得到的编码。",
         ),
         "compare.structured": ("UMAP-structured autoencoder", "UMAP 结构自编码器"),
         "compare.structured_note": (
@@ -84,16 +84,13 @@ register(
             "5-近邻准确率：测试编码的 5 个最近训练编码投票给正确类别的比例。拟合时间：拟合或训练所用秒数"
             "（自编码器取其检查点中记录的值）。",
         ),
-        "metrics.method": ("Method", "方法"),
-        "metrics.mse": ("Test reconstruction MSE", "测试重建 MSE"),
-        "metrics.knn": ("5-NN accuracy", "5-近邻准确率"),
-        "metrics.fit": ("Fit time (s)", "拟合时间（秒）"),
     }
 )
 
 # UMAP's inverse_transform takes tens to hundreds of ms an image: its MSE is measured on this many test images.
 UMAP_RECONSTRUCT_LIMIT = 50
 PLANE_HEIGHT = 400
+PICTURE_WIDTH = 140  # px of a decoded point's image
 
 
 def _embedding(dataset_name: str, method: str):
@@ -130,25 +127,13 @@ def structured_entry(dataset_name: str, chosen: ModelEntry) -> ModelEntry | None
     """The shipped UMAP-structured autoencoder for a dataset, shown beside the chosen model; None when no such
     file ships (or passes its check) or when it is the chosen model already."""
     return next(
-        (e for e in pretrained_entries(dataset_name) if e.checkpoint.kind == "umap-ae" and e.id != chosen.id), None
+        (
+            e
+            for e in pretrained_entries(dataset_name)
+            if isinstance(e.checkpoint.model, UMAPAutoencoder) and e.id != chosen.id
+        ),
+        None,
     )
-
-
-def metrics_table(rows: Sequence[Metrics]) -> pd.DataFrame:
-    """Metrics as a table with translated column names, one row per method."""
-    return pd.DataFrame(
-        {
-            t("metrics.method"): [m.method for m in rows],
-            t("metrics.mse"): [round(m.test_mse, 5) for m in rows],
-            t("metrics.knn"): [f"{m.knn_accuracy:.1%}" for m in rows],
-            t("metrics.fit"): [None if m.fit_seconds is None else round(m.fit_seconds, 2) for m in rows],
-        }
-    )
-
-
-def _picture(image: np.ndarray, caption: str) -> None:
-    scale = max(1, 140 // image.shape[-2])
-    st.image(png_bytes(image, scale), caption=caption)
 
 
 @st.fragment
@@ -157,17 +142,20 @@ def _plane_column(method: str, dataset_name: str, entry: ModelEntry | None) -> N
     dataset = cache.dataset(dataset_name)
     if method == "model":
         assert entry is not None  # a "model" panel always carries its entry
-        codes = cache.codes(entry.id, entry.checkpoint, dataset_name)[dataset.test_idx]
+        codes = cache.codes(entry.id, entry.checkpoint, dataset_name)
+        # The same plane as Explore's (PCA of the codes for d > 2), so a model looks alike on both pages.
+        plane_map = cache.plane_map(entry.id, dataset_name, "pca", codes)
+        points = plane_map.to_plane(codes[dataset.test_idx])
         key = f"compare.plane.model.{entry.id}"
     else:
         if method == "umap":
             with st.spinner(t("compare.embedding_umap"), show_time=True):
-                codes = embedding_test_codes(dataset_name, method)
+                points = embedding_test_codes(dataset_name, method)
         else:
-            codes = embedding_test_codes(dataset_name, method)
+            points = embedding_test_codes(dataset_name, method)
         key = f"compare.plane.{method}.{dataset_name}"
-    bounds = plane_bounds(codes[:, :2])
-    clicked = latent_plane(codes[:, :2], dataset.test_labels, dataset.label_names, bounds, key=key, height=PLANE_HEIGHT)
+    bounds = plane_bounds(points)
+    clicked = latent_plane(points, dataset.test_labels, dataset.label_names, bounds, key=key, height=PLANE_HEIGHT)
     if clicked is None:
         st.caption(t("compare.click_hint"))
         return
@@ -175,14 +163,13 @@ def _plane_column(method: str, dataset_name: str, entry: ModelEntry | None) -> N
     caption = t("compare.decoded", x=x, y=y)
     if method == "model":
         assert entry is not None
-        z = np.zeros(codes.shape[1], dtype=np.float32)
-        z[:2] = (x, y)
-        _picture(decode_point(entry.checkpoint.model, z), caption)
+        z = plane_map.to_latent(np.array([[x, y]], dtype=np.float32))[0]
+        show_image(decode_point(entry.checkpoint.model, z), PICTURE_WIDTH, caption)
     elif method == "umap":
         with st.spinner(t("compare.decoding_umap"), show_time=True):
-            _picture(embedding_decode(dataset_name, method, x, y), caption)
+            show_image(embedding_decode(dataset_name, method, x, y), PICTURE_WIDTH, caption)
     else:
-        _picture(embedding_decode(dataset_name, method, x, y), caption)
+        show_image(embedding_decode(dataset_name, method, x, y), PICTURE_WIDTH, caption)
 
 
 def render() -> None:

@@ -36,13 +36,15 @@ from aelab.draw import (
 )
 from aelab.errors import AelabError
 from aelab.export import ASSETS, UnsupportedExport, decoder_spec, encode_floats, encoder_spec
-from aelab.imaging import png_bytes
-from aelab.latent import PlaneMap, encode_images, fit_plane_map, plane_bounds
+from aelab.imaging import crisp_png
+from aelab.latent import PlaneMap, encode_images, plane_bounds
 from aelab.models import Autoencoder
 from aelab.plane import LABEL_COLORS
 from aelab.ui import cache, workspace
 from aelab.ui.i18n import register, t
+from aelab.ui.session import session_object
 from aelab.ui.state import ModelEntry, require_model
+from aelab.ui.widgets import show_image
 
 register(
     {
@@ -166,9 +168,7 @@ class DrawState:
 
 def draw_state(dataset: Dataset) -> DrawState:
     """This session's drawings, with ``dataset``'s brought back from the workspace the first time it is drawn on."""
-    if STATE_KEY not in st.session_state:
-        st.session_state[STATE_KEY] = DrawState()
-    state: DrawState = st.session_state[STATE_KEY]
+    state = session_object(STATE_KEY, DrawState)
     if dataset.name not in state.drawings:
         saved = unpack_drawings(workspace.light().get(_light_key(dataset.name)), dataset.image_shape)
         state.drawings[dataset.name] = [Drawing(number, image, source) for number, source, image in saved]  # type: ignore[arg-type]
@@ -197,11 +197,6 @@ _JS += "\n" + (ASSETS / "canvas.js").read_text(encoding="utf-8")
 _component = st.components.v2.component(
     "aelab.draw_canvas", js=_JS, css=(ASSETS / "draw.css").read_text(encoding="utf-8")
 )
-
-
-@st.cache_resource(show_spinner=False, max_entries=16)
-def _plane_map(entry_id: str, dataset_name: str, _codes: np.ndarray) -> PlaneMap:
-    return fit_plane_map(_codes, "pca")
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
@@ -245,14 +240,6 @@ def _strings(dataset: Dataset) -> dict[str, str]:
     shape = f"{h}×{w}"
     keys = ("pen", "eraser", "undo", "clear", "reconstruction", "plane", "hint", "empty", "dot")
     return {**{k: t(f"draw.{k}") for k in keys}, "input": t("draw.input", shape=shape)}
-
-
-def _picture(image: np.ndarray, width: int = 84) -> bytes:
-    """A (C, H, W) or (H, W) image in [0, 1] as PNG bytes, scaled up by whole pixels to about ``width``."""
-    image = np.asarray(image, dtype=np.float32)
-    if image.ndim == 2:
-        image = image[None]
-    return png_bytes(image, scale=max(1, width // max(image.shape[1:])))
 
 
 def _square(image: np.ndarray) -> np.ndarray:
@@ -313,7 +300,7 @@ def _show_landing(dataset: Dataset, drawing: Drawing, landing: Landing) -> None:
     for column, index, distance in zip(columns, landing.nearest, landing.distances, strict=False):
         with column:
             caption = f"{dataset.label_names[dataset.labels[index]]} · {distance:.2f}"
-            st.image(_picture(dataset.images[index], 56), caption=caption, output_format="PNG")
+            show_image(dataset.images[index], 56, caption)
 
 
 @st.fragment
@@ -321,7 +308,7 @@ def _workbench(entry: ModelEntry, dataset: Dataset) -> None:
     """The canvas, its relay, and the server's answer to the last pen-up (a pen-up reruns only this)."""
     model = entry.checkpoint.model
     codes = cache.codes(entry.id, entry.checkpoint, dataset.name)
-    plane_map = _plane_map(entry.id, dataset.name, codes)
+    plane_map = cache.plane_map(entry.id, dataset.name, "pca", codes)
     payload = _payload(entry.id, dataset.name, model, codes, plane_map)
     state = draw_state(dataset)
     if payload["encoder"] is None:
@@ -379,7 +366,7 @@ def _photo(dataset: Dataset) -> None:
             image = getattr(steps, name)
             if name == "cropped":  # centred on a black square, so every step shows at the same height
                 image = _square(image)
-            column.image(_picture(image, 112), caption=t(f"draw.step.{name}"), width=112, output_format="PNG")
+            column.image(crisp_png(image, 112)[0], caption=t(f"draw.step.{name}"), width=112, output_format="PNG")
         if state.photo_id != photo.file_id:  # a new photo joins the plane once, as the latest drawing
             state.photo_id = photo.file_id
             state.put(dataset.name, Drawing(state.next_number(dataset.name), steps.input, "photo"))

@@ -29,20 +29,19 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import streamlit as st
 
+from aelab.animate import walk_gif
 from aelab.baselines import reconstruction_mse
 from aelab.data import Dataset, factor_classes
 from aelab.export import UnsupportedExport, decoder_spec, explorer_html, runs_in_browser
-from aelab.imaging import grid_image, png_bytes, tile
+from aelab.imaging import crisp_png, grid_image, png_bytes, tile
 from aelab.latent import (
     PlaneMap,
     decode_codes,
     decode_point,
-    fit_plane_map,
     generate,
     grid_codes,
     interpolate,
     nearest,
-    plane_bounds,
     reconstruct,
     samples_from_prior,
 )
@@ -51,6 +50,7 @@ from aelab.ui import cache, workspace
 from aelab.ui.i18n import register, t
 from aelab.ui.plane import interpolation_ends, latent_plane, parse_click, parse_code, point_outside
 from aelab.ui.state import ModelEntry, dataset_title, require_model
+from aelab.ui.widgets import show_image as _show  # the page's short name for the shared crisp image
 
 if TYPE_CHECKING:
     from aelab.checkpoint import Checkpoint
@@ -116,6 +116,12 @@ register(
         "explore.strip_in_browser": (
             "Your browser decodes the strip beside the plane, where A and B are markers you can drag.",
             "插值条由你的浏览器在平面旁解码；A 和 B 是平面上可拖动的标记。",
+        ),
+        "explore.walk_gif": ("Walk A → B as a GIF", "将 A → B 的路径下载为 GIF"),
+        "explore.walk_png": ("Strip as a PNG", "将插值条下载为 PNG"),
+        "explore.walk_no_length": (
+            "A and B are the same point: move one to record a walk.",
+            "A 与 B 是同一个点：移动其中一个即可录制路径。",
         ),
         "explore.generate": ("Generate", "生成"),
         "explore.generate_prior": (
@@ -205,27 +211,12 @@ PROJECTION_KEY = "explore.projection"
 INDEX_KEY = "explore.index"
 STEPS_KEY = "explore.steps"
 COUNT_KEY = "explore.count"
+WALK_GIF_STEPS = 24  # images in a recorded walk A → B (the GIF goes there and back)
 COLOUR_KEY = "explore.colour_by"
 
 DECODED_WIDTH = 224  # CSS pixels of the large decoded image (the plane's panel draws it at the same size)
 NEAREST_K = 8
 PLANE_HEIGHT = 760  # the tallest the plot may be; its height follows its width (equal scale on both axes)
-
-
-@st.cache_resource(show_spinner=False, max_entries=16)
-def _plane_map(entry_id: str, dataset_name: str, method: str, _codes: np.ndarray) -> PlaneMap:
-    # Shared between sessions: only transform / inverse_transform are called on it, which do not change it.
-    return fit_plane_map(_codes, method)
-
-
-@st.cache_data(show_spinner=False, max_entries=16)
-def _plane_points(entry_id: str, dataset_name: str, method: str, _codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Plane points (N, 2) of the codes and the plane's bounds (2, 2)."""
-    points = _plane_map(entry_id, dataset_name, method, _codes).to_plane(_codes)
-    bounds = plane_bounds(points)
-    if _codes.shape[1] == 1:
-        bounds[1] = (-1.0, 1.0)
-    return points, bounds
 
 
 # --- per-session state -------------------------------------------------------------------------------------
@@ -340,22 +331,6 @@ def _follow_click(state: ExploreState, plane_map: PlaneMap, specs: list[SliderSp
 # --- pictures ----------------------------------------------------------------------------------------------
 
 
-def _scale(side: int, target: int) -> int:
-    """Whole-number upscale factor that brings ``side`` pixels close to ``target`` (crisp pixel repetition)."""
-    return max(1, round(target / side))
-
-
-def _picture(image: np.ndarray, target: int) -> tuple[bytes, int]:
-    """PNG bytes of (C, H, W) upscaled by repetition to about ``target`` px wide, and its exact width."""
-    factor = _scale(image.shape[-1], target)
-    return png_bytes(image, factor), image.shape[-1] * factor
-
-
-def _show(image: np.ndarray, target: int, caption: str | None = None) -> None:
-    data, width = _picture(image, target)
-    st.image(data, caption=caption, width=width, output_format="PNG")  # PNG: JPEG would blur the pixels
-
-
 def _data_url(png: bytes) -> str:
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
@@ -458,8 +433,8 @@ def _current_map(
     """(projection method, map, plane points (N, 2), plane bounds (2, 2)) for the chosen projection."""
     method = st.session_state[PROJECTION_KEY] if codes.shape[1] > 2 else "identity"
     with st.spinner(t("explore.fitting_umap") if method == "umap" else t("explore.encoding")):
-        plane_map = _plane_map(entry.id, dataset.name, method, codes)
-        points, bounds = _plane_points(entry.id, dataset.name, method, codes)
+        plane_map = cache.plane_map(entry.id, dataset.name, method, codes)
+        points, bounds = cache.plane_points(entry.id, dataset.name, method, codes)
     return method, plane_map, points, bounds
 
 
@@ -513,7 +488,7 @@ def _view(entry: ModelEntry, dataset: Dataset, codes: np.ndarray, specs: list[Sl
             background = _background(entry.id, method, state.background_size, bounds, model, plane_map)
 
     # Where the browser cannot decode, the server does, and the relay carries the picture to the panel.
-    image = None if decoder is not None else _data_url(_picture(decode_point(model, state.point), DECODED_WIDTH)[0])
+    image = None if decoder is not None else _data_url(crisp_png(decode_point(model, state.point), DECODED_WIDTH)[0])
     selected = plane_map.to_plane(state.point[None].astype(np.float32))[0]
     colours, colour_names = colouring(dataset)
     latent_plane(
@@ -628,6 +603,38 @@ def _interpolation_section(entry: ModelEntry, dataset: Dataset, codes: np.ndarra
         _, images = interpolate(entry.checkpoint.model, state.a, state.b, steps)
         _show(tile(images, columns=steps, pad=1), 60 * steps)
     st.caption(t("explore.ends", a=_fmt(state.a), b=_fmt(state.b)))
+    _walk_downloads(entry, state.a.copy(), state.b.copy(), steps)
+
+
+def _walk_downloads(entry: ModelEntry, a: np.ndarray, b: np.ndarray, steps: int) -> None:
+    """The walk A → B to keep: an animated GIF (there and back) and the strip as a PNG, each made only when
+    its button is pressed (the walk as it stands now; a walk with no length says so)."""
+    model = entry.checkpoint.model
+    name = f"{entry.id.partition(':')[2] or 'model'}-walk"
+    gif, png = st.columns(2)
+    if np.allclose(a, b):
+        st.caption(t("explore.walk_no_length"))
+        return
+    gif.download_button(
+        t("explore.walk_gif"),
+        lambda: walk_gif(model, a, b, steps=WALK_GIF_STEPS),
+        file_name=f"{name}.gif",
+        mime="image/gif",
+        icon=":material/animated_images:",
+        key="explore.walk_gif",
+        on_click="ignore",
+        width="stretch",
+    )
+    png.download_button(
+        t("explore.walk_png"),
+        lambda: png_bytes(tile(interpolate(model, a, b, steps)[1], columns=steps, pad=1), scale=4),
+        file_name=f"{name}.png",
+        mime="image/png",
+        icon=":material/image:",
+        key="explore.walk_png",
+        on_click="ignore",
+        width="stretch",
+    )
 
 
 @st.fragment
@@ -641,7 +648,7 @@ def _generate_section(entry: ModelEntry, dataset: Dataset, codes: np.ndarray) ->
     if resample.button(t("explore.resample"), key="explore.resample", icon=":material/casino:", width="stretch"):
         state.generate_seed += 1
     images = _generated(entry.id, n, state.generate_seed, model, codes[dataset.train_idx])
-    pictures = [_picture(image, 52) for image in images]
+    pictures = [crisp_png(image, 52) for image in images]
     st.image([data for data, _ in pictures], width=pictures[0][1], output_format="PNG")
     st.caption(t("explore.seed", n=n, seed=state.generate_seed))
     mosaic = tile(images, columns=8)

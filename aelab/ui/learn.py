@@ -203,7 +203,7 @@ def _denoising(dataset: Dataset, entry: ModelEntry, clean: np.ndarray) -> None:
     _row(clean, t("learn.clean"))
     _row(noisy, t("learn.noisy", mse=reconstruction_mse(clean, noisy)))
     _row(denoised, t("learn.denoised", mse=reconstruction_mse(clean, denoised)))
-    if entry.checkpoint.kind != "dae":
+    if not entry.checkpoint.model.denoises:
         st.caption(t("learn.not_dae"))
 
 

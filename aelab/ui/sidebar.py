@@ -23,12 +23,13 @@ from pathlib import Path
 
 import streamlit as st
 
-from aelab.checkpoint import load_checkpoint
+from aelab.checkpoint import ModelDoesNotFit, check_fits, load_checkpoint
 from aelab.data import Dataset, dataset_names
 from aelab.errors import AelabError
 from aelab.sources import ONLINE, fetch, is_cached
 from aelab.ui import cache, workspace
 from aelab.ui.i18n import LANGUAGE_KEY, LANGUAGES, language, register, t
+from aelab.ui.session import session_object
 from aelab.ui.state import (
     DEFAULT_DATASET,
     ModelEntry,
@@ -144,9 +145,7 @@ class DataState:
 
 
 def _data_state() -> DataState:
-    if DATA_KEY not in st.session_state:
-        st.session_state[DATA_KEY] = DataState()
-    return st.session_state[DATA_KEY]
+    return session_object(DATA_KEY, DataState)
 
 
 def _on_dataset() -> None:
@@ -299,17 +298,18 @@ def _on_upload() -> None:
         checkpoint = load_checkpoint(file.getvalue())
         if checkpoint.dataset not in dataset_options():
             raise AelabError(t("sidebar.unknown_dataset", dataset=checkpoint.dataset, known=", ".join(dataset_names())))
-        expected = tuple(checkpoint.model.config.image_shape)
-        found = cache.dataset(checkpoint.dataset).image_shape
-        if expected != found:
-            raise AelabError(t("sidebar.shape_mismatch", expected=expected, dataset=checkpoint.dataset, found=found))
+        check_fits(checkpoint, cache.dataset(checkpoint.dataset))
+    except ModelDoesNotFit as error:
+        message = t("sidebar.shape_mismatch", expected=error.expected, dataset=error.dataset, found=error.found)
+        state.upload_error = t("sidebar.upload_refused", name=file.name, message=message)
+        return
     except AelabError as error:
         state.upload_error = t("sidebar.upload_refused", name=file.name, message=error)
         return
     # The same weights uploaded again select the entry they already have.
-    digest = checkpoint.header["weights_sha256"]
+    digest = checkpoint.header.weights_sha256
     for entry in state.entries:
-        if entry.checkpoint.header.get("weights_sha256") == digest:
+        if entry.checkpoint.header.weights_sha256 == digest:
             select(entry)
             return
     add_session_model(t("sidebar.upload_title", name=Path(file.name).stem), checkpoint, source="upload")

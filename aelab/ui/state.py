@@ -16,13 +16,14 @@ from typing import Literal
 
 import streamlit as st
 
-from aelab.checkpoint import Checkpoint, checkpoint_bytes
+from aelab.checkpoint import Checkpoint
 from aelab.data import SOURCES, Dataset, dataset_names
 from aelab.errors import AelabError
 from aelab.recipes import PRETRAINED
 from aelab.sources import ONLINE, is_cached
 from aelab.ui import cache, workspace
 from aelab.ui.i18n import LANGUAGE_KEY, LANGUAGES, register, registered, t
+from aelab.ui.session import session_object
 
 register(
     {
@@ -124,9 +125,7 @@ def dataset_title(dataset: Dataset) -> str:
 
 def selection() -> Selection:
     """This session's :class:`Selection`, created on first use."""
-    if SELECTION_KEY not in st.session_state:
-        st.session_state[SELECTION_KEY] = Selection()
-    return st.session_state[SELECTION_KEY]
+    return session_object(SELECTION_KEY, Selection)
 
 
 def _shipped(dataset_name: str) -> tuple[list[ModelEntry], list[str]]:
@@ -210,7 +209,7 @@ def add_session_model(
     if source not in ("session", "upload"):
         raise ValueError(f"source must be 'session' or 'upload'; got {source!r}")
     try:
-        item = workspace.store().save_model(workspace.workspace(), _checkpoint_data(checkpoint), title, source)
+        item = workspace.store().save_model(workspace.workspace(), checkpoint.to_bytes(), title, source)
     except AelabError as error:
         workspace.session().problems.append(t("state.not_saved", title=title, message=error))
         entry = ModelEntry(f"{source}:{uuid.uuid4().hex}", title, source, checkpoint)
@@ -241,18 +240,6 @@ def stored_name(entry: ModelEntry) -> str | None:
     """The stored item behind a picker entry, or None for a shipped model or one kept for this session only."""
     name = entry.id.partition(":")[2]
     return name if entry.source != "pretrained" and "-" in name else None  # session-only ids are bare hex
-
-
-def _checkpoint_data(checkpoint: Checkpoint) -> bytes:
-    header = checkpoint.header
-    return checkpoint_bytes(
-        checkpoint.model,
-        dataset=header["dataset"],
-        label_names=header["label_names"],
-        latent_bounds=checkpoint.latent_bounds,
-        training=header["training"],
-        metrics=header["metrics"],
-    )
 
 
 def refresh_from_workspace() -> None:

@@ -15,19 +15,21 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
+import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
+from aelab.animate import replay_gif
 from aelab.baselines import Metrics
-from aelab.jobs import DONE, FAILED, QUEUED, JobSnapshot, TrainingJob, TrainingPool, model_config_for
-from aelab.models import KIND_TITLES, KINDS, ModelConfig
-from aelab.recipes import TrainedModel
+from aelab.jobs import DONE, FAILED, QUEUED, JobSnapshot, TrainingJob, TrainingPool
+from aelab.models import Setting, kinds, model_class
+from aelab.recipes import TrainedModel, model_config_for, train_config_for
 from aelab.store import StoredItem
-from aelab.train import TrainConfig
 from aelab.ui import cache, workspace
-from aelab.ui.compare import embedding_metrics, metrics_table
+from aelab.ui.compare import embedding_metrics
 from aelab.ui.i18n import register, t
 from aelab.ui.plane import label_colors
+from aelab.ui.session import session_object
 from aelab.ui.state import (
     add_session_model,
     dataset_label,
@@ -37,6 +39,7 @@ from aelab.ui.state import (
     selection,
     stored_id,
 )
+from aelab.ui.widgets import metrics_table
 
 register(
     {
@@ -70,6 +73,12 @@ register(
             "harder. The shipped models use 10 (the term is about 20 times larger than the MSE).",
             "0 即普通自编码器；越大，邻居图中的近邻被拉得越紧、其余的被推得越开。预训练模型用 10（该项约为 MSE 的 20 倍）。",
         ),
+        "train.replay": ("Replay the training", "回放训练过程"),
+        "train.replay_help": (
+            "The test codes after every epoch: press ▶ to watch the clusters form, or drag the epoch slider.",
+            "每一轮之后的测试集编码：按 ▶ 观看聚类形成，或拖动轮次滑块。",
+        ),
+        "train.replay_gif": ("Download the replay as a GIF", "将回放下载为 GIF"),
         "train.seed": ("Seed", "随机种子"),
         "train.start": ("Train", "训练"),
         "train.stop": ("Stop", "停止"),
@@ -128,11 +137,7 @@ register(
 STATE_KEY = "aelab.train"
 LEARNING_RATES = (1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1)
 BATCH_SIZES = (16, 32, 64, 128, 256)
-UMAP_WEIGHTS = (0.0, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0)
 POLL_S = 0.5
-# Defaults that give a clear plane in seconds on a CPU: digits' 8×8 images, and MNIST-sized ones.
-SMALL_DEFAULTS = {"epochs": 60, "lr": 3e-3, "batch_size": 32}
-LARGE_DEFAULTS = {"epochs": 15, "lr": 1e-3, "batch_size": 128}
 # Trainings that may run at once on one server; the rest queue. Each gets cores // this many torch threads.
 MAX_TRAININGS = int(os.environ.get("AELAB_MAX_TRAININGS", "2"))
 
@@ -146,9 +151,7 @@ class TrainPageState:
 
 
 def page_state() -> TrainPageState:
-    if STATE_KEY not in st.session_state:
-        st.session_state[STATE_KEY] = TrainPageState()
-    return st.session_state[STATE_KEY]
+    return session_object(STATE_KEY, TrainPageState)
 
 
 @st.cache_resource(show_spinner=False)
@@ -166,9 +169,28 @@ def current_job() -> TrainingJob | None:
 
 def kind_title(kind: str) -> str:
     """A model kind's name in the session's language (the library's English title for a kind with no string)."""
-    key = f"kind.{kind}"
-    title = t(key)
-    return KIND_TITLES.get(kind, kind) if title == key else title
+    return _translated(f"kind.{kind}", model_class(kind).title)
+
+
+def _translated(key: str, english: str) -> str:
+    """``t(key)``, or the library's English words for a key with no strings (e.g. a newly registered kind)."""
+    text = t(key)
+    return english if text == key else text
+
+
+def _setting_widget(setting: Setting) -> float:
+    """The Train page's control for one of the chosen kind's settings (its range and default from models.py)."""
+    label = _translated(f"train.{setting.name}", setting.title)
+    help_text = _translated(f"train.{setting.name}_help", setting.help) or None
+    key = f"train.{setting.name}"
+    if setting.choices:
+        return st.select_slider(
+            label, setting.choices, setting.default, format_func="{:g}".format, key=key, help=help_text
+        )
+    if setting.integer:
+        low, high, step, default = int(setting.low), int(setting.high), int(setting.step), int(setting.default)
+        return st.slider(label, low, high, default, step, key=key, help=help_text)
+    return st.slider(label, setting.low, setting.high, setting.default, setting.step, key=key, help=help_text)
 
 
 # --- settings ---------------------------------------------------------------------------------------------
@@ -187,47 +209,25 @@ def _settings(active: bool) -> None:
         format_func=labels.__getitem__,
         key="train.dataset",
     )
-    kind = st.selectbox(t("train.kind"), KINDS, format_func=kind_title, key="train.kind")
+    kind = st.selectbox(t("train.kind"), kinds(), format_func=kind_title, key="train.kind")
     latent_dim = st.number_input(
         t("train.latent_dim"), 1, 16, 2, key="train.latent_dim", help=t("train.latent_dim_help")
     )
-    defaults = SMALL_DEFAULTS if name == "digits" else LARGE_DEFAULTS
+    dataset = cache.dataset(name)
+    defaults = train_config_for(dataset)
     # Keys per dataset: each dataset keeps its own sensible defaults and the user's changes to them.
-    epochs = st.number_input(t("train.epochs"), 1, 500, defaults["epochs"], key=f"train.epochs.{name}")
-    lr = st.select_slider(
-        t("train.lr"), LEARNING_RATES, defaults["lr"], format_func="{:g}".format, key=f"train.lr.{name}"
-    )
+    epochs = st.number_input(t("train.epochs"), 1, 500, defaults.epochs, key=f"train.epochs.{name}")
+    lr = st.select_slider(t("train.lr"), LEARNING_RATES, defaults.lr, format_func="{:g}".format, key=f"train.lr.{name}")
     batch_size = st.select_slider(
-        t("train.batch_size"), BATCH_SIZES, defaults["batch_size"], key=f"train.batch_size.{name}"
+        t("train.batch_size"), BATCH_SIZES, defaults.batch_size, key=f"train.batch_size.{name}"
     )
-    beta = noise = None
-    umap_weight = ModelConfig.umap_weight
-    if kind == "umap-ae":
-        umap_weight = st.select_slider(
-            t("train.umap_weight"),
-            UMAP_WEIGHTS,
-            ModelConfig.umap_weight,
-            format_func="{:g}".format,
-            key="train.umap_weight",
-            help=t("train.umap_weight_help"),
-        )
-    if kind == "vae":
-        beta = st.slider(t("train.beta"), 0.0, 4.0, 1.0, 0.1, key="train.beta", help=t("train.beta_help"))
-    if kind == "dae":
-        noise = st.slider(t("train.noise"), 0.0, 1.0, 0.3, 0.05, key="train.noise")
+    settings = {s.name: _setting_widget(s) for s in model_class(kind).settings if s.on_page}
     seed = st.number_input(t("train.seed"), 0, 1_000_000, 0, key="train.seed")
     if st.button(t("train.start"), type="primary", disabled=active, key="train.start", icon=":material/play_arrow:"):
-        dataset = cache.dataset(name)
-        model_config = model_config_for(
-            dataset,
-            kind,
-            int(latent_dim),
-            beta=1.0 if beta is None else beta,
-            noise=0.3 if noise is None else noise,
-            seed=int(seed),
-            umap_weight=float(umap_weight),
+        model_config = model_config_for(dataset, kind, latent_dim=int(latent_dim), seed=int(seed), **settings)
+        train_config = train_config_for(
+            dataset, epochs=int(epochs), batch_size=int(batch_size), lr=float(lr), seed=int(seed)
         )
-        train_config = TrainConfig(epochs=int(epochs), batch_size=int(batch_size), lr=float(lr), seed=int(seed))
         title = t("train.model_title", kind=kind_title(kind), time=time.strftime("%H:%M:%S"))
         training_pool().submit(
             workspace.workspace().id, dataset, model_config, train_config, keep=_keeper(title, dataset.name)
@@ -293,7 +293,7 @@ def _keeper(title: str, dataset_name: str) -> Callable[[TrainedModel], StoredIte
     store, own = workspace.store(), workspace.workspace()
 
     def keep(trained: TrainedModel) -> StoredItem:
-        return store.save_model(own, trained.to_bytes(), title, origin="session")
+        return store.save_model(own, trained.checkpoint.to_bytes(), title, origin="session")
 
     return keep
 
@@ -318,9 +318,9 @@ def _collect(job: TrainingJob, snap: JobSnapshot) -> None:
         return
     else:  # the workspace refused it (quota, full disk): trying again says why, or succeeds if room was made
         title = t("train.model_title", kind=kind_title(trained.model.kind), time=time.strftime("%H:%M:%S"))
-        add_session_model(title, trained.as_checkpoint(), select=True)
+        add_session_model(title, trained.checkpoint, select=True)
         state.collected[job.id] = title
-    state.checkpoints = {job.id: trained.to_bytes()}  # only the latest run's bytes are kept
+    state.checkpoints = {job.id: trained.checkpoint.to_bytes()}  # only the latest run's bytes are kept
 
 
 def collect_finished_training() -> None:
@@ -387,6 +387,79 @@ def _results(job: TrainingJob, snap: JobSnapshot) -> None:
         )
 
 
+REPLAY_FRAMES = 60  # epochs drawn in the page's replay at most (evenly chosen); the GIF takes up to 120
+
+
+def replay_figure(snap: JobSnapshot, label_names: tuple[str, ...]) -> go.Figure:
+    """The kept test codes of every epoch as one Plotly animation (▶ and an epoch slider, played in the
+    browser) on axes fixed across the epochs, one trace per class in the plane's colours."""
+    n = len(snap.replay)
+    chosen = sorted({round(i) for i in np.linspace(0, n - 1, min(n, REPLAY_FRAMES))})
+    labels = snap.replay_labels if snap.replay_labels is not None else snap.labels
+    colors = label_colors(len(label_names))
+    everything = np.concatenate([snap.replay[i] for i in chosen])
+    low, high = everything.min(0), everything.max(0)
+    pad = 0.05 * np.maximum(high - low, 1e-6)
+
+    def traces(codes: np.ndarray) -> list[go.Scattergl]:
+        y = codes[:, 1] if codes.shape[1] > 1 else 0 * codes[:, 0]
+        return [
+            go.Scattergl(
+                x=codes[labels == k, 0],
+                y=y[labels == k],
+                mode="markers",
+                name=str(name),
+                marker=dict(color=colors[k], size=5, opacity=0.8),
+            )
+            for k, name in enumerate(label_names)
+        ]
+
+    frames = [go.Frame(data=traces(snap.replay[i]), name=str(i + 1)) for i in chosen]
+    figure = go.Figure(data=traces(snap.replay[chosen[0]]), frames=frames)
+    steps = [
+        dict(method="animate", label=frame.name, args=[[frame.name], dict(mode="immediate", frame=dict(duration=0))])
+        for frame in frames
+    ]
+    play = dict(frame=dict(duration=150, redraw=True), transition=dict(duration=0), fromcurrent=True)
+    figure.update_layout(
+        height=440,
+        margin=dict(l=10, r=10, t=30, b=10),
+        xaxis=dict(range=[low[0] - pad[0], high[0] + pad[0]], title="z₁"),
+        yaxis=dict(range=[low[-1] - pad[-1], high[-1] + pad[-1]], title="z₂"),
+        legend=dict(itemsizing="constant"),
+        updatemenus=[
+            dict(
+                type="buttons",
+                x=0,
+                y=1.12,
+                xanchor="left",
+                buttons=[dict(label="▶", method="animate", args=[None, play])],
+            )
+        ],
+        sliders=[dict(steps=steps, active=0, currentvalue=dict(prefix=t("train.epoch_axis") + " "), pad=dict(t=40))],
+    )
+    return figure
+
+
+def _replay(snap: JobSnapshot) -> None:
+    """The finished run's replay: an animation in the page and a GIF to keep (made only when asked)."""
+    if len(snap.replay) < 2:
+        return
+    label_names = cache.dataset(snap.dataset).label_names
+    st.subheader(t("train.replay"), help=t("train.replay_help"))
+    st.plotly_chart(replay_figure(snap, label_names), key="train.replay_chart", width="stretch")
+    labels = snap.replay_labels if snap.replay_labels is not None else snap.labels
+    st.download_button(
+        t("train.replay_gif"),
+        lambda: replay_gif(snap.replay, labels),
+        file_name=f"{snap.dataset}-{snap.model_config.kind}-training.gif",
+        mime="image/gif",
+        icon=":material/animated_images:",
+        key="train.replay_gif",
+        on_click="ignore",
+    )
+
+
 def _job_view() -> None:
     """Progress, curves, scatter and results of this session's job (a fragment, polled while active)."""
     job = current_job()
@@ -402,7 +475,7 @@ def _job_view() -> None:
             icon=":material/hourglass_top:",
         )
     elif snap.active:
-        starting = "train.starting_umap" if snap.model_config.kind == "umap-ae" else "train.starting"
+        starting = "train.starting_umap" if model_class(snap.model_config.kind).slow_prepare else "train.starting"
         text = (
             t("train.progress", epoch=snap.epoch, epochs=snap.epochs, elapsed=snap.elapsed, left=snap.seconds_left)
             if snap.seconds_left is not None
@@ -418,6 +491,7 @@ def _job_view() -> None:
         scatter.plotly_chart(codes_figure(snap, label_names), key="train.codes_chart", width="stretch")
     if snap.finished:
         _results(job, snap)
+        _replay(snap)
 
 
 def render() -> None:

@@ -25,6 +25,7 @@ import streamlit as st
 
 from aelab.errors import AelabError
 from aelab.store import Store, StoredItem, Workspace, default_root
+from aelab.ui.session import session_object
 
 log = logging.getLogger(__name__)
 
@@ -64,9 +65,7 @@ def store() -> Store:
 
 
 def session() -> WorkspaceSession:
-    if SESSION_KEY not in st.session_state:
-        st.session_state[SESSION_KEY] = WorkspaceSession()
-    return st.session_state[SESSION_KEY]
+    return session_object(SESSION_KEY, WorkspaceSession)
 
 
 def sync() -> bool:

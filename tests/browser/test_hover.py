@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, WebSocket
+from playwright.sync_api import Browser, Page
 
 from aelab.checkpoint import load_checkpoint
 from aelab.data import load_dataset
@@ -18,45 +18,15 @@ from aelab.export import write_explorer
 from aelab.recipes import pretrained_paths
 
 from .conftest import screenshot_path
-from .live import EXPLORER_PLANE, cross, image_checksum, slider_thumb
+from .live import APP_PLANE, CHECKSUM, EXPLORER_PLANE, Frames, cross, image_checksum, plot_box, slider_thumb
 
 pytestmark = pytest.mark.timeout(150)
 
 SCREENSHOT = screenshot_path("hover.png")
-PLANE_STATE = "window.__aelab.planes['explore.plane']"
-PREVIEW = f"{PLANE_STATE}.preview"
+PREVIEW = f"{APP_PLANE}.preview"
 HOVER_TOGGLE = "Decode on hover"
 SMALL_MESSAGE_BYTES = 200_000  # a click's rerun; the decoder's weights alone are megabytes
 POSITIONS = [(0.15, 0.2), (0.35, 0.75), (0.5, 0.5), (0.7, 0.3), (0.85, 0.8), (0.25, 0.45)]  # fractions of the plot
-
-# A checksum of a canvas's pixels (FNV-1a over the RGBA bytes): equal pictures, equal numbers.
-CHECKSUM = """(canvas) => {
-    const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
-    let h = 2166136261;
-    for (let i = 0; i < data.length; i++) h = Math.imul(h ^ data[i], 16777619) >>> 0;
-    return h;
-}"""
-
-
-class Frames:
-    """Websocket frames the page sent to the server and received from it (sizes in bytes)."""
-
-    def __init__(self) -> None:
-        self.sent: list[int] = []
-        self.received: list[int] = []
-
-    def on_websocket(self, ws: WebSocket) -> None:
-        ws.on("framesent", lambda payload: self.sent.append(len(payload)))
-        ws.on("framereceived", lambda payload: self.received.append(len(payload)))
-
-
-def _plot_box(page: Page) -> dict[str, float]:
-    return page.evaluate(
-        f"""() => {{
-            const box = {PLANE_STATE}.gd.querySelector('.nsewdrag').getBoundingClientRect();
-            return {{ left: box.left, top: box.top, width: box.width, height: box.height }};
-        }}"""
-    )
 
 
 def _hover_at(page: Page, box: dict[str, float], fx: float, fy: float) -> None:
@@ -78,10 +48,10 @@ def test_explore_page_decodes_under_the_pointer_without_the_server(
     page.set_viewport_size({"width": 1400, "height": 1000})
     page.goto(app_url)
     page.wait_for_function(
-        f"() => !!window.__aelab?.planes?.['explore.plane']?.drawn && !!{PLANE_STATE}.decoder", timeout=90_000
+        f"() => !!window.__aelab?.planes?.['explore.plane']?.drawn && !!{APP_PLANE}.decoder", timeout=90_000
     )
     page.wait_for_timeout(1000)  # the run's last messages
-    box = _plot_box(page)
+    box = plot_box(page, APP_PLANE)
 
     sent_before = len(frames.sent)
     decodes_before = page.evaluate("window.__aelab.debug.hoverDecodes")
@@ -104,12 +74,12 @@ def test_explore_page_decodes_under_the_pointer_without_the_server(
     page.screenshot(path=str(SCREENSHOT), clip={"x": 0, "y": 0, "width": 1400, "height": 1000})
 
     # Hovering a data point shows its real image (from the dataset's sprite sheet) beside the decode.
-    page.wait_for_function(f"() => !!{PLANE_STATE}.sprite", timeout=30_000)
+    page.wait_for_function(f"() => !!{APP_PLANE}.sprite", timeout=30_000)
     seen = []
     for label in ("3", "7"):
         px, py = page.evaluate(
             f"""(label) => {{
-                const gd = {PLANE_STATE}.gd, xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
+                const gd = {APP_PLANE}.gd, xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
                 const box = gd.querySelector('.nsewdrag').getBoundingClientRect();
                 const t = gd.data.find(t => t.name === label);
                 return [box.left + xa.d2p(t.x[0]), box.top + ya.d2p(t.y[0])];
@@ -119,12 +89,12 @@ def test_explore_page_decodes_under_the_pointer_without_the_server(
         page.mouse.move(px, py, steps=3)
         # The sample shown is the one plotly's hover label names (the point nearest the pointer).
         page.wait_for_function(
-            f"""() => {{ const label = {PLANE_STATE}.gd.querySelector('.hovertext')?.textContent || '';
+            f"""() => {{ const label = {APP_PLANE}.gd.querySelector('.hovertext')?.textContent || '';
                 const m = label.match(/sample (\\d+)/);
-                return !!m && {PLANE_STATE}.sampleShown === Number(m[1]); }}""",
+                return !!m && {APP_PLANE}.sampleShown === Number(m[1]); }}""",
             timeout=10_000,
         )
-        sample = f"{PLANE_STATE}.box.querySelector('.aelab-hover-sample')"
+        sample = f"{APP_PLANE}.box.querySelector('.aelab-hover-sample')"
         assert page.evaluate(f"{sample}.style.display") == "block"
         seen.append(page.evaluate(f"({CHECKSUM})({sample})"))
     assert seen[0] != seen[1], "two samples should show two different real images"

@@ -44,7 +44,7 @@ def digits_checkpoint() -> bytes:
         ModelConfig(kind="ae", hidden=(16,), seed=1),
         TrainConfig(epochs=1, batch_size=256, lr=1e-3),
     )
-    return trained.to_bytes()
+    return trained.checkpoint.to_bytes()
 
 
 def test_app_opens_on_explore_with_the_default_model() -> None:

@@ -4,12 +4,17 @@ inverse."""
 
 from __future__ import annotations
 
+import json
+
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from aelab.data import load_dataset
-from aelab.jobs import model_config_for
-from aelab.recipes import train_model
+from aelab.latent import encode_images, fit_plane_map
+from aelab.models import ModelConfig
+from aelab.plane import decode_array
+from aelab.recipes import model_config_for, train_model
 from aelab.train import TrainConfig
 from aelab.ui.state import ModelEntry, Selection
 
@@ -23,7 +28,7 @@ def digits_entry() -> ModelEntry:
     """A quickly trained digits autoencoder, as a model of the session (digits may ship none)."""
     digits = load_dataset("digits")
     trained = train_model(digits, model_config_for(digits, "ae"), TrainConfig(epochs=5, batch_size=64, lr=3e-3))
-    return ModelEntry("session:compare-test", "test autoencoder", "session", trained.as_checkpoint())
+    return ModelEntry("session:compare-test", "test autoencoder", "session", trained.checkpoint)
 
 
 def open_compare(entry: ModelEntry, language: str = "en") -> AppTest:
@@ -85,3 +90,28 @@ def test_the_page_renders_in_chinese(digits_entry: ModelEntry) -> None:
     table = at.dataframe[0].value
     assert list(table.columns) == ["方法", "测试重建 MSE", "5-近邻准确率", "拟合时间（秒）"]
     assert len(table) == 4
+
+
+def test_a_three_dimensional_model_is_drawn_through_the_same_plane_map_as_explore() -> None:
+    digits = load_dataset("digits")
+    trained = train_model(
+        digits, ModelConfig(kind="ae", latent_dim=3, hidden=(32,), seed=0), TrainConfig(epochs=3, batch_size=128)
+    )
+    entry = ModelEntry("session:compare-three-d", "three-d", "session", trained.checkpoint)
+    at = open_compare(entry)
+    assert not at.exception, at.exception
+    key = f"compare.plane.model.{entry.id}"
+    plane = next(d for d in (json.loads(c.proto.json or "{}") for c in at.get("bidi_component")) if d.get("key") == key)
+    # The plane shows the PCA of the codes that Explore fits (not the first two coordinates of each code).
+    codes = encode_images(entry.checkpoint.model, digits.images)
+    expected = fit_plane_map(codes, "pca").to_plane(codes[digits.test_idx])
+    shown = np.zeros_like(expected)
+    for trace in plane["traces"]:
+        index = decode_array(trace["index"])
+        shown[index, 0], shown[index, 1] = decode_array(trace["x"]), decode_array(trace["y"])
+    np.testing.assert_allclose(shown, expected, atol=1e-5)
+
+    at.session_state[key] = {"click": {"x": 0.5, "y": -0.5, "n": 1}}
+    at.run()
+    assert not at.exception, at.exception
+    assert "Decoded at (0.50, -0.50)" in [image.proto.imgs[0].caption for image in at.get("image")]

@@ -97,7 +97,7 @@ def shapes_entry() -> ModelEntry:
     trained = train_model(
         load_dataset("shapes"), ModelConfig(kind="ae", hidden=(64,)), TrainConfig(epochs=1, batch_size=256)
     )
-    return ModelEntry("session:test-shapes", "shapes-ae", "session", trained.as_checkpoint())
+    return ModelEntry("session:test-shapes", "shapes-ae", "session", trained.checkpoint)
 
 
 def test_explore_colours_the_shapes_plane_by_a_factor(shapes_entry: ModelEntry) -> None:
@@ -131,7 +131,7 @@ def test_an_rgb_upload_trains_and_explores_in_colour() -> None:
         ModelConfig(kind="conv", image_shape=uploaded.image_shape, channels=(8, 16)),
         TrainConfig(epochs=1, batch_size=16),
     )
-    entry = ModelEntry("session:test-rgb", "rgb-conv", "session", trained.as_checkpoint())
+    entry = ModelEntry("session:test-rgb", "rgb-conv", "session", trained.checkpoint)
     app = run_app(
         **{
             SESSION_DATASETS_KEY: SessionDatasets({uploaded.name: uploaded}, {"digest": uploaded.name}),

@@ -208,6 +208,17 @@ def test_manifold_background_keeps_the_decoded_view() -> None:
     assert not app.exception and component_data(app, PLANE_KEY)["plane"]["grid"] == 10
 
 
+def test_a_walk_a_to_b_downloads_as_a_gif_and_a_png_and_one_with_no_length_says_so() -> None:
+    app = run_app()
+    labels = lambda: {b.proto.label for b in app.get("download_button")}  # noqa: E731
+    assert {"Walk A → B as a GIF", "Strip as a PNG"} <= labels()
+    app.button(key="explore.set_a").click().run()
+    app.button(key="explore.set_b").click().run()  # A and B are now both the current point
+    assert not app.exception
+    assert not {"Walk A → B as a GIF", "Strip as a PNG"} & labels()
+    assert any("A and B are the same point" in c.value for c in app.caption)
+
+
 def test_generate_shows_n_images_and_a_new_sample_differs() -> None:
     app = run_app()
     assert len(images(app)[GENERATED]) == 16
@@ -271,7 +282,7 @@ def three_d_entry() -> ModelEntry:
         ModelConfig(kind="ae", latent_dim=3, hidden=(32,), seed=0),
         TrainConfig(epochs=3, batch_size=128, lr=3e-3),
     )
-    return ModelEntry("session:test-three-d", "three-d", "session", trained.as_checkpoint())
+    return ModelEntry("session:test-three-d", "three-d", "session", trained.checkpoint)
 
 
 def test_a_three_dimensional_model_gets_a_projection_and_three_sliders(three_d_entry: ModelEntry) -> None:

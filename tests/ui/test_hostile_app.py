@@ -24,10 +24,10 @@ from test_hostile import HOSTILE, HOSTILE_DATASETS
 
 from aelab import recipes
 from aelab.data import load_dataset
-from aelab.jobs import TrainingPool, model_config_for
+from aelab.jobs import TrainingPool
 from aelab.latent import decode_grid
 from aelab.models import ModelConfig
-from aelab.recipes import PRETRAINED_DIR, train_model
+from aelab.recipes import PRETRAINED_DIR, model_config_for, train_model
 from aelab.train import TrainConfig
 from aelab.ui import cache
 from aelab.ui.sidebar import DATA_UPLOAD_KEY, DATASET_KEY, MODEL_KEY, UPLOAD_KEY
@@ -52,7 +52,7 @@ def digits_checkpoint() -> bytes:
     trained = train_model(
         load_dataset("digits"), ModelConfig(kind="ae", hidden=(16,), seed=2), TrainConfig(epochs=1, batch_size=256)
     )
-    return trained.to_bytes()
+    return trained.checkpoint.to_bytes()
 
 
 def test_every_hostile_upload_shows_one_error_and_keeps_the_uploaded_model(

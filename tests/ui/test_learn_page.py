@@ -72,7 +72,7 @@ def test_axis_traversals_and_factor_correlations_on_the_shapes_dataset() -> None
     from aelab.ui.state import ModelEntry, Selection
 
     trained = train_model(load_dataset("shapes"), ModelConfig(kind="vae", hidden=(32,)), TrainConfig(epochs=1))
-    entry = ModelEntry("session:test-shapes", "shapes-vae", "session", trained.as_checkpoint())
+    entry = ModelEntry("session:test-shapes", "shapes-vae", "session", trained.checkpoint)
     at = AppTest.from_function(page_script, args=("aelab.ui.learn",), default_timeout=60)
     at.session_state["aelab.selection"] = Selection(dataset="shapes", model={"shapes": entry.id}, entries=[entry])
     at.run()

@@ -3,13 +3,15 @@ to the end, its model in this session's list only, and a diverging run's message
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from aelab.data import load_dataset
-from aelab.jobs import TrainingPool, model_config_for
+from aelab.jobs import TrainingPool
+from aelab.recipes import model_config_for
 from aelab.train import TrainConfig
 
 from .apptest import page_script, workspace_id
@@ -96,6 +98,26 @@ def test_one_epoch_on_digits_completes_and_joins_this_sessions_models() -> None:
     other = open_train()
     assert not other.success and not other.error and not other.get("progress")
     assert other.session_state["aelab.selection"].entries == []
+
+
+def test_a_finished_run_can_be_replayed_in_the_page_and_kept_as_a_gif() -> None:
+    from aelab.ui.train_page import training_pool
+
+    at = open_train()
+    digits = load_dataset("digits")
+    job = training_pool().submit(
+        workspace_id(at), digits, model_config_for(digits, "ae"), TrainConfig(epochs=3, batch_size=64, lr=3e-3)
+    )
+    assert job.wait(POLL_LIMIT_S)
+    at.run()
+    assert not at.exception
+    charts = {chart.proto.id: chart for chart in at.get("plotly_chart")}
+    replay = next(json.loads(c.proto.spec) for c in charts.values() if '"frames"' in c.proto.spec)
+    assert [frame["name"] for frame in replay["frames"]] == ["1", "2", "3"]  # one frame per epoch, in order
+    assert len(replay["frames"][0]["data"]) == len(digits.label_names)  # a trace per class
+    assert replay["layout"]["updatemenus"][0]["buttons"][0]["label"] == "▶"
+    labels = {b.proto.label for b in at.get("download_button")}
+    assert "Download the replay as a GIF" in labels
 
 
 def test_a_diverging_run_shows_its_message_and_adds_no_model() -> None:

@@ -26,7 +26,7 @@ def digits_checkpoint() -> bytes:
     trained = train_model(
         load_dataset("digits"), ModelConfig(kind="ae", hidden=(16,), seed=1), TrainConfig(epochs=1, batch_size=256)
     )
-    return trained.to_bytes()
+    return trained.checkpoint.to_bytes()
 
 
 def new_session(token: str = "") -> AppTest:
