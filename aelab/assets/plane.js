@@ -746,9 +746,11 @@
       plane.dragging = null;
       box.classList.remove("aelab-grabbing");
       if (drag.what !== "point") drawOverlay();  // the end's disc back to its resting colour
-      send(drag.what === "point" ? "drag" : drag.what);
+      // An end pressed and let go where it was is not a change: the server would rerun the page for nothing.
+      if (drag.what === "point" || drag.moved) send(drag.what === "point" ? "drag" : drag.what);
     };
     function dragTo(drag, at) {
+      drag.moved = true;
       if (drag.what === "point") pickPoint(at[0], at[1], "drag", at[2]);
       else moveEnd(drag.what, at[0], at[1], at[2]);
     }

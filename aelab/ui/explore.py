@@ -560,7 +560,7 @@ def _walk_downloads(entry: ModelEntry, a: np.ndarray, b: np.ndarray, steps: int)
         return
     gif.download_button(
         t("explore.walk_gif"),
-        lambda: walk_gif(model, a, b, steps=WALK_GIF_STEPS),
+        lambda: walk_gif(model, a.tolist(), b.tolist(), steps=WALK_GIF_STEPS),
         file_name=f"{name}.gif",
         mime="image/gif",
         icon=":material/animated_images:",

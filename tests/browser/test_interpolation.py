@@ -121,6 +121,16 @@ def test_dragging_a_redraws_the_strip_every_frame_and_sends_one_message(
     wait_until_idle(page)
     assert _strip_checksum(page) != drawn
 
+    # B pressed by its disc and let go where it was: not a change, no message.
+    b = _end(page, "b")
+    page.mouse.move(b["discX"], b["discY"])
+    page.wait_for_timeout(300)
+    mark = len(frames.sent)
+    page.mouse.down()
+    page.mouse.up()
+    page.wait_for_timeout(500)
+    assert frames.sent[mark:] == [] and _end(page, "b")["code"] == pytest.approx(b["code"])
+
     # For the docs and for a look: the plane with A, B, the dashed path and the strip beside it.
     page.mouse.move(5, 5)
     page.wait_for_timeout(500)
