@@ -1,9 +1,9 @@
 """UI strings in English and Simplified Chinese, and the session's language.
 
-Each page module keeps its own strings next to its code and registers them when imported::
+The strings live in aelab/ui/strings/, one module per page (``STRINGS``: key -> (English, Chinese)), and
+are all registered when this module is imported, so pages only call ``t``::
 
-    register({"explore.title": ("Explore the latent space", "探索潜在空间")})
-    st.header(t("explore.title"))
+    st.header(t("explore.title"))  # aelab/ui/strings/explore.py: "explore.title": ("Explore the latent space", "探索潜在空间")
 
 ``t(key, **fmt)`` returns the string in the session's language, formatted with ``str.format``. A key with
 no Chinese falls back to English, and an unknown key comes back as itself, so a missing string is visible
@@ -53,3 +53,13 @@ def t(key: str, **fmt: object) -> str:
     english, chinese = pair
     text = chinese if language() == "zh" and chinese else english
     return text.format(**fmt) if fmt else text
+
+
+def _register_tables() -> None:
+    from aelab.ui.strings import TABLES
+
+    for table in TABLES:
+        register(table.STRINGS)
+
+
+_register_tables()
