@@ -17,6 +17,7 @@ import socket
 import subprocess
 import sys
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -76,7 +77,10 @@ def test_students_survive_a_replica_killed_mid_run(tmp_path: Path) -> None:
     data_dir = tmp_path / "store"
     seeded = _seed(Store(data_dir), STUDENTS)
     with Cluster(2, free_port(), data_dir=data_dir, run_dir=tmp_path / "run") as cluster:
-        asyncio.run(_class_with_failover(cluster, seeded, data_dir))
+        # A thread of its own: in a process that has run Playwright's sync API (the browser tests, collected
+        # first), this thread already has a running event loop and asyncio.run would refuse.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            pool.submit(asyncio.run, _class_with_failover(cluster, seeded, data_dir)).result()
 
 
 async def _class_with_failover(cluster: Cluster, seeded: list[tuple[str, str]], data_dir: Path) -> None:
