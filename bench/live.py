@@ -136,14 +136,13 @@ def clicks(page: Page, frames: Frames, n: int) -> dict[str, list[float]]:
             "bytes": [sent_bytes / n]}  # fmt: skip
 
 
-def drag_cross(page: Page, frames: Frames, moves: int) -> dict[str, object]:
-    box = plot_box(page, APP_PLANE)
-    start = cross(page, APP_PLANE)
-    page.mouse.move(start["pageX"], start["pageY"])
+def loop_drag(page: Page, frames: Frames, box: dict, grab: tuple[float, float], moves: int) -> tuple[int, int]:
+    """Press at ``grab``, drag around a loop over the plot in ``moves`` pointer moves, release, and let the page
+    settle; returns (the index of the first websocket frame of the gesture, the frames sent during the drag)."""
+    page.mouse.move(*grab)
     page.wait_for_timeout(300)
     mark = len(frames.sent)
     page.mouse.down()
-    # A loop around the plot in small steps; each mouse.move is one pointer event, at the browser's pace.
     cx, cy = box["left"] + box["width"] / 2, box["top"] + box["height"] / 2
     r = 0.3 * min(box["width"], box["height"])
     # Eight pointer events per Playwright call, sent at the browser's pace (one call per event would pace
@@ -154,6 +153,13 @@ def drag_cross(page: Page, frames: Frames, moves: int) -> dict[str, object]:
     during = len(frames.sent[mark:])
     page.mouse.up()
     settle(page)
+    return mark, during
+
+
+def drag_cross(page: Page, frames: Frames, moves: int) -> dict[str, object]:
+    box = plot_box(page, APP_PLANE)
+    start = cross(page, APP_PLANE)
+    mark, during = loop_drag(page, frames, box, (start["pageX"], start["pageY"]), moves)
     stats = page.evaluate(f"() => {APP_PLANE}.dragStats")
     return {"times": page.evaluate(f"() => {APP_PLANE}.timings.drag"), "during": during,
             "after": len(frames.sent[mark:]) - during, "bytes": sum(frames.sent[mark:]),
@@ -220,18 +226,7 @@ def drag_end(page: Page, frames: Frames, moves: int) -> dict[str, object]:
         f"""() => {{ const p = {APP_PLANE}, r = p.gd.getBoundingClientRect(), [x, y] = p.endPixels.a;
             return [r.left + x + AelabPlane.END_TAG_PX, r.top + y - AelabPlane.END_TAG_PX, p.ends.steps]; }}"""
     )
-    page.mouse.move(disc[0], disc[1])
-    page.wait_for_timeout(300)
-    mark = len(frames.sent)
-    page.mouse.down()
-    cx, cy = box["left"] + box["width"] / 2, box["top"] + box["height"] / 2
-    r = 0.3 * min(box["width"], box["height"])
-    for i in range(1, moves // STEPS + 1):
-        a = 2 * math.pi * i * STEPS / moves
-        page.mouse.move(cx + r * math.cos(a), cy + r * math.sin(a), steps=STEPS)
-    during = len(frames.sent[mark:])
-    page.mouse.up()
-    settle(page)
+    mark, during = loop_drag(page, frames, box, (disc[0], disc[1]), moves)
     stats = page.evaluate(f"() => {APP_PLANE}.dragStats")
     return {"times": page.evaluate(f"() => {APP_PLANE}.timings.ends"), "during": during, "steps": disc[2],
             "full": page.evaluate(f"() => {APP_PLANE}.timings.endsFull"),
