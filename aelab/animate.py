@@ -70,7 +70,7 @@ def walk_frames(
         raise AnimationError("the walk's ends must be finite numbers")
     if np.allclose(a, b):
         raise AnimationError("the walk has no length: its two ends are the same point")
-    if not 2 <= steps:
+    if steps < 2:
         raise AnimationError(f"a walk needs at least 2 steps; got {steps}")
     _, h, w = model.config.image_shape
     if scale < 1:

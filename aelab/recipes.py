@@ -11,6 +11,7 @@ import hashlib
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -68,9 +69,12 @@ class TrainedModel:
         """False when the model reconstructs no better than the average image: it learned nothing."""
         return not self.metrics.test_mse >= LEARNED_FRACTION * self.mean_image_mse
 
-    @property
+    @cached_property
     def checkpoint(self) -> Checkpoint:
-        """The model as a checkpoint (save it with ``.save(path)``, or ``.to_bytes()`` for a download)."""
+        """The model as a checkpoint (save it with ``.save(path)``, or ``.to_bytes()`` for a download).
+
+        Made once (hashing the weights): a trained model is not trained further, and the Train page asks
+        for it up to three times per run (the workspace, the session's list, the download)."""
         return Checkpoint.of(
             self.model,
             dataset=self.dataset,

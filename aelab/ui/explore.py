@@ -410,10 +410,10 @@ def _walk_downloads(entry: ModelEntry, a: np.ndarray, b: np.ndarray, steps: int)
     its button is pressed (the walk as it stands now; a walk with no length says so)."""
     model = entry.checkpoint.model
     name = f"{entry.id.partition(':')[2] or 'model'}-walk"
-    gif, png = st.columns(2)
     if np.allclose(a, b):
         st.caption(t("explore.walk_no_length"))
         return
+    gif, png = st.columns(2)
     gif.download_button(
         t("explore.walk_gif"),
         lambda: walk_gif(model, a.tolist(), b.tolist(), steps=WALK_GIF_STEPS),
