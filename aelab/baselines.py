@@ -22,7 +22,7 @@ from sklearn.decomposition import PCA
 from sklearn.neighbors import KNeighborsClassifier
 
 from aelab.data import Dataset
-from aelab.latent import encode_images, reconstruct
+from aelab.latent import decode_codes, encode_images
 from aelab.models import Autoencoder
 
 KNN_K = 5
@@ -127,13 +127,14 @@ def evaluate_embedding(embedding: Embedding, dataset: Dataset, reconstruct_limit
 def evaluate_model(
     model: Autoencoder, dataset: Dataset, name: str | None = None, fit_seconds: float | None = None
 ) -> Metrics:
-    """Test reconstruction MSE and 5-NN accuracy of the model's codes on the dataset's split."""
-    test_images = dataset.test_images
-    mse = reconstruction_mse(test_images, reconstruct(model, test_images))
+    """Test reconstruction MSE and 5-NN accuracy of the model's codes on the dataset's split.
+
+    A conditional model is told the true labels, for both: its codes then hold what the label does not.
+    """
+    test_images, test_labels = dataset.test_images, dataset.test_labels
+    test_codes = encode_images(model, test_images, test_labels)
+    mse = reconstruction_mse(test_images, decode_codes(model, test_codes, test_labels))
     accuracy = knn_accuracy(
-        encode_images(model, dataset.train_images),
-        dataset.train_labels,
-        encode_images(model, test_images),
-        dataset.test_labels,
+        encode_images(model, dataset.train_images, dataset.train_labels), dataset.train_labels, test_codes, test_labels
     )
     return Metrics(name or model.kind, mse, accuracy, fit_seconds)

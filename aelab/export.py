@@ -161,6 +161,7 @@ def decoder_spec(model: Autoencoder, plane_map: PlaneMap | None = None) -> dict[
     """The browser form of ``model``'s decoder (see the module docstring), with ``plane_map``'s affine inverse.
 
     Keys: format, version, id (a hash of the layers: equal specs have equal ids), kind, latent_dim,
+    classes (how many labels a conditional kind is told, one-hot after the code; 0 for the others),
     image_shape [C, H, W], plane_map (None when ``plane_map`` is None), layers. Raises UnsupportedExport
     for a decoder the browser cannot run, or a plane map with no affine inverse (UMAP).
     """
@@ -176,6 +177,7 @@ def decoder_spec(model: Autoencoder, plane_map: PlaneMap | None = None) -> dict[
             )
     body = {
         "latent_dim": config.latent_dim,
+        "classes": config.classes,
         "image_shape": list(config.image_shape),
         "plane_map": affine,
         "layers": layers,
@@ -184,12 +186,16 @@ def decoder_spec(model: Autoencoder, plane_map: PlaneMap | None = None) -> dict[
     return {"format": SPEC_FORMAT, "version": SPEC_VERSION, "id": digest, "kind": config.kind, **body}
 
 
-def spec_decode(spec: dict[str, Any], codes: np.ndarray) -> np.ndarray:
+def spec_decode(spec: dict[str, Any], codes: np.ndarray, labels: np.ndarray | None = None) -> np.ndarray:
     """A NumPy reference of decoder.js's forward pass: codes (N, d) -> images (N, C, H, W) via torch ops.
 
-    Used to check a spec's layer list alone (without node) against the model it came from.
+    Used to check a spec's layer list alone (without node) against the model it came from. ``labels`` (N,):
+    what a conditional decoder (``classes`` > 0) is told, appended one-hot to the codes as decoder.js does.
     """
     x = torch.as_tensor(np.asarray(codes, dtype=np.float32))
+    if spec.get("classes"):
+        told = torch.as_tensor(np.asarray(labels, dtype=np.int64))
+        x = torch.cat([x, torch.nn.functional.one_hot(told, spec["classes"]).float()], dim=1)
     for layer in spec["layers"]:
         op = layer["op"]
         if op == "linear":
@@ -353,9 +359,10 @@ def _encoder_module_layers(module: nn.Module) -> list[dict[str, Any]]:
 def encoder_spec(model: Autoencoder) -> dict[str, Any]:
     """The browser form of ``model``'s encoder φ: image (C, H, W) -> code (d,), every kind.
 
-    Keys: format ("aelab-encoder"), version, id, kind, latent_dim, image_shape, layers. A VAE's encoder
-    head gives μ and log σ² side by side; a ``take`` layer keeps the first d numbers, μ, which is what
-    ``encode`` returns. Raises UnsupportedExport for a layer encoder.js does not know.
+    Keys: format ("aelab-encoder"), version, id, kind, latent_dim, classes, image_shape, layers. A VAE's
+    encoder head gives μ and log σ² side by side; a ``take`` layer keeps the first d numbers, μ, which is
+    what ``encode`` returns. A conditional kind's plan has a ``condition`` layer, which appends the label
+    one-hot to the flat image. Raises UnsupportedExport for a layer encoder.js does not know.
     """
     config = model.config
     plan = model.encoder_plan()
@@ -366,7 +373,12 @@ def encoder_spec(model: Autoencoder) -> dict[str, Any]:
     takes = [layer["count"] for layer in layers if layer["op"] == "take"]
     if (takes[-1] if takes else widths[-1] if widths else None) != config.latent_dim:
         raise UnsupportedExport(f"the encoder does not end in {config.latent_dim} numbers")
-    body = {"latent_dim": config.latent_dim, "image_shape": list(config.image_shape), "layers": layers}
+    body = {
+        "latent_dim": config.latent_dim,
+        "classes": config.classes,
+        "image_shape": list(config.image_shape),
+        "layers": layers,
+    }
     digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:16]
     return {"format": ENCODER_FORMAT, "version": SPEC_VERSION, "id": digest, "kind": config.kind, **body}
 

@@ -7,7 +7,7 @@ eval mode under ``torch.no_grad`` on whatever device their parameters are on.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, TypeAlias, runtime_checkable
 
 import numpy as np
 import torch
@@ -21,39 +21,95 @@ def _device(model: Autoencoder) -> torch.device:
     return next(model.parameters()).device
 
 
+Labels: TypeAlias = np.ndarray | torch.Tensor | int | None  # what a conditional model is told (see _labels)
+
+
+def _labels(labels: Labels, n: int, device: torch.device) -> torch.Tensor | None:
+    """Labels for n codes or images as a tensor: an array as it is, one int for all n, None as None.
+
+    Only a conditional model (:attr:`aelab.models.Autoencoder.conditional`) reads them; the others ignore them.
+    """
+    if labels is None:
+        return None
+    if isinstance(labels, (int, np.integer)):
+        return torch.full((n,), int(labels), dtype=torch.long, device=device)
+    return torch.as_tensor(np.asarray(labels), dtype=torch.long, device=device)
+
+
 @torch.no_grad()
-def encode_images(model: Autoencoder, images: np.ndarray | torch.Tensor, batch_size: int = 1024) -> np.ndarray:
-    """images (N, C, H, W) -> codes (N, d) float32, in batches (eval mode; the model's mode is restored)."""
+def encode_images(
+    model: Autoencoder, images: np.ndarray | torch.Tensor, labels: Labels = None, batch_size: int = 1024
+) -> np.ndarray:
+    """images (N, C, H, W) -> codes (N, d) float32, in batches (eval mode; the model's mode is restored).
+
+    ``labels`` (N,) (or one int for all): what a conditional model is told; other kinds ignore them.
+    """
     was_training = model.training
     model.eval()
     if isinstance(images, torch.Tensor):
         x = images.to(_device(model), torch.float32)
     else:  # a copy: datasets are read-only, and torch warns about tensors over read-only memory
         x = torch.as_tensor(np.array(images, dtype=np.float32)).to(_device(model))
-    codes = [model.encode(x[i : i + batch_size]) for i in range(0, len(x), batch_size)]
+    y = _labels(labels, len(x), x.device)
+    codes = [
+        model.encode(x[i : i + batch_size], None if y is None else y[i : i + batch_size])
+        for i in range(0, len(x), batch_size)
+    ]
     model.train(was_training)
     return torch.cat(codes).cpu().numpy()
 
 
 @torch.no_grad()
-def decode_codes(model: Autoencoder, codes: np.ndarray, batch_size: int = 1024) -> np.ndarray:
-    """codes (N, d) -> images (N, C, H, W) in [0, 1]."""
+def decode_codes(model: Autoencoder, codes: np.ndarray, labels: Labels = None, batch_size: int = 1024) -> np.ndarray:
+    """codes (N, d) -> images (N, C, H, W) in [0, 1]; ``labels`` as for :func:`encode_images`."""
     was_training = model.training
     model.eval()
     z = torch.as_tensor(np.asarray(codes, dtype=np.float32)).to(_device(model))
-    images = [model.decode(z[i : i + batch_size]) for i in range(0, len(z), batch_size)]
+    y = _labels(labels, len(z), z.device)
+    images = [
+        model.decode(z[i : i + batch_size], None if y is None else y[i : i + batch_size])
+        for i in range(0, len(z), batch_size)
+    ]
     model.train(was_training)
     return torch.cat(images).cpu().numpy()
 
 
-def reconstruct(model: Autoencoder, images: np.ndarray) -> np.ndarray:
-    """ψ(φ(x)) for images (N, C, H, W)."""
-    return decode_codes(model, encode_images(model, images))
+def reconstruct(model: Autoencoder, images: np.ndarray, labels: Labels = None) -> np.ndarray:
+    """ψ(φ(x)) for images (N, C, H, W) (told ``labels``, for a conditional model)."""
+    return decode_codes(model, encode_images(model, images, labels), labels)
 
 
-def decode_point(model: Autoencoder, z: np.ndarray | list[float]) -> np.ndarray:
+def decode_point(model: Autoencoder, z: np.ndarray | list[float], label: int | None = None) -> np.ndarray:
     """One code (d,) -> one image (C, H, W)."""
-    return decode_codes(model, np.asarray(z, dtype=np.float32)[None])[0]
+    return decode_codes(model, np.asarray(z, dtype=np.float32)[None], label)[0]
+
+
+def analogies(model: Autoencoder, codes: np.ndarray) -> np.ndarray:
+    """Each code decoded under every label of a conditional model: (N, classes, C, H, W).
+
+    One code is one style; the row across the labels is that style drawn as every class (the analogies of
+    Kingma et al., 2014).
+    """
+    codes = np.asarray(codes, dtype=np.float32)
+    classes = model.config.classes
+    if not model.conditional:
+        raise ValueError(f"a {model.kind} model is not told labels: it has no analogies")
+    images = decode_codes(model, np.repeat(codes, classes, axis=0), np.tile(np.arange(classes), len(codes)))
+    return images.reshape(len(codes), classes, *images.shape[1:])
+
+
+def likeliest_labels(model: Autoencoder, images: np.ndarray) -> np.ndarray:
+    """For a conditional model, the label under which each image (N, C, H, W) is reconstructed best: (N,).
+
+    What the model is told is part of its input; for an image with no label (a drawing, an upload) this
+    picks the one that explains it best, as a classifier by reconstruction.
+    """
+    images = np.asarray(images, dtype=np.float32)
+    classes = model.config.classes
+    errors = np.stack(
+        [((reconstruct(model, images, label) - images) ** 2).reshape(len(images), -1).mean(1) for label in range(classes)]
+    )
+    return errors.argmin(0)
 
 
 def plane_bounds(codes: np.ndarray, percentile: float = 0.5, pad: float = 0.1) -> np.ndarray:
@@ -90,23 +146,35 @@ def grid_codes(
 
 
 def decode_grid(
-    model: Autoencoder, bounds: np.ndarray, n: int, dims: tuple[int, int] = (0, 1), base: np.ndarray | None = None
+    model: Autoencoder,
+    bounds: np.ndarray,
+    n: int,
+    dims: tuple[int, int] = (0, 1),
+    base: np.ndarray | None = None,
+    label: int | None = None,
 ) -> np.ndarray:
     """Decoded images of :func:`grid_codes` in one batched forward: (n, n, C, H, W), row 0 at the top."""
     codes = grid_codes(bounds, n, dims, base)
-    images = decode_codes(model, codes.reshape(n * n, -1))
+    images = decode_codes(model, codes.reshape(n * n, -1), label)
     return images.reshape(n, n, *images.shape[1:])
 
 
-def interpolate(model: Autoencoder, z0: np.ndarray, z1: np.ndarray, steps: int = 10) -> tuple[np.ndarray, np.ndarray]:
+def interpolate(
+    model: Autoencoder, z0: np.ndarray, z1: np.ndarray, steps: int = 10, label: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Straight line from z0 to z1 (both (d,)) in ``steps`` points: (codes (steps, d), images (steps, C, H, W))."""
     t = np.linspace(0.0, 1.0, steps)[:, None]
     codes = ((1 - t) * np.asarray(z0, dtype=np.float64) + t * np.asarray(z1, dtype=np.float64)).astype(np.float32)
-    return codes, decode_codes(model, codes)
+    return codes, decode_codes(model, codes, label)
 
 
 def axis_traversal(
-    model: Autoencoder, bounds: np.ndarray, axis: int, steps: int = 9, base: np.ndarray | None = None
+    model: Autoencoder,
+    bounds: np.ndarray,
+    axis: int,
+    steps: int = 9,
+    base: np.ndarray | None = None,
+    label: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Walk latent ``axis`` across ``bounds[axis]`` with the other dimensions held at ``base`` (default 0).
 
@@ -117,7 +185,7 @@ def axis_traversal(
     codes = np.tile(np.zeros(bounds.shape[0]) if base is None else np.asarray(base, np.float64), (steps, 1))
     codes[:, axis] = np.linspace(bounds[axis, 0], bounds[axis, 1], steps)
     codes = codes.astype(np.float32)
-    return codes, decode_codes(model, codes)
+    return codes, decode_codes(model, codes, label)
 
 
 def factor_correlations(codes: np.ndarray, factors: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -318,8 +386,27 @@ def sampler_for(model: Autoencoder, train_codes: np.ndarray | None = None) -> Pr
 
 
 def generate(
-    model: Autoencoder, n: int, seed: int = 0, train_codes: np.ndarray | None = None
+    model: Autoencoder, n: int, seed: int = 0, train_codes: np.ndarray | None = None, label: int | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """n new images from the model's sampler: (codes (n, d), images (n, C, H, W))."""
+    """n new images from the model's sampler: (codes (n, d), images (n, C, H, W)).
+
+    A conditional model draws them as ``label``, or, when it is None, as every label in turn (0, 1, ...).
+    """
     codes = sampler_for(model, train_codes).sample(n, seed)
-    return codes, decode_codes(model, codes)
+    labels = generated_labels(model, n, label)
+    return codes, decode_codes(model, codes, labels)
+
+
+def generated_labels(model: Autoencoder, n: int, label: int | None = None) -> np.ndarray | None:
+    """The labels :func:`generate` tells a conditional model for n samples (None for other kinds).
+
+    ValueError for a label outside the model's classes.
+    """
+    if not model.conditional:
+        return None
+    classes = model.config.classes
+    if label is None:
+        return np.arange(n) % classes
+    if not 0 <= int(label) < classes:
+        raise ValueError(f"label {label} is outside this model's classes 0..{classes - 1}")
+    return np.full(n, int(label))

@@ -10,8 +10,13 @@ Every model maps images x: (B, C, H, W) in [0, 1] to codes z: (B, d) and back:
 
 Kinds: ``ae`` (MLP), ``conv`` (convolutional), ``vae`` (variational, MLP, β-weighted KL), ``dae``
 (denoising MLP: trained on inputs with Gaussian noise, reconstructs the clean image), ``umap-ae`` (MLP whose
-codes keep UMAP's neighbour structure). A :class:`ModelConfig` rebuilds any of them; :func:`build_model` is
-the only constructor callers need.
+codes keep UMAP's neighbour structure), ``cvae`` (a VAE whose encoder and decoder are also told the label,
+one-hot, so that the code is free to hold the style).
+
+A *conditional* kind (``conditional = True``) takes the labels wherever it takes images or codes:
+``encode(x, labels)``, ``decode(z, labels)``, ``loss(x, generator, labels)``, with labels (B,) integers in
+``[0, config.classes)``. Every other kind accepts ``labels`` and ignores it, so callers pass what they have.
+A :class:`ModelConfig` rebuilds any of them; :func:`build_model` is the only constructor callers need.
 
 This module is the one owner of the kinds. Each class carries what the rest of aelab asks about its kind
 (its name and title, whether it has a prior, the settings it exposes with their ranges, whether it has a
@@ -75,7 +80,8 @@ class ModelConfig:
     image_shape: (C, H, W). hidden: MLP layer widths from the image side towards the code.
     channels: conv feature maps per stride-2 stage. beta: KL weight (vae). noise: std of the Gaussian noise
     added to inputs during training (dae). umap_weight, n_neighbors, min_dist: the UMAP structure term's
-    weight and its graph and curve parameters (umap-ae). seed: initialises the weights.
+    weight and its graph and curve parameters (umap-ae). classes: how many labels a conditional kind is
+    told (cvae; 0 for the others). seed: initialises the weights.
     """
 
     kind: str = "ae"
@@ -88,6 +94,7 @@ class ModelConfig:
     umap_weight: float = 10.0  # the structure term's value is ~20× the MSE's (BENCHMARKS.md, issue 5)
     n_neighbors: int = 15
     min_dist: float = 0.1
+    classes: int = 0
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -112,7 +119,14 @@ class ModelConfig:
 
     def validate(self) -> None:
         """Raise ValueError for a config that is unknown or absurd (checked before allocating anything)."""
-        model_class(self.kind)  # raises UnknownName for a kind nobody registered
+        conditional = model_class(self.kind).conditional  # raises UnknownName for a kind nobody registered
+        if conditional and not 2 <= self.classes <= 1000:
+            raise ValueError(
+                f"a {self.kind} model is told each image's label: it needs data with 2 to 1000 classes, "
+                f"not {self.classes}"
+            )
+        if not conditional and self.classes:
+            raise ValueError(f"a {self.kind} model is not told labels; classes must be 0, got {self.classes}")
         c, h, w = self.image_shape
         if c not in (1, 3) or not (2 <= h <= 256 and 2 <= w <= 256):
             raise ValueError(f"image_shape must be (1 or 3, 2..256, 2..256); got {self.image_shape}")
@@ -148,12 +162,15 @@ def mlp(widths: list[int]) -> nn.Sequential:
 
 
 class MLPDecoder(nn.Module):
-    """z: (B, d) -> images (B, C, H, W) in [0, 1] through the reversed hidden widths."""
+    """z: (B, d) -> images (B, C, H, W) in [0, 1] through the reversed hidden widths.
+
+    A conditional kind's decoder takes (B, d + classes): the code, then the label one-hot.
+    """
 
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()
         self.image_shape = config.image_shape
-        self.net = mlp([config.latent_dim, *reversed(config.hidden), math.prod(config.image_shape)])
+        self.net = mlp([config.latent_dim + config.classes, *reversed(config.hidden), math.prod(config.image_shape)])
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         return torch.sigmoid(self.net(z)).view(-1, *self.image_shape)
@@ -240,6 +257,7 @@ class Autoencoder(nn.Module):
     has_prior: ClassVar[bool] = False  # a prior to sample new codes from (else a density fitted to the codes)
     denoises: ClassVar[bool] = False  # trained to map a noisy input back to its clean image
     slow_prepare: ClassVar[bool] = False  # `prepare` takes long enough that the UI should say so
+    conditional: ClassVar[bool] = False  # encoder and decoder are told the label (config.classes of them)
     settings: ClassVar[tuple[Setting, ...]] = ()
 
     def __init__(self, config: ModelConfig) -> None:
@@ -254,16 +272,16 @@ class Autoencoder(nn.Module):
     def build_decoder(self, config: ModelConfig) -> nn.Module:
         return MLPDecoder(config)
 
-    def encode(self, x: torch.Tensor) -> torch.Tensor:
-        """x: (B, C, H, W) -> z: (B, d)."""
+    def encode(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        """x: (B, C, H, W) -> z: (B, d). ``labels`` (B,): told to a conditional kind, ignored by the rest."""
         return self.encoder(x)
 
-    def decode(self, z: torch.Tensor) -> torch.Tensor:
-        """z: (B, d) -> x̂: (B, C, H, W) in [0, 1]."""
+    def decode(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        """z: (B, d) -> x̂: (B, C, H, W) in [0, 1]. ``labels`` (B,) as for :meth:`encode`."""
         return self.decoder(z)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.decode(self.encode(x))
+    def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        return self.decode(self.encode(x, labels), labels)
 
     def encoder_plan(self) -> list[Any]:
         """What the browser's encoder runs, image to code: modules to convert and written-out operations."""
@@ -283,7 +301,9 @@ class Autoencoder(nn.Module):
     def release(self) -> None:
         """Drop what ``prepare`` kept once training ends (it is not part of the model's weights)."""
 
-    def loss(self, x: torch.Tensor, generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
+    def loss(
+        self, x: torch.Tensor, generator: torch.Generator | None = None, labels: torch.Tensor | None = None
+    ) -> dict[str, torch.Tensor]:
         mse = F.mse_loss(self(x), x)
         return {"loss": mse, "mse": mse}
 
@@ -317,26 +337,29 @@ class VariationalAutoencoder(Autoencoder):
         # one head gives μ and log σ² side by side
         return nn.Sequential(nn.Flatten(), mlp([math.prod(config.image_shape), *config.hidden, 2 * config.latent_dim]))
 
-    def posterior(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def posterior(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """(μ, log σ²), each (B, d)."""
         mu, logvar = self.encoder(x).chunk(2, dim=1)
         return mu, logvar.clamp(-30.0, 20.0)
 
-    def encode(self, x: torch.Tensor) -> torch.Tensor:
-        return self.posterior(x)[0]
+    def encode(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        return self.posterior(x, labels)[0]
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.decode(self.encode(x))
+    def logits(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        """The decoder's output before its sigmoid, flat (B, C·H·W): the BCE is computed stably from it."""
+        return cast(nn.Module, self.decoder.net)(z)
 
     def encoder_plan(self) -> list[Any]:
         # The head gives μ and log σ² side by side; the browser keeps μ, which is what `encode` returns.
         return [self.encoder, {"op": "take", "count": self.config.latent_dim}]
 
-    def loss(self, x: torch.Tensor, generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
-        mu, logvar = self.posterior(x)
+    def loss(
+        self, x: torch.Tensor, generator: torch.Generator | None = None, labels: torch.Tensor | None = None
+    ) -> dict[str, torch.Tensor]:
+        mu, logvar = self.posterior(x, labels)
         eps = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
         z = mu + eps * torch.exp(0.5 * logvar)
-        logits = cast(nn.Module, self.decoder.net)(z)  # logits, so the BCE is computed stably
+        logits = self.logits(z, labels)
         x_flat = x.flatten(1)
         recon = F.binary_cross_entropy_with_logits(logits, x_flat, reduction="sum") / x.shape[0]
         kl = -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp()) / x.shape[0]
@@ -363,7 +386,9 @@ class DenoisingAutoencoder(Autoencoder):
     denoises = True
     settings = (Setting("noise", "Input noise (standard deviation)", 0.0, 1.0, 0.05),)
 
-    def loss(self, x: torch.Tensor, generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
+    def loss(
+        self, x: torch.Tensor, generator: torch.Generator | None = None, labels: torch.Tensor | None = None
+    ) -> dict[str, torch.Tensor]:
         source = corrupt(x, self.config.noise, generator) if self.training else x
         mse = F.mse_loss(self(source), x)
         return {"loss": mse, "mse": mse}
@@ -486,12 +511,56 @@ class UMAPAutoencoder(Autoencoder):
     def _q(self, squared_distance: torch.Tensor) -> torch.Tensor:
         return 1.0 / (1.0 + self._a * squared_distance.clamp_min(1e-12).pow(self._b))
 
-    def loss(self, x: torch.Tensor, generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
+    def loss(
+        self, x: torch.Tensor, generator: torch.Generator | None = None, labels: torch.Tensor | None = None
+    ) -> dict[str, torch.Tensor]:
         mse = F.mse_loss(self(x), x)
         if not self.training or not hasattr(self, "_heads"):
             return {"loss": mse, "mse": mse}
         structure = self.structure_loss(generator)
         return {"loss": mse + self.config.umap_weight * structure, "mse": mse, "umap": structure}
+
+
+class ConditionalVAE(VariationalAutoencoder):
+    """A VAE told the label: q(z|x, y) and p(x|z, y), with y one-hot beside the image and beside the code.
+
+    The decoder knows the class, so a 2-D code no longer has to hold it and holds the style (slant, width,
+    thickness) instead: one code decoded under every label draws every digit in that style (Kingma et al.,
+    2014, semi-supervised learning with deep generative models). Loss as the VAE's.
+    """
+
+    kind = "cvae"
+    title = "Conditional VAE (told the label)"
+    conditional = True
+
+    def build_encoder(self, config: ModelConfig) -> nn.Module:
+        return mlp([math.prod(config.image_shape) + config.classes, *config.hidden, 2 * config.latent_dim])
+
+    def one_hot(self, labels: torch.Tensor | None, n: int, device: torch.device) -> torch.Tensor:
+        """Labels (n,) -> (n, classes) float; ValueError when they are missing or outside the classes."""
+        if labels is None:
+            raise ValueError(f"a {self.kind} model needs the labels of what it encodes or decodes")
+        labels = torch.as_tensor(labels, device=device).long().reshape(-1)
+        classes = self.config.classes
+        if len(labels) != n or (n and not (0 <= int(labels.min()) and int(labels.max()) < classes)):
+            raise ValueError(f"expected {n} labels in 0..{classes - 1}, got {len(labels)} ({labels[:5].tolist()}...)")
+        return F.one_hot(labels, classes).float()
+
+    def posterior(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        inputs = torch.cat([x.flatten(1), self.one_hot(labels, len(x), x.device)], dim=1)
+        mu, logvar = self.encoder(inputs).chunk(2, dim=1)
+        return mu, logvar.clamp(-30.0, 20.0)
+
+    def decode(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        return self.decoder(torch.cat([z, self.one_hot(labels, len(z), z.device)], dim=1))
+
+    def logits(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        return cast(nn.Module, self.decoder.net)(torch.cat([z, self.one_hot(labels, len(z), z.device)], dim=1))
+
+    def encoder_plan(self) -> list[Any]:
+        # The browser appends the label one-hot to the flat image, as `posterior` does, and keeps μ.
+        condition = {"op": "condition", "classes": self.config.classes}
+        return [{"op": "flatten"}, condition, self.encoder, {"op": "take", "count": self.config.latent_dim}]
 
 
 # The one registry of kinds: kind name -> class. Everything else derives from it.
@@ -514,7 +583,14 @@ def register_model(cls: type[Autoencoder]) -> type[Autoencoder]:
     return cls
 
 
-for _cls in (Autoencoder, ConvAutoencoder, VariationalAutoencoder, DenoisingAutoencoder, UMAPAutoencoder):
+for _cls in (
+    Autoencoder,
+    ConvAutoencoder,
+    VariationalAutoencoder,
+    DenoisingAutoencoder,
+    UMAPAutoencoder,
+    ConditionalVAE,
+):
     register_model(_cls)
 
 

@@ -23,7 +23,7 @@ from aelab.checkpoint import Checkpoint, load_checkpoint
 from aelab.data import Dataset
 from aelab.errors import BadCheckpoint
 from aelab.latent import encode_images, plane_bounds
-from aelab.models import Autoencoder, ModelConfig, build_model
+from aelab.models import Autoencoder, ModelConfig, build_model, model_class
 from aelab.train import EpochReport, History, TrainConfig, fit
 
 if TYPE_CHECKING:
@@ -102,14 +102,15 @@ def train_model(
 ) -> TrainedModel:
     """Build a model for ``dataset``'s image shape, fit it, and measure it on the test split.
 
-    ``model_config.image_shape`` is taken from the dataset. Raises TrainingDiverged (weights restored) if
+    ``model_config.image_shape`` (and a conditional kind's ``classes``) is taken from the dataset. Raises TrainingDiverged (weights restored) if
     the loss becomes NaN; a stopped run still returns a usable, measured model.
     """
-    config = replace(model_config, image_shape=dataset.image_shape)
+    told = {"classes": dataset.n_classes} if model_class(model_config.kind).conditional else {}
+    config = replace(model_config, image_shape=dataset.image_shape, **told)
     model = build_model(config)
     history = fit(model, dataset, train_config, on_epoch=on_epoch, stop=stop)
     metrics = evaluate_model(model, dataset, fit_seconds=history.seconds)
-    bounds = plane_bounds(encode_images(model, dataset.train_images))
+    bounds = plane_bounds(encode_images(model, dataset.train_images, dataset.train_labels))
     return TrainedModel(
         model, dataset.name, dataset.label_names, history, train_config, metrics, bounds, mean_image_mse(dataset)
     )
@@ -149,10 +150,12 @@ def is_small(dataset: Dataset) -> bool:
 
 def model_config_for(dataset: Dataset, kind: str, **chosen: Any) -> ModelConfig:
     """A model config for training ``kind`` on ``dataset``: the layer widths of the shipped recipes for the
-    dataset's image size, and whatever the user chose (``latent_dim``, ``seed``, the kind's settings...) in
-    ``chosen``; everything not chosen keeps ModelConfig's default."""
+    dataset's image size, the dataset's number of classes for a conditional kind, and whatever the user chose
+    (``latent_dim``, ``seed``, the kind's settings...) in ``chosen``; everything not chosen keeps ModelConfig's
+    default."""
     layers = _DIGITS if is_small(dataset) else _MNIST
-    return ModelConfig(**{"kind": kind, "image_shape": dataset.image_shape, **layers, **chosen})
+    told = {"classes": dataset.n_classes} if model_class(kind).conditional else {}  # the labels it is told
+    return ModelConfig(**{"kind": kind, "image_shape": dataset.image_shape, **layers, **told, **chosen})
 
 
 def train_config_for(dataset: Dataset, **chosen: Any) -> TrainConfig:

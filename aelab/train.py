@@ -111,15 +111,21 @@ def resolve_device(name: str = "auto") -> torch.device:
 
 @torch.no_grad()
 def evaluate(
-    model: Autoencoder, images: torch.Tensor, batch_size: int = 1024, generator: torch.Generator | None = None
+    model: Autoencoder,
+    images: torch.Tensor,
+    batch_size: int = 1024,
+    generator: torch.Generator | None = None,
+    labels: torch.Tensor | None = None,
 ) -> dict[str, float]:
-    """Loss terms of ``model.loss`` in eval mode, averaged over all of ``images`` (B, C, H, W)."""
+    """Loss terms of ``model.loss`` in eval mode, averaged over all of ``images`` (B, C, H, W) (and their
+    ``labels`` (B,), which a conditional model is told)."""
     was_training = model.training
     model.eval()
     totals: dict[str, torch.Tensor] = {}
     for start in range(0, len(images), batch_size):
         batch = images[start : start + batch_size]
-        for name, value in model.loss(batch, generator).items():
+        told = None if labels is None else labels[start : start + batch_size]
+        for name, value in model.loss(batch, generator, told).items():
             totals[name] = totals.get(name, 0) + value.detach() * len(batch)
     model.train(was_training)
     return {name: float(total) / len(images) for name, total in totals.items()}
@@ -205,13 +211,15 @@ def fit(
     generator = torch.Generator(device=device).manual_seed(config.seed)
     train_x = torch.from_numpy(np.array(dataset.train_images)).to(device)
     test_x = torch.from_numpy(np.array(dataset.test_images)).to(device)
+    train_y = torch.from_numpy(np.array(dataset.train_labels, dtype=np.int64)).to(device)
+    test_y = torch.from_numpy(np.array(dataset.test_labels, dtype=np.int64)).to(device)
     augment = _augmentation(config)
     history = History(device=str(device))
     if not _prepare(model, train_x, augment, stop):
         history.stopped = True
     else:
         try:
-            _train(model, train_x, test_x, config, augment, generator, history, on_epoch, stop)
+            _train(model, (train_x, train_y), (test_x, test_y), config, augment, generator, history, on_epoch, stop)
         finally:
             model.release()
     model.eval()
@@ -228,8 +236,8 @@ def _augmentation(config: TrainConfig) -> Augment | None:
 
 def _train(
     model: Autoencoder,
-    train_x: torch.Tensor,
-    test_x: torch.Tensor,
+    train: tuple[torch.Tensor, torch.Tensor],
+    test: tuple[torch.Tensor, torch.Tensor],
     config: TrainConfig,
     augment: Augment | None,
     generator: torch.Generator,
@@ -237,21 +245,25 @@ def _train(
     on_epoch: Callable[[EpochReport], None] | None,
     stop: threading.Event | None,
 ) -> None:
-    """The epochs of :func:`fit`, filling ``history``; the one place that restores weights after a divergence."""
+    """The epochs of :func:`fit`, filling ``history``; the one place that restores weights after a divergence.
+
+    ``train`` and ``test``: (images, labels) of each split.
+    """
+    (train_x, train_y), (test_x, test_y) = train, test
     optimiser = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     scheduler = _scheduler(optimiser, config, math.ceil(len(train_x) / config.batch_size))
     shuffle_generator = torch.Generator().manual_seed(config.seed)
     last_good = copy.deepcopy(model.state_dict())
-    initial_loss = evaluate(model, test_x, generator=generator)["loss"]
+    initial_loss = evaluate(model, test_x, generator=generator, labels=test_y)["loss"]
     start = time.perf_counter()
     for epoch in range(1, config.epochs + 1):
         order = torch.randperm(len(train_x), generator=shuffle_generator).to(train_x.device)
         try:
-            train_terms = _train_epoch(model, train_x, order, config, augment, optimiser, scheduler, generator, stop)
+            train_terms = _train_epoch(model, train, order, config, augment, optimiser, scheduler, generator, stop)
             if train_terms is None:
                 history.stopped = True
                 break
-            test_terms = evaluate(model, test_x, generator=generator)
+            test_terms = evaluate(model, test_x, generator=generator, labels=test_y)
             _check_epoch(train_terms, test_terms, initial_loss)
         except _Diverged as diverged:
             model.load_state_dict(last_good)
@@ -268,7 +280,7 @@ def _train(
         history.test.append(test_terms)
         history.seconds = time.perf_counter() - start
         if on_epoch is not None:
-            codes = partial(encode_images, model, test_x)  # computed only when the callback asks
+            codes = partial(encode_images, model, test_x, test_y)  # computed only when the callback asks
             on_epoch(EpochReport(epoch, config.epochs, train_terms, test_terms, history.seconds, codes))
     history.seconds = time.perf_counter() - start
 
@@ -284,7 +296,7 @@ def _scheduler(
 
 def _train_epoch(
     model: Autoencoder,
-    train_x: torch.Tensor,
+    train: tuple[torch.Tensor, torch.Tensor],
     order: torch.Tensor,
     config: TrainConfig,
     augment: Augment | None,
@@ -293,18 +305,20 @@ def _train_epoch(
     generator: torch.Generator,
     stop: threading.Event | None,
 ) -> dict[str, float] | None:
-    """One pass over the training images (N, C, H, W) in ``order``: loss terms averaged over samples.
+    """One pass over the training images (N, C, H, W) and labels (N,) in ``order``: loss terms averaged over samples.
 
     Returns None when ``stop`` was set (after the current batch); raises _Diverged, before the step, on a
     loss that is not finite.
     """
     model.train()
+    train_x, train_y = train
     sums: dict[str, torch.Tensor] = {}
     for first in range(0, len(train_x), config.batch_size):
-        batch = train_x[order[first : first + config.batch_size]]
+        index = order[first : first + config.batch_size]
+        batch = train_x[index]
         if augment is not None:
             batch = augment(batch, generator)
-        terms = model.loss(batch, generator)
+        terms = model.loss(batch, generator, train_y[index])
         loss = terms["loss"]
         if not torch.isfinite(loss):
             raise _Diverged(f"the loss became {float(loss.detach())}")

@@ -16,7 +16,7 @@ from aelab.data import load_dataset
 from aelab.draw import MNIST_CONVENTION, Convention, NoDigit, convention_for, preprocess, render_strokes
 from aelab.export import ENCODER_JS, UnsupportedExport, encoder_spec
 from aelab.latent import encode_images
-from aelab.models import ModelConfig, build_model, kinds
+from aelab.models import ModelConfig, build_model, kinds, model_class
 from aelab.recipes import pretrained_paths
 
 PREPROCESS_JS = ENCODER_JS.parent / "preprocess.js"
@@ -28,7 +28,7 @@ needs_node = pytest.mark.skipif(NODE is None, reason="node is not installed: the
 ENCODE_SCRIPT = """
 const input = JSON.parse(require("fs").readFileSync(0, "utf8"));
 const encoder = require(process.argv[1]).load(input.spec);
-process.stdout.write(JSON.stringify(input.images.map((x) => Array.from(encoder.encode(x)))));
+process.stdout.write(JSON.stringify(input.images.map((x, i) => Array.from(encoder.encode(x, input.labels[i])))));
 """
 
 # Reads {"drawings": [{strokes, h, w, pen}], "convention"} on stdin; prints, per drawing, its rendered ink's
@@ -54,14 +54,16 @@ def run_node(script: str, module: str, payload: dict) -> object:
     return json.loads(result.stdout)
 
 
-def js_encode(spec: dict, images: np.ndarray) -> np.ndarray:
-    payload = {"spec": spec, "images": images.reshape(len(images), -1).tolist()}
+def js_encode(spec: dict, images: np.ndarray, labels: np.ndarray | None = None) -> np.ndarray:
+    told = [None] * len(images) if labels is None else np.asarray(labels).tolist()
+    payload = {"spec": spec, "images": images.reshape(len(images), -1).tolist(), "labels": told}
     return np.array(run_node(ENCODE_SCRIPT, str(ENCODER_JS), payload), dtype=np.float64)
 
 
 def tiny_model(kind: str, side: int, channels: int = 1, latent_dim: int = 2):
+    classes = 3 if model_class(kind).conditional else 0
     config = ModelConfig(kind=kind, image_shape=(channels, side, side), latent_dim=latent_dim, hidden=(48, 24),
-                         channels=(6, 12), seed=3)  # fmt: skip
+                         channels=(6, 12), classes=classes, seed=3)  # fmt: skip
     model = build_model(config)
     with torch.no_grad():  # wider weights than the default init: codes of varied sizes and signs
         for p in model.encoder.parameters():
@@ -83,8 +85,9 @@ def test_javascript_encoder_matches_pytorch(kind: str, side: int) -> None:
     model = tiny_model(kind, side)
     spec = json.loads(json.dumps(encoder_spec(model)))  # what the browser receives
     images = random_images((1, side, side))
-    expected = encode_images(model, images)
-    codes = js_encode(spec, images)
+    labels = np.arange(len(images)) % 3  # every kind is told; only the conditional ones listen
+    expected = encode_images(model, images, labels)
+    codes = js_encode(spec, images, labels)
     assert codes.shape == expected.shape == (10, 2)
     assert np.abs(codes - expected).max() <= TOLERANCE
     assert expected.std() > 0.01, "the comparison should cover varied codes"

@@ -29,7 +29,7 @@ from aelab.export import (
     spec_decode,
 )
 from aelab.latent import IdentityMap, LineMap, ReducerMap, decode_codes, fit_plane_map
-from aelab.models import ModelConfig, build_model, kinds
+from aelab.models import ModelConfig, build_model, kinds, model_class
 from aelab.plane import PLANE_JS, decode_array
 from aelab.recipes import TrainedModel, pretrained_paths
 
@@ -41,14 +41,15 @@ needs_node = pytest.mark.skipif(NODE is None, reason="node is not installed: the
 NODE_SCRIPT = """
 const decoder = require(process.argv[1]).load(JSON.parse(require("fs").readFileSync(0, "utf8")).spec);
 const input = JSON.parse(require("fs").readFileSync(process.argv[2], "utf8"));
-process.stdout.write(JSON.stringify(input.codes.map((z) => Array.from(decoder.decode(z)))));
+process.stdout.write(JSON.stringify(input.codes.map((z, i) => Array.from(decoder.decode(z, input.labels[i])))));
 """
 
 
-def js_decode(spec: dict, codes: np.ndarray, tmp_path) -> np.ndarray:
-    """codes (N, d) -> images (N, C, H, W) decoded by decoder.js under node."""
+def js_decode(spec: dict, codes: np.ndarray, tmp_path, labels: np.ndarray | None = None) -> np.ndarray:
+    """codes (N, d) -> images (N, C, H, W) decoded by decoder.js under node (told ``labels``, if conditional)."""
     codes_file = tmp_path / "codes.json"
-    codes_file.write_text(json.dumps({"codes": codes.tolist()}))
+    told = [None] * len(codes) if labels is None else np.asarray(labels).tolist()
+    codes_file.write_text(json.dumps({"codes": codes.tolist(), "labels": told}))
     result = subprocess.run(
         [NODE, "-e", NODE_SCRIPT, str(DECODER_JS), str(codes_file)],
         input=json.dumps({"spec": spec}), capture_output=True, text=True, timeout=60,
@@ -57,14 +58,22 @@ def js_decode(spec: dict, codes: np.ndarray, tmp_path) -> np.ndarray:
     return np.array(json.loads(result.stdout), dtype=np.float64).reshape(len(codes), *spec["image_shape"])
 
 
+CLASSES = 3  # what a conditional kind is told in these tests
+
+
+def random_labels(n: int, seed: int = 0) -> np.ndarray:
+    return np.random.default_rng(seed).integers(0, CLASSES, n)
+
+
 def random_codes(d: int, n: int = 12, seed: int = 0) -> np.ndarray:
     # Wide spread (σ = 3) so the ReLUs and the sigmoid's flat ends are both exercised.
     return (3 * np.random.default_rng(seed).standard_normal((n, d))).astype(np.float32)
 
 
 def tiny_model(kind: str, side: int, channels: int = 1, latent_dim: int = 2):
+    classes = CLASSES if model_class(kind).conditional else 0
     config = ModelConfig(kind=kind, image_shape=(channels, side, side), latent_dim=latent_dim, hidden=(48, 24),
-                         channels=(6, 12), seed=3)  # fmt: skip
+                         channels=(6, 12), classes=classes, seed=3)  # fmt: skip
     model = build_model(config)
     with torch.no_grad():  # default init keeps most pixels near 0.5; wider weights make a harder comparison
         for p in model.decoder.parameters():
@@ -81,9 +90,9 @@ def tiny_model(kind: str, side: int, channels: int = 1, latent_dim: int = 2):
 def test_javascript_decoder_matches_pytorch(kind: str, side: int, tmp_path) -> None:
     model = tiny_model(kind, side)
     spec = json.loads(json.dumps(decoder_spec(model)))  # what the browser receives
-    codes = random_codes(2)
-    expected = decode_codes(model, codes)
-    decoded = js_decode(spec, codes, tmp_path)
+    codes, labels = random_codes(2), random_labels(12)
+    expected = decode_codes(model, codes, labels)  # every kind is told; only the conditional ones listen
+    decoded = js_decode(spec, codes, tmp_path, labels)
     assert decoded.shape == expected.shape
     assert np.abs(decoded - expected).max() <= TOLERANCE
     assert expected.std() > 0.05, "the comparison should cover varied pixels, not a flat grey"
@@ -132,6 +141,18 @@ def test_javascript_decoder_applies_the_plane_map(tmp_path) -> None:
 
 
 @needs_node
+def test_javascript_decoder_of_a_conditional_model_draws_each_label_and_refuses_a_missing_one(tmp_path) -> None:
+    model = tiny_model("cvae", 8)
+    codes = np.repeat(random_codes(2, n=2, seed=5), CLASSES, axis=0)
+    labels = np.tile(np.arange(CLASSES), 2)  # each code under every label: the analogy row
+    decoded = js_decode(decoder_spec(model), codes, tmp_path, labels)
+    assert np.abs(decoded - decode_codes(model, codes, labels)).max() <= TOLERANCE
+    assert np.abs(decoded[0] - decoded[1]).max() > 0.05, "the label changes the picture"
+    with pytest.raises(AssertionError, match="expected a label in 0..2, got null"):
+        js_decode(decoder_spec(model), codes[:1], tmp_path)
+
+
+@needs_node
 def test_javascript_decoder_refuses_a_spec_that_does_not_add_up(tmp_path) -> None:
     spec = decoder_spec(tiny_model("ae", 8))
     spec["image_shape"] = [1, 9, 9]
@@ -147,8 +168,9 @@ def test_javascript_decoder_refuses_a_spec_that_does_not_add_up(tmp_path) -> Non
 def test_spec_layers_reproduce_the_decoder(kind: str) -> None:
     model = tiny_model(kind, 28)
     spec = decoder_spec(model)
-    codes = random_codes(2)
-    np.testing.assert_allclose(spec_decode(spec, codes), decode_codes(model, codes), atol=1e-6)
+    codes, labels = random_codes(2), random_labels(12)
+    np.testing.assert_allclose(spec_decode(spec, codes, labels), decode_codes(model, codes, labels), atol=1e-6)
+    assert spec["classes"] == (CLASSES if model.conditional else 0)
     assert spec["kind"] == kind and spec["image_shape"] == [1, 28, 28] and spec["latent_dim"] == 2
     ops = [layer["op"] for layer in spec["layers"]]
     assert ops[-1] in {"sigmoid", "reshape"} and "sigmoid" in ops

@@ -28,7 +28,9 @@ class ToyAutoencoder(Autoencoder):
     title = "Toy autoencoder"
     settings = (Setting("min_dist", "Toy pull towards 0", 0.0, 0.5, 0.05),)
 
-    def loss(self, x: torch.Tensor, generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
+    def loss(
+        self, x: torch.Tensor, generator: torch.Generator | None = None, labels: torch.Tensor | None = None
+    ) -> dict[str, torch.Tensor]:
         z = self.encode(x)
         mse = F.mse_loss(self.decode(z), x)
         return {"loss": mse + self.config.min_dist * z.pow(2).mean(), "mse": mse}

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from aelab.errors import UnknownName
-from aelab.models import ModelConfig, build_model, corrupt, kinds
+from aelab.models import ModelConfig, build_model, corrupt, kinds, model_class
 
 SHAPES = [(1, 8, 8), (1, 28, 28), (3, 13, 17)]
 
@@ -12,14 +12,17 @@ SHAPES = [(1, 8, 8), (1, 28, 28), (3, 13, 17)]
 @pytest.mark.parametrize("kind", kinds())
 @pytest.mark.parametrize("shape", SHAPES)
 def test_every_kind_maps_images_to_codes_and_back_in_range(kind: str, shape: tuple) -> None:
-    model = build_model(ModelConfig(kind=kind, image_shape=shape, latent_dim=3, hidden=(32, 16), channels=(4, 8)))
-    x = torch.rand(6, *shape)
-    z = model.encode(x)
+    classes = 4 if model_class(kind).conditional else 0
+    model = build_model(
+        ModelConfig(kind=kind, image_shape=shape, latent_dim=3, hidden=(32, 16), channels=(4, 8), classes=classes)
+    )
+    x, labels = torch.rand(6, *shape), torch.arange(6) % 4  # every kind is told; only the conditional ones listen
+    z = model.encode(x, labels)
     assert z.shape == (6, 3)
-    x_hat = model.decode(z)
+    x_hat = model.decode(z, labels)
     assert x_hat.shape == (6, *shape)
     assert x_hat.min() >= 0 and x_hat.max() <= 1
-    terms = model.loss(x)
+    terms = model.loss(x, None, labels)
     assert {"loss", "mse"} <= set(terms)
     assert all(t.ndim == 0 and torch.isfinite(t) for t in terms.values())
 
@@ -98,3 +101,19 @@ def test_absurd_configs_are_refused_before_building(changes: dict, message: str)
 def test_from_dict_refuses_unknown_fields() -> None:
     with pytest.raises(ValueError, match="unknown"):
         ModelConfig.from_dict({"kind": "ae", "image_shape": [1, 8, 8], "latent_dim": 2, "evil": 1})
+
+
+def test_a_conditional_vae_is_told_the_label_and_refuses_missing_or_foreign_labels() -> None:
+    model = build_model(ModelConfig(kind="cvae", image_shape=(1, 8, 8), hidden=(16,), classes=3))
+    x, z = torch.rand(4, 1, 8, 8), torch.zeros(3, 2)
+    under_each = model.decode(z, torch.arange(3))
+    assert not torch.allclose(under_each[0], under_each[1]), "the label reaches the decoder"
+    assert not torch.allclose(model.encode(x, torch.zeros(4)), model.encode(x, torch.ones(4))), "and the encoder"
+    with pytest.raises(ValueError, match="needs the labels"):
+        model.encode(x)
+    with pytest.raises(ValueError, match=r"expected 3 labels in 0..2"):
+        model.decode(z, torch.tensor([0, 1, 3]))
+    with pytest.raises(ValueError, match="needs data with 2 to 1000 classes"):
+        build_model(ModelConfig(kind="cvae", image_shape=(1, 8, 8), classes=1))
+    with pytest.raises(ValueError, match="is not told labels"):
+        build_model(ModelConfig(kind="vae", image_shape=(1, 8, 8), classes=3))

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from aelab.errors import TrainingDiverged
-from aelab.models import ModelConfig, build_model, kinds
+from aelab.models import ModelConfig, build_model, kinds, model_class
 from aelab.train import TrainConfig, evaluate, fit, random_shift
 
 SMALL = dict(hidden=(32, 16), channels=(4, 8))
@@ -15,8 +15,10 @@ SMALL = dict(hidden=(32, 16), channels=(4, 8))
 
 @pytest.mark.parametrize("kind", kinds())
 def test_training_lowers_the_test_loss(tiny, kind: str) -> None:
-    model = build_model(ModelConfig(kind=kind, image_shape=tiny.image_shape, **SMALL))
-    before = evaluate(model, torch.from_numpy(np.array(tiny.test_images)))["mse"]
+    classes = tiny.n_classes if model_class(kind).conditional else 0
+    model = build_model(ModelConfig(kind=kind, image_shape=tiny.image_shape, classes=classes, **SMALL))
+    labels = torch.from_numpy(np.array(tiny.test_labels))
+    before = evaluate(model, torch.from_numpy(np.array(tiny.test_images)), labels=labels)["mse"]
     history = fit(model, tiny, TrainConfig(epochs=20, batch_size=32, lr=3e-3))
     assert history.epochs == 20 and not history.stopped
     assert history.test[-1]["mse"] < 0.7 * before
@@ -52,7 +54,7 @@ def test_stop_flag_ends_training_after_the_current_batch(tiny) -> None:
     model = build_model(ModelConfig(kind="ae", image_shape=tiny.image_shape, **SMALL))
     original_loss = model.loss
 
-    def counting_loss(x, generator=None):
+    def counting_loss(x, generator=None, labels=None):
         batches.append(len(x))
         if len(batches) == 2:
             stop.set()
@@ -88,7 +90,7 @@ def test_an_exploding_but_finite_loss_also_counts_as_divergence(tiny) -> None:
 def test_nan_input_is_caught_as_divergence(tiny) -> None:
     model = build_model(ModelConfig(kind="ae", image_shape=tiny.image_shape, **SMALL))
     before = {k: v.clone() for k, v in model.state_dict().items()}
-    model.loss = lambda x, generator=None: {"loss": torch.tensor(float("nan")), "mse": torch.tensor(0.0)}  # type: ignore[method-assign]
+    model.loss = lambda x, generator=None, labels=None: {"loss": torch.tensor(float("nan")), "mse": torch.tensor(0.0)}  # type: ignore[method-assign]
     with pytest.raises(TrainingDiverged, match="nan"):
         fit(model, tiny, TrainConfig(epochs=1))
     assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())

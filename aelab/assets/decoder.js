@@ -1,7 +1,7 @@
 /* aelab's decoder ψ in plain JavaScript: the forward pass of an exported decoder, no libraries.
  *
  * The spec comes from `aelab.export.decoder_spec` (Python):
- *   { format: "aelab-decoder", version: 1, id, kind, latent_dim, image_shape: [C, H, W],
+ *   { format: "aelab-decoder", version: 1, id, kind, latent_dim, classes, image_shape: [C, H, W],
  *     plane_map: { matrix: [[...d], [...d]], offset: [...d] } | null,
  *     layers: [ {op: "linear", in, out, weight, bias}      weight (out, in) row-major, like torch
  *               {op: "relu"} | {op: "sigmoid"}
@@ -9,7 +9,9 @@
  *               {op: "conv_transpose2d", in, out, kernel: [kh, kw], stride: [sh, sw], padding: [ph, pw],
  *                weight, bias}                               weight (in, out, kh, kw), like torch
  *               {op: "crop", shape: [C, H, W]} ] }         keep the top-left H × W of every channel
- * where weight and bias are {dtype: "f4", bdata: base64 of float32 little-endian}.
+ * where weight and bias are {dtype: "f4", bdata: base64 of float32 little-endian}. A conditional decoder
+ * (classes > 0, kind cvae) is told a label: its first layer takes the code followed by the label one-hot,
+ * and `decode(code, label)` writes both.
  *
  * Every layer writes into a buffer allocated once at load, so a decode allocates nothing: a hover at
  * display rate does not wake the garbage collector. Sums are accumulated in doubles; activations are
@@ -142,12 +144,12 @@
     }
   }
 
-  /** A decoder ready to run: `decode(z)` -> Float32Array of C·H·W values in [0, 1], channel-major. */
+  /** A decoder ready to run: `decode(z[, label])` -> Float32Array of C·H·W values in [0, 1], channel-major. */
   function load(spec) {
     check(spec && spec.format === "aelab-decoder" && spec.version === 1, "not an aelab-decoder spec (version 1)");
-    const d = spec.latent_dim;
-    let shape = [d];
-    let buffer = new Float32Array(d);
+    const d = spec.latent_dim, classes = spec.classes || 0;
+    let shape = [d + classes];
+    let buffer = new Float32Array(d + classes);
     const input = buffer;
     const steps = [];
     for (const layer of spec.layers) {
@@ -166,9 +168,13 @@
     const map = spec.plane_map;
     const z = new Float32Array(d);
 
-    function decode(code) {
+    function decode(code, label) {
       check(code.length === d, `expected a code of ${d} numbers, got ${code.length}`);
       for (let i = 0; i < d; i++) input[i] = code[i];
+      if (classes) {
+        check(Number.isInteger(label) && label >= 0 && label < classes, `expected a label in 0..${classes - 1}, got ${label}`);
+        for (let k = 0; k < classes; k++) input[d + k] = k === label ? 1 : 0;
+      }
       for (const s of steps) s.run(s.x, s.y);
       return output;  // reused by the next decode: copy it to keep it
     }
@@ -184,11 +190,12 @@
       id: spec.id,
       kind: spec.kind,
       latentDim: d,
+      classes,
       imageShape: [c, h, w],
       hasPlaneMap: !!map,
       decode,
       toLatent,
-      decodePlane: (x, y) => decode(toLatent(x, y)),
+      decodePlane: (x, y, label) => decode(toLatent(x, y), label),
     };
   }
 

@@ -1,12 +1,13 @@
 /* aelab's encoder φ in plain JavaScript: the forward pass of an exported encoder, no libraries.
  *
  * The spec comes from `aelab.export.encoder_spec` (Python):
- *   { format: "aelab-encoder", version: 1, id, kind, latent_dim, image_shape: [C, H, W],
+ *   { format: "aelab-encoder", version: 1, id, kind, latent_dim, classes, image_shape: [C, H, W],
  *     layers: [ {op: "flatten"}                               same numbers, flat shape
  *               {op: "linear", in, out, weight, bias}         weight (out, in) row-major, like torch
  *               {op: "relu"}
  *               {op: "conv2d", in, out, kernel: [kh, kw], stride: [sh, sw], padding: [ph, pw],
  *                weight, bias}                                 weight (out, in, kh, kw), like torch
+ *               {op: "condition", classes}                    append the label one-hot (a conditional kind)
  *               {op: "take", count} ] }                        the first `count` numbers (a VAE's μ)
  * where weight and bias are {dtype: "f4", bdata: base64 of float32 little-endian}.
  *
@@ -74,9 +75,20 @@
     };
   }
 
-  function build(layer, shape) {
+  function build(layer, shape, told) {
     switch (layer.op) {
       case "flatten": return { shape: [size(shape)], run: null };
+      case "condition": {
+        check(shape.length === 1 && layer.classes > 0, `cannot append a label to [${shape}]`);
+        const n = shape[0], k = layer.classes;
+        return {
+          shape: [n + k],
+          run(x, y) {
+            for (let i = 0; i < n; i++) y[i] = x[i];
+            for (let j = 0; j < k; j++) y[n + j] = j === told.label ? 1 : 0;
+          },
+        };
+      }
       case "linear": return linear(layer, shape);
       case "relu": return { shape, run(x, y) { for (let i = 0; i < x.length; i++) y[i] = x[i] > 0 ? x[i] : 0; } };
       case "conv2d": return conv2d(layer, shape);
@@ -89,15 +101,17 @@
     }
   }
 
-  /** An encoder ready to run: `encode(pixels)` (C·H·W floats, channel-major) -> Float32Array code (d). */
+  /** An encoder ready to run: `encode(pixels[, label])` (C·H·W floats, channel-major; the label for a
+   *  conditional kind) -> Float32Array code (d). */
   function load(spec) {
     check(spec && spec.format === "aelab-encoder" && spec.version === 1, "not an aelab-encoder spec (version 1)");
     let shape = spec.image_shape.slice();
     const input = new Float32Array(size(shape));
     let buffer = input;
     const steps = [];
+    const classes = spec.classes || 0, told = { label: 0 };
     for (const layer of spec.layers) {
-      const step = build(layer, shape);
+      const step = build(layer, shape, told);
       shape = step.shape;
       if (step.run) {
         const out = new Float32Array(size(shape));
@@ -109,14 +123,20 @@
       `the layers end in [${shape}], not a code of ${spec.latent_dim}`);
     const output = buffer;
 
-    function encode(pixels) {
+    function encode(pixels, label) {
       check(pixels.length === input.length, `expected ${input.length} pixels, got ${pixels.length}`);
+      if (classes) {
+        check(Number.isInteger(label) && label >= 0 && label < classes, `expected a label in 0..${classes - 1}, got ${label}`);
+        told.label = label;
+      }
       for (let i = 0; i < input.length; i++) input[i] = pixels[i];
       for (const s of steps) s.run(s.x, s.y);
       return output;  // reused by the next encode: copy it to keep it
     }
 
-    return { id: spec.id, kind: spec.kind, latentDim: spec.latent_dim, imageShape: spec.image_shape.slice(), encode };
+    return {
+      id: spec.id, kind: spec.kind, latentDim: spec.latent_dim, classes, imageShape: spec.image_shape.slice(), encode,
+    };
   }
 
   return { load };
