@@ -107,7 +107,10 @@ def likeliest_labels(model: Autoencoder, images: np.ndarray) -> np.ndarray:
     images = np.asarray(images, dtype=np.float32)
     classes = model.config.classes
     errors = np.stack(
-        [((reconstruct(model, images, label) - images) ** 2).reshape(len(images), -1).mean(1) for label in range(classes)]
+        [
+            ((reconstruct(model, images, label) - images) ** 2).reshape(len(images), -1).mean(1)
+            for label in range(classes)
+        ]
     )
     return errors.argmin(0)
 

@@ -249,7 +249,7 @@ def _train(
 
     ``train`` and ``test``: (images, labels) of each split.
     """
-    (train_x, train_y), (test_x, test_y) = train, test
+    (train_x, _), (test_x, test_y) = train, test
     optimiser = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     scheduler = _scheduler(optimiser, config, math.ceil(len(train_x) / config.batch_size))
     shuffle_generator = torch.Generator().manual_seed(config.seed)
