@@ -15,8 +15,8 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from aelab.errors import AelabError
-from aelab.imaging import to_pixels, upscale
-from aelab.latent import interpolate, plane_bounds
+from aelab.imaging import tile, to_pixels, upscale
+from aelab.latent import analogies, decode_codes, line_codes, plane_bounds
 from aelab.models import Autoencoder
 from aelab.plane import label_colors
 
@@ -59,9 +59,14 @@ def walk_frames(
     end: Sequence[float] | np.ndarray,
     steps: int = 24,
     scale: int = 8,
+    label: int | None = None,
 ) -> list[Image.Image]:
     """The images decoded at ``steps`` evenly spaced codes from ``start`` to ``end`` (each (d,)), as Pillow
-    frames of ``scale``× the image size, crisp pixels. AnimationError for a walk that cannot be drawn."""
+    frames of ``scale``× the image size, crisp pixels. AnimationError for a walk that cannot be drawn.
+
+    A conditional model draws each code as ``label``, or, when it is None, as its whole analogy row (every
+    label side by side, 1 px apart): the walk then changes the style of every class at once.
+    """
     d = model.config.latent_dim
     a, b = np.asarray(start, dtype=np.float64), np.asarray(end, dtype=np.float64)
     if a.shape != (d,) or b.shape != (d,):
@@ -75,8 +80,18 @@ def walk_frames(
     _, h, w = model.config.image_shape
     if scale < 1:
         raise AnimationError(f"the scale must be a whole number of at least 1; got {scale}")
+    rows = model.conditional and label is None
+    if rows:
+        w = model.config.classes * (w + 1) + 1
     _check_size(steps, max(h, w) * scale)
-    _, images = interpolate(model, a, b, steps)
+    codes = line_codes(a, b, steps)
+    if rows:
+        images = np.stack([tile(row, columns=len(row)) for row in analogies(model, codes)])
+    else:
+        try:
+            images = decode_codes(model, codes, label)
+        except ValueError as error:  # a label outside the model's classes
+            raise AnimationError(str(error)) from None
     return [Image.fromarray(to_pixels(upscale(image, scale))) for image in images]
 
 
@@ -87,9 +102,10 @@ def walk_gif(
     steps: int = 24,
     scale: int = 8,
     fps: float = 12,
+    label: int | None = None,
 ) -> bytes:
     """:func:`walk_frames` there and back again (so the loop does not jump), as GIF bytes."""
-    frames = walk_frames(model, start, end, steps, scale)
+    frames = walk_frames(model, start, end, steps, scale, label)
     return gif_bytes(frames + frames[-2:0:-1], fps)
 
 

@@ -189,10 +189,16 @@ class Checkpoint:
 
 
 def check_fits(checkpoint: Checkpoint, dataset: Dataset) -> None:
-    """Raise ModelDoesNotFit when ``checkpoint``'s model does not take ``dataset``'s images."""
+    """Raise ModelDoesNotFit when ``checkpoint``'s model does not take ``dataset``'s images, UnsupportedFile
+    when a conditional model is told another number of labels than the dataset has classes."""
     expected, found = tuple(checkpoint.header.image_shape), tuple(dataset.image_shape)
     if expected != found:
         raise ModelDoesNotFit(expected, dataset.name, found)
+    classes = checkpoint.model.config.classes
+    if checkpoint.model.conditional and classes != dataset.n_classes:
+        raise UnsupportedFile(
+            f"the model is told one of {classes} labels, but {dataset.name} has {dataset.n_classes} classes"
+        )
 
 
 class ModelDoesNotFit(UnsupportedFile):

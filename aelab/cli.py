@@ -62,6 +62,7 @@ def _parser() -> argparse.ArgumentParser:
     sample.add_argument("--seed", type=int, default=0)
     sample.add_argument("--scale", type=_positive_int, default=2, help="pixels per image pixel in the PNG")
     sample.add_argument("--out", type=Path, required=True)
+    sample.add_argument("--label", default=None, help="for a cvae: the class to draw, by name or index (default: each)")
 
     pretrain = commands.add_parser("pretrain", help="rebuild the shipped checkpoints in the checkout's pretrained/")
     pretrain.add_argument("--out-dir", type=Path, default=None)
@@ -97,7 +98,10 @@ def _add_animate_command(commands) -> None:
     )
     animate.add_argument("--to", dest="end", type=_code, required=True, help="the last code, e.g. 2,1.5")
     animate.add_argument("--steps", type=_positive_int, default=24, help="images along the way")
-    animate.add_argument("--scale", type=_positive_int, default=8, help="pixels per image pixel")
+    animate.add_argument(
+        "--scale", type=_positive_int, default=None, help="pixels per image pixel (default 8; 3 for a cvae's row)"
+    )
+    animate.add_argument("--label", default=None, help="for a cvae: the class to draw (default: every class in a row)")
     animate.add_argument("--fps", type=float, default=12.0, help="frames per second")
     animate.add_argument("--out", type=Path, required=True, help="the .gif file to write")
 
@@ -106,10 +110,27 @@ def cmd_animate(args: argparse.Namespace) -> None:
     from aelab.animate import walk_gif
 
     checkpoint = _checkpoint(args.checkpoint)
-    data = walk_gif(checkpoint.model, args.start, args.end, steps=args.steps, scale=args.scale, fps=args.fps)
+    label = _label(checkpoint, args.label)
+    scale = args.scale or (3 if checkpoint.model.conditional and label is None else 8)
+    data = walk_gif(checkpoint.model, args.start, args.end, steps=args.steps, scale=scale, fps=args.fps, label=label)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_bytes(data)
     print(f"wrote a walk of {args.steps} images, there and back, to {args.out} ({len(data) / 1024:.0f} kB)")
+
+
+def _label(checkpoint, given: str | None) -> int | None:
+    """``--label``, a class's name or index, as the index a conditional model is told (None when not given)."""
+    if given is None:
+        return None
+    model = checkpoint.model
+    if not model.conditional:
+        raise AelabError(f"--label is for a model told the label (such as a cvae); this one is a {model.kind}")
+    names = list(checkpoint.label_names)
+    if given in names:
+        return names.index(given)
+    if given.lstrip("-").isdigit() and 0 <= int(given) < model.config.classes:
+        return int(given)
+    raise AelabError(f"label {given!r} is not one of this model's classes: {', '.join(names)}")
 
 
 def _add_train_command(commands) -> None:
@@ -333,10 +354,14 @@ def cmd_sample(args: argparse.Namespace) -> None:
     train_codes = None
     if not samples_from_prior(checkpoint.model):
         train_codes = encode_images(checkpoint.model, load_dataset(checkpoint.dataset).train_images)
-    _, images = generate(checkpoint.model, args.n, seed=args.seed, train_codes=train_codes)
+    label = _label(checkpoint, args.label)
+    _, images = generate(checkpoint.model, args.n, seed=args.seed, train_codes=train_codes, label=label)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_bytes(png_bytes(tile(images), scale=args.scale))
-    print(f"wrote {args.n} samples to {args.out}")
+    # A conditional model's samples without --label go through the classes in turn: one class per column.
+    columns = checkpoint.model.config.classes if checkpoint.model.conditional and label is None else None
+    args.out.write_bytes(png_bytes(tile(images, columns=columns), scale=args.scale))
+    drawn = "" if label is None else f" of {checkpoint.label_names[label]}"
+    print(f"wrote {args.n} samples{drawn} to {args.out}")
 
 
 def cmd_pretrain(args: argparse.Namespace) -> None:

@@ -33,7 +33,7 @@ def _labels(labels: Labels, n: int, device: torch.device) -> torch.Tensor | None
         return None
     if isinstance(labels, (int, np.integer)):
         return torch.full((n,), int(labels), dtype=torch.long, device=device)
-    return torch.as_tensor(np.asarray(labels), dtype=torch.long, device=device)
+    return torch.as_tensor(np.array(labels, dtype=np.int64), device=device)  # a copy: datasets are read-only
 
 
 @torch.no_grad()
@@ -166,9 +166,14 @@ def interpolate(
     model: Autoencoder, z0: np.ndarray, z1: np.ndarray, steps: int = 10, label: int | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Straight line from z0 to z1 (both (d,)) in ``steps`` points: (codes (steps, d), images (steps, C, H, W))."""
-    t = np.linspace(0.0, 1.0, steps)[:, None]
-    codes = ((1 - t) * np.asarray(z0, dtype=np.float64) + t * np.asarray(z1, dtype=np.float64)).astype(np.float32)
+    codes = line_codes(z0, z1, steps)
     return codes, decode_codes(model, codes, label)
+
+
+def line_codes(z0: np.ndarray, z1: np.ndarray, steps: int) -> np.ndarray:
+    """``steps`` evenly spaced codes from z0 to z1 (both (d,)), ends included: (steps, d) float32."""
+    t = np.linspace(0.0, 1.0, steps)[:, None]
+    return ((1 - t) * np.asarray(z0, dtype=np.float64) + t * np.asarray(z1, dtype=np.float64)).astype(np.float32)
 
 
 def axis_traversal(

@@ -39,6 +39,9 @@
  *   plane.point, plane.code    what is selected now; plane.timings, plane.dragStats: measurements
  * With `data.sprite` (a sheet of the dataset's images), hovering a point shows its real image beside the
  * decode at the pointer.
+ * A conditional decoder (spec.classes > 0, a cvae) is told a label: the panel then shows the code under every
+ * label in a row (the analogies: one style, every class) with `data.label`'s image large, and the strip, the
+ * manifold and the hover preview are decoded as `data.label` (default 0).
  * With `data.grid` = n, the page decodes the manifold (ψ on an n × n grid of the visible window) under the
  * points and decodes it again after every zoom or pan.
  */
@@ -221,7 +224,7 @@
       ticket: 0, lastSent: null, sending: false,
       timings: { click: [], drag: [], slider: [], key: [], ends: [], endsFull: [] },
       dragStats: { frames: 0, drawn: 0 },
-      imageDraws: 0, stripDraws: 0, hoverDecodes: 0, gestures: 0, lastDecodeMs: 0,
+      imageDraws: 0, stripDraws: 0, rowDraws: 0, hoverDecodes: 0, gestures: 0, lastDecodeMs: 0,
       hoverOn: opts.hoverOn || (() => true),
     };
     const ui = {};  // the panel's elements, built by buildPanel
@@ -414,7 +417,7 @@
       while (job.next < job.order.length && (!drew || performance.now() - start < job.budget)) {
         const i = job.order[job.next++], z = job.codes[i], shown = ui.stripShown[i];
         if (shown && shown.every((v, k) => v === z[k])) continue;
-        globalThis.AelabDecoder.draw(cell, plane.decoder.decode(z), plane.decoder.imageShape);
+        globalThis.AelabDecoder.draw(cell, plane.decoder.decode(z, plane.label), plane.decoder.imageShape);
         ctx.drawImage(cell, 1 + (i % job.columns) * (w + 1), 1 + Math.floor(i / job.columns) * (h + 1));
         ui.stripShown[i] = z;
         drew = true;
@@ -491,10 +494,24 @@
     function drawImage() {
       if (!plane.decoder || !plane.code || !ui.image) return;
       const start = performance.now();
-      globalThis.AelabDecoder.draw(ui.image, plane.decoder.decode(plane.code), plane.decoder.imageShape);
+      if (ui.row) drawRow();
+      else globalThis.AelabDecoder.draw(ui.image, plane.decoder.decode(plane.code), plane.decoder.imageShape);
       plane.lastDecodeMs = performance.now() - start;
       plane.imageDraws += 1;
       reg.debug.imageDraws += 1;
+    }
+
+    /** A conditional decoder (cvae): the code under every label, side by side in the row (1 px of white
+     * between images, as aelab.imaging.tile), and the chosen label's image large. One decode per label. */
+    function drawRow() {
+      const shape = plane.decoder.imageShape, [, h, w] = shape, ctx = ui.row.getContext("2d");
+      for (let k = 0; k < plane.decoder.classes; k++) {
+        const pixels = plane.decoder.decode(plane.code, k);
+        globalThis.AelabDecoder.draw(ui.rowCell, pixels, shape);
+        ctx.drawImage(ui.rowCell, 1 + k * (w + 1), 1);
+        if (k === plane.label) globalThis.AelabDecoder.draw(ui.image, pixels, shape);
+      }
+      plane.rowDraws += 1;
     }
 
     /** Select plane point (x, y): decode its code, draw everything; `since` (an event's timeStamp) is timed. */
@@ -588,7 +605,8 @@
 
     // --- the panel: decoded image, readout, far cue, sliders ---
     function buildPanel(spec) {
-      const signature = JSON.stringify(spec ? [spec.sliders, spec.texts] : null);
+      const classes = plane.decoder ? plane.decoder.classes : 0;
+      const signature = JSON.stringify(spec ? [spec.sliders, spec.texts, classes, plane.decoderId] : null);
       if (signature === plane.panelSignature) return;
       plane.panelSignature = signature;
       panel.textContent = "";
@@ -606,6 +624,7 @@
       ui.far.textContent = texts.far || "far from every training code: the decoder is extrapolating here";
       ui.far.hidden = true;
       ui.readout = element("div", "aelab-readout", panel);
+      if (classes) buildRow(texts, classes);
       if (texts.where) element("div", "aelab-where", panel).textContent = texts.where;
       ui.stripBox = element("div", "aelab-strip-box", panel);
       ui.stripBox.hidden = true;
@@ -638,6 +657,28 @@
       ui.image.height = h;
       sizeImage(h, w);
       if (plane.ends) drawStrip();
+    }
+
+    /** The analogy row of a conditional decoder: one cell per label, with the labels' names under it. */
+    function buildRow(texts, classes) {
+      const [, h, w] = plane.decoder.imageShape;
+      const box = element("div", "aelab-row-box", panel);
+      element("div", "aelab-panel-title", box).textContent = texts.row || "ψ(z, y) for every label y";
+      ui.row = element("canvas", "aelab-row", box);
+      ui.row.width = classes * (w + 1) + 1;
+      ui.row.height = h + 2;
+      ui.row.setAttribute("role", "img");
+      ui.row.setAttribute("aria-label", texts.row || "the code under every label");
+      const ctx = ui.row.getContext("2d");
+      ctx.fillStyle = "#ffffff";
+      ctx.fillRect(0, 0, ui.row.width, ui.row.height);
+      ui.rowCell = document.createElement("canvas");
+      const names = element("div", "aelab-row-names", box);
+      const traces = (plane.data && plane.data.traces) || [];
+      for (let k = 0; k < classes; k++) {
+        const name = element("span", k === plane.label ? "aelab-row-chosen" : null, names);
+        name.textContent = traces[k] ? traces[k].name : String(k);
+      }
     }
 
     // --- events ---
@@ -814,7 +855,7 @@
           for (let c = 0; c < n; c++) {
             const x = xr[0] + (c + 0.5) * (xr[1] - xr[0]) / n, y = yr[1] - (row + 0.5) * (yr[1] - yr[0]) / n;
             // Dark strokes on light grey under the points, so the coloured dots stay readable.
-            const pixels = plane.decoder.decodePlane(x, y).map((v) => 1 - 0.55 * v);
+            const pixels = plane.decoder.decodePlane(x, y, plane.label).map((v) => 1 - 0.55 * v);
             globalThis.AelabDecoder.draw(cell, pixels, plane.decoder.imageShape);
             sheet.getContext("2d").drawImage(cell, c * w, row * h);
             plane.gridDecodes += 1;
@@ -879,7 +920,7 @@
       if (!at || !plane.decoder || !plane.hoverOn()) return;
       const start = performance.now();
       const [, h, w] = plane.decoder.imageShape;
-      globalThis.AelabDecoder.draw(preview, plane.decoder.decodePlane(at.x, at.y), plane.decoder.imageShape);
+      globalThis.AelabDecoder.draw(preview, plane.decoder.decodePlane(at.x, at.y, plane.label), plane.decoder.imageShape);
       plane.lastHoverMs = performance.now() - start;
       plane.hoverDecodes += 1;
       reg.debug.hoverDecodes += 1;
@@ -988,6 +1029,7 @@
       const Plotly = globalThis.Plotly;
       plane.data = data;
       setDecoder(data.decoder || null);
+      plane.label = plane.decoder && plane.decoder.classes ? Math.min(Number(data.label) || 0, plane.decoder.classes - 1) : undefined;
       // Ends of another model's code space cannot be decoded by this one (the host sends new ends after).
       if (plane.ends && (!plane.decoder || plane.ends.a.length !== plane.decoder.latentDim)) plane.ends = null;
       buildPanel(data.panel || null);

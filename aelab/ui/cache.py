@@ -131,9 +131,10 @@ def codes(entry_id: str, _checkpoint: Checkpoint, dataset_name: str) -> np.ndarr
     """Codes (N, d) float32 of ALL images of ``dataset_name`` under the checkpoint's model.
 
     Keyed by ``entry_id`` (unique across sessions: a session model's id is a UUID) and the dataset name;
-    the checkpoint itself is not hashed.
+    the checkpoint itself is not hashed. A conditional model is told each image's own label.
     """
-    return encode_images(_checkpoint.model, dataset(dataset_name).images)
+    data = dataset(dataset_name)
+    return encode_images(_checkpoint.model, data.images, data.labels)
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
@@ -194,23 +195,38 @@ def sprite(dataset_name: str, _images: np.ndarray) -> dict | None:
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def manifold(
-    entry_id: str, dataset_name: str, method: str, n: int, bounds: np.ndarray, _model: Autoencoder, _map: PlaneMap
+    entry_id: str,
+    dataset_name: str,
+    method: str,
+    n: int,
+    bounds: np.ndarray,
+    _model: Autoencoder,
+    _map: PlaneMap,
+    label: int | None = None,
 ) -> np.ndarray:
-    """Decoded n×n grid over the plane's bounds (2, 2): (n, n, C, H, W), row 0 at the top.
+    """Decoded n×n grid over the plane's bounds (2, 2): (n, n, C, H, W), row 0 at the top (drawn as
+    ``label`` by a conditional model).
 
     Keyed like :func:`plane_map` (entry, dataset, method), whose map ``_map`` is.
     """
     points = grid_codes(bounds, n).reshape(n * n, 2)
-    images = decode_codes(_model, _map.to_latent(points))
+    images = decode_codes(_model, _map.to_latent(points), label)
     return images.reshape(n, n, *images.shape[1:])
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def manifold_background(
-    entry_id: str, dataset_name: str, method: str, n: int, bounds: np.ndarray, _model: Autoencoder, _map: PlaneMap
+    entry_id: str,
+    dataset_name: str,
+    method: str,
+    n: int,
+    bounds: np.ndarray,
+    _model: Autoencoder,
+    _map: PlaneMap,
+    label: int | None = None,
 ) -> str:
     """The manifold as a faded data-URL PNG (dark strokes on light grey) so the coloured points stay readable."""
-    picture = grid_image(manifold(entry_id, dataset_name, method, n, bounds, _model, _map))
+    picture = grid_image(manifold(entry_id, dataset_name, method, n, bounds, _model, _map, label))
     faded = 1.0 - 0.55 * picture
     factor = max(1, 600 // max(picture.shape[-2:]))
     return "data:image/png;base64," + base64.b64encode(png_bytes(faded, factor)).decode("ascii")
@@ -218,10 +234,17 @@ def manifold_background(
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def generated(
-    entry_id: str, dataset_name: str, n: int, seed: int, _model: Autoencoder, _train_codes: np.ndarray
+    entry_id: str,
+    dataset_name: str,
+    n: int,
+    seed: int,
+    _model: Autoencoder,
+    _train_codes: np.ndarray,
+    label: int | None = None,
 ) -> np.ndarray:
-    """n new images (n, C, H, W) from the model's sampler (fitted to its training codes of the dataset)."""
-    return generate(_model, n, seed, train_codes=_train_codes)[1]
+    """n new images (n, C, H, W) from the model's sampler (fitted to its training codes of the dataset); a
+    conditional model draws them as ``label``, or every label in turn when it is None."""
+    return generate(_model, n, seed, train_codes=_train_codes, label=label)[1]
 
 
 # --- pictures: the same for every student, so encoded once --------------------------------------------------
@@ -250,17 +273,21 @@ def sample_picture(dataset_name: str, index: int, target: int, _images: np.ndarr
 
 @st.cache_resource(show_spinner=False, max_entries=256)
 def reconstruction(
-    entry_id: str, dataset_name: str, index: int, _model: Autoencoder, _images: np.ndarray
+    entry_id: str, dataset_name: str, index: int, _model: Autoencoder, _images: np.ndarray, label: int | None = None
 ) -> tuple[np.ndarray, np.ndarray, float]:
-    """(x (1, C, H, W), ψ(φ(x)) (1, C, H, W), their MSE per pixel) for the dataset's image ``index``."""
+    """(x (1, C, H, W), ψ(φ(x)) (1, C, H, W), their MSE per pixel) for the dataset's image ``index`` (and its
+    ``label``, which a conditional model is told)."""
     original = _images[index : index + 1]
-    rebuilt = reconstruct(_model, original)
+    rebuilt = reconstruct(_model, original, label)
     return original, rebuilt, float(reconstruction_mse(original, rebuilt))
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)
-def mosaic_png(entry_id: str, dataset_name: str, n: int, seed: int, _images: Callable[[], np.ndarray]) -> bytes:
-    """The generated samples as one PNG for the download button (8 per row, 4x)."""
+def mosaic_png(
+    entry_id: str, dataset_name: str, n: int, seed: int, _images: Callable[[], np.ndarray], label: int | None = None
+) -> bytes:
+    """The generated samples (as ``label``, for a conditional model) as one PNG for the download button
+    (8 per row, 4x)."""
     return png_bytes(tile(_images(), columns=8), 4)
 
 

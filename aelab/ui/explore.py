@@ -35,11 +35,14 @@ from aelab.data import Dataset, factor_classes
 from aelab.imaging import crisp_png, grid_image, png_bytes, tile
 from aelab.latent import (
     PlaneMap,
+    analogies,
     decode_point,
+    encode_images,
     interpolate,
     nearest,
     samples_from_prior,
 )
+from aelab.models import Autoencoder
 from aelab.plane import SPRITE_LIMIT_BYTES, SliderSpec, slider_specs
 from aelab.ui import cache, workspace
 from aelab.ui.i18n import t
@@ -59,6 +62,8 @@ STEPS_KEY = "explore.steps"
 COUNT_KEY = "explore.count"
 WALK_GIF_STEPS = 24  # images in a recorded walk A → B (the GIF goes there and back)
 COLOUR_KEY = "explore.colour_by"
+DRAW_AS_KEY = "explore.draw_as"  # the label a conditional model's single images are drawn as
+GENERATE_LABEL_KEY = "explore.generate_label"
 
 DECODED_WIDTH = 224  # CSS pixels of the large decoded image (the plane's panel draws it at the same size)
 NEAREST_K = 8
@@ -207,6 +212,14 @@ def render() -> None:
     options, notes = st.columns([1, 2], vertical_alignment="center")
     options.checkbox(t("explore.background"), key=BACKGROUND_KEY, help=t("explore.background_help"))
     _hover_options(options, entry, dataset)
+    if entry.checkpoint.model.conditional:
+        options.selectbox(
+            t("explore.draw_as"),
+            range(dataset.n_classes),
+            format_func=lambda k: dataset.label_names[k],
+            key=DRAW_AS_KEY,
+            help=t("explore.draw_as_help"),
+        )
     if dataset.factors:
         options.selectbox(
             t("explore.colour_by"),
@@ -240,6 +253,15 @@ def render() -> None:
         _reconstruction_section(entry, dataset)
 
 
+def drawn_label(entry: ModelEntry) -> int | None:
+    """The label a conditional model draws single images as (the "Draw as" choice); None for other kinds."""
+    model = entry.checkpoint.model
+    if not model.conditional:
+        return None
+    chosen = st.session_state.get(DRAW_AS_KEY, 0)
+    return chosen if isinstance(chosen, int) and 0 <= chosen < model.config.classes else 0
+
+
 def colouring(dataset: Dataset) -> tuple[np.ndarray, tuple[str, ...]]:
     """What the plane's colours and legend show: (classes (N,), names): the labels, or a chosen factor's bins."""
     factor = st.session_state.get(COLOUR_KEY, "label")
@@ -268,6 +290,7 @@ def _plane_texts(in_browser: bool) -> dict[str, str]:
         "where": t("explore.where_browser") if in_browser else t("explore.where_server"),
         "strip": t("explore.strip"),
         "strip_hint": t("explore.strip_hint"),
+        "row": t("explore.row"),
     }
 
 
@@ -282,6 +305,7 @@ def _view(entry: ModelEntry, dataset: Dataset, codes: np.ndarray, specs: list[Sl
         # fragment) is brought up to date by one rerun of the page, once per finished drag.
         st.rerun(scope="app")
     decoder = cache.browser_decoder(entry.id, dataset.name, method, model, plane_map)  # None: decode on the server only
+    label = drawn_label(entry)
     background, grid = None, None
     state.background_size = None
     if st.session_state.get(BACKGROUND_KEY):
@@ -290,11 +314,13 @@ def _view(entry: ModelEntry, dataset: Dataset, codes: np.ndarray, specs: list[Sl
             grid = state.background_size
         else:
             background = cache.manifold_background(
-                entry.id, dataset.name, method, state.background_size, bounds, model, plane_map
+                entry.id, dataset.name, method, state.background_size, bounds, model, plane_map, label
             )
 
     # Where the browser cannot decode, the server does, and the relay carries the picture to the panel.
-    image = None if decoder is not None else _data_url(crisp_png(decode_point(model, state.point), DECODED_WIDTH)[0])
+    image = None
+    if decoder is None:
+        image = _data_url(crisp_png(decode_point(model, state.point, label), DECODED_WIDTH)[0])
     selected = plane_map.to_plane(state.point[None].astype(np.float32))[0]
     colours, colour_names = colouring(dataset)
     latent_plane(
@@ -316,6 +342,7 @@ def _view(entry: ModelEntry, dataset: Dataset, codes: np.ndarray, specs: list[Sl
         spacing=cache.spacing(entry.id, dataset.name, method, points),
         grid=grid,
         sprite=cache.sprite(dataset.name, dataset.images),
+        label=label,
     )
     if state.refused:
         st.warning(state.refused, icon=":material/block:")
@@ -365,10 +392,11 @@ def _manifold_section(entry: ModelEntry, dataset: Dataset, codes: np.ndarray) ->
     st.subheader(t("explore.grid"), help=t("explore.grid_help"))
     n = st.slider(t("explore.grid_size"), 8, 25, key=GRID_SIZE_KEY)
     method, plane_map, _, bounds = _current_map(entry, dataset, codes)
+    label = drawn_label(entry)
     cache.show_cached(
-        ("manifold", entry.id, dataset.name, method, n, bounds.tobytes()),
+        ("manifold", entry.id, dataset.name, method, n, bounds.tobytes(), label),
         lambda: grid_image(
-            cache.manifold(entry.id, dataset.name, method, n, bounds, entry.checkpoint.model, plane_map)
+            cache.manifold(entry.id, dataset.name, method, n, bounds, entry.checkpoint.model, plane_map, label)
         ),
         520,
     )
@@ -396,9 +424,10 @@ def _interpolation_section(entry: ModelEntry, dataset: Dataset, codes: np.ndarra
         interpolation_ends(PLANE_KEY, state.a.tolist(), state.b.tolist(), steps, answers=state.answered)
         st.caption(t("explore.strip_in_browser"))
     else:
+        label = drawn_label(entry)
         cache.show_cached(
-            ("interpolation", entry.id, state.a.tobytes(), state.b.tobytes(), steps),
-            lambda: tile(interpolate(entry.checkpoint.model, state.a, state.b, steps)[1], columns=steps, pad=1),
+            ("interpolation", entry.id, state.a.tobytes(), state.b.tobytes(), steps, label),
+            lambda: tile(interpolate(entry.checkpoint.model, state.a, state.b, steps, label)[1], columns=steps, pad=1),
             60 * steps,
         )
     st.caption(t("explore.ends", a=_fmt(state.a), b=_fmt(state.b)))
@@ -407,8 +436,10 @@ def _interpolation_section(entry: ModelEntry, dataset: Dataset, codes: np.ndarra
 
 def _walk_downloads(entry: ModelEntry, a: np.ndarray, b: np.ndarray, steps: int) -> None:
     """The walk A → B to keep: an animated GIF (there and back) and the strip as a PNG, each made only when
-    its button is pressed (the walk as it stands now; a walk with no length says so)."""
+    its button is pressed (the walk as it stands now; a walk with no length says so). A conditional model's GIF
+    walks every label's row at once; its PNG strip is drawn as the chosen label."""
     model = entry.checkpoint.model
+    label = drawn_label(entry)
     name = f"{entry.id.partition(':')[2] or 'model'}-walk"
     if np.allclose(a, b):
         st.caption(t("explore.walk_no_length"))
@@ -426,7 +457,7 @@ def _walk_downloads(entry: ModelEntry, a: np.ndarray, b: np.ndarray, steps: int)
     )
     png.download_button(
         t("explore.walk_png"),
-        lambda: png_bytes(tile(interpolate(model, a, b, steps)[1], columns=steps, pad=1), scale=4),
+        lambda: png_bytes(tile(interpolate(model, a, b, steps, label)[1], columns=steps, pad=1), scale=4),
         file_name=f"{name}.png",
         mime="image/png",
         icon=":material/image:",
@@ -440,7 +471,7 @@ def _walk_downloads(entry: ModelEntry, a: np.ndarray, b: np.ndarray, steps: int)
 def _generate_section(entry: ModelEntry, dataset: Dataset, codes: np.ndarray) -> None:
     st.subheader(t("explore.generate"))
     model = entry.checkpoint.model
-    st.caption(t("explore.generate_prior") if samples_from_prior(model) else t("explore.generate_mixture"))
+    label = _generate_label(model, dataset)
     state = st.session_state[STATE_KEY]
     n = st.slider(t("explore.count"), 4, 64, 16, step=4, key=COUNT_KEY)
     resample, download = st.columns(2)
@@ -449,20 +480,35 @@ def _generate_section(entry: ModelEntry, dataset: Dataset, codes: np.ndarray) ->
     seed = state.generate_seed
 
     def images() -> np.ndarray:
-        return cache.generated(entry.id, dataset.name, n, seed, model, codes[dataset.train_idx])
+        return cache.generated(entry.id, dataset.name, n, seed, model, codes[dataset.train_idx], label)
 
-    pictures = cache.pictures(("generated", entry.id, dataset.name, n, seed), lambda: list(images()), 52)
+    pictures = cache.pictures(("generated", entry.id, dataset.name, n, seed, label), lambda: list(images()), 52)
     st.image([data for data, _ in pictures], width=pictures[0][1], output_format="PNG")
     st.caption(t("explore.seed", n=n, seed=state.generate_seed))
     download.download_button(
         t("explore.download"),
-        cache.mosaic_png(entry.id, dataset.name, n, seed, images),
+        cache.mosaic_png(entry.id, dataset.name, n, seed, images, label),
         file_name=f"aelab-{entry.id.split(':')[-1][:24]}-samples-{state.generate_seed}.png",
         mime="image/png",
         on_click="ignore",
         icon=":material/download:",
         key="explore.download",
         width="stretch",
+    )
+
+
+def _generate_label(model: Autoencoder, dataset: Dataset) -> int | None:
+    """The caption of how samples are drawn and, for a conditional model, the label chosen for them (None:
+    every label in turn)."""
+    if not model.conditional:
+        st.caption(t("explore.generate_prior") if samples_from_prior(model) else t("explore.generate_mixture"))
+        return None
+    st.caption(t("explore.generate_conditional"))
+    return st.selectbox(
+        t("explore.generate_label"),
+        [None, *range(dataset.n_classes)],
+        format_func=lambda k: t("explore.every_label") if k is None else dataset.label_names[k],
+        key=GENERATE_LABEL_KEY,
     )
 
 
@@ -484,9 +530,9 @@ def _reconstruction_section(entry: ModelEntry, dataset: Dataset) -> None:
         icon=":material/shuffle:",
         width="stretch",
     )
-    original, rebuilt, mse = cache.reconstruction(
-        entry.id, dataset.name, int(index), entry.checkpoint.model, dataset.images
-    )
+    model = entry.checkpoint.model
+    told = int(dataset.labels[index]) if model.conditional else None
+    original, rebuilt, mse = cache.reconstruction(entry.id, dataset.name, int(index), model, dataset.images, told)
     split = t("explore.split_test") if np.isin(index, dataset.test_idx) else t("explore.split_train")
     label = dataset.label_names[dataset.labels[index]]
     columns = st.columns(3)
@@ -500,3 +546,11 @@ def _reconstruction_section(entry: ModelEntry, dataset: Dataset) -> None:
             key = ("reconstruction", entry.id, dataset.name, int(index), kind)
             cache.show_cached(key, partial(np.asarray, image), 120, caption)
     st.markdown(t("explore.mse", mse=mse))
+    if told is not None:  # the sample's own style, drawn as every label
+        code = encode_images(model, original, told)
+        cache.show_cached(
+            ("analogies", entry.id, dataset.name, int(index)),
+            lambda: tile(analogies(model, code)[0], columns=dataset.n_classes),
+            60 * dataset.n_classes,
+            t("explore.analogies"),
+        )

@@ -66,6 +66,25 @@ STRINGS: dict[str, tuple[str, str]] = {
         "A and B are the same point: move one to record a walk.",
         "A 与 B 是同一个点：移动其中一个即可录制路径。",
     ),
+    "explore.draw_as": ("Draw as", "绘制为"),
+    "explore.draw_as_help": (
+        "This model is told the label: the code z holds the style, the label the class. The large image, the "
+        "manifold, the strip and new samples are drawn as this label; the row under the image shows z under "
+        "every label.",
+        "该模型会被告知标签：编码 z 保存风格，标签决定类别。大图、流形、插值条和新样本都按此标签绘制；"
+        "图像下方的一行显示 z 在每个标签下的解码。",
+    ),
+    "explore.row": ("ψ(z, y) for every label y: one style, every class", "每个标签 y 下的 ψ(z, y)：同一风格，所有类别"),
+    "explore.every_label": ("every label in turn", "依次使用每个标签"),
+    "explore.generate_label": ("Labels of the new samples", "新样本的标签"),
+    "explore.generate_conditional": (
+        "New codes z ~ N(0, I) from the prior, each decoded with the label chosen here.",
+        "从先验 z ~ N(0, I) 中抽取新编码，并按此处选择的标签解码。",
+    ),
+    "explore.analogies": (
+        "This sample's style as every label: z = φ(x, its label), then ψ(z, y) for each y",
+        "该样本的风格用于每个标签：z = φ(x, 其标签)，再对每个 y 计算 ψ(z, y)",
+    ),
     "explore.generate": ("Generate", "生成"),
     "explore.generate_prior": (
         "New codes drawn from the VAE's prior z ~ N(0, I), then decoded.",
