@@ -124,7 +124,7 @@ def _label(checkpoint, given: str | None) -> int | None:
         return None
     model = checkpoint.model
     if not model.conditional:
-        raise AelabError(f"--label is for a model told the label (such as a cvae); this one is a {model.kind}")
+        raise AelabError(f"--label is for a model told the label (such as a cvae); this one is of kind {model.kind}")
     names = list(checkpoint.label_names)
     if given in names:
         return names.index(given)
@@ -351,10 +351,10 @@ def cmd_sample(args: argparse.Namespace) -> None:
         raise AelabError(f"-n is limited to 4096 images; got {args.n}")
     if args.scale > 32:  # 4096 tiles at a larger scale would need gigabytes for one PNG
         raise AelabError(f"--scale is limited to 32 pixels per image pixel; got {args.scale}")
+    label = _label(checkpoint, args.label)
     train_codes = None
     if not samples_from_prior(checkpoint.model):
         train_codes = encode_images(checkpoint.model, load_dataset(checkpoint.dataset).train_images)
-    label = _label(checkpoint, args.label)
     _, images = generate(checkpoint.model, args.n, seed=args.seed, train_codes=train_codes, label=label)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     # A conditional model's samples without --label go through the classes in turn: one class per column.

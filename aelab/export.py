@@ -264,7 +264,7 @@ def explorer_data(checkpoint: Checkpoint, dataset: Dataset, *, grid: int = EXPLO
     """
     check_fits(checkpoint, dataset)
     model = checkpoint.model
-    codes = encode_images(model, dataset.images)
+    codes = encode_images(model, dataset.images, dataset.labels)  # a conditional model is told the labels
     plane_map = fit_plane_map(codes, "pca")
     spec = decoder_spec(model, plane_map)
     points = plane_map.to_plane(codes)

@@ -542,8 +542,11 @@ class ConditionalVAE(VariationalAutoencoder):
             raise ValueError(f"a {self.kind} model needs the labels of what it encodes or decodes")
         labels = torch.as_tensor(labels, device=device).long().reshape(-1)
         classes = self.config.classes
-        if len(labels) != n or (n and not (0 <= int(labels.min()) and int(labels.max()) < classes)):
-            raise ValueError(f"expected {n} labels in 0..{classes - 1}, got {len(labels)} ({labels[:5].tolist()}...)")
+        if len(labels) != n:
+            raise ValueError(f"expected {n} labels, one per image or code; got {len(labels)}")
+        outside = labels[(labels < 0) | (labels >= classes)]
+        if len(outside):
+            raise ValueError(f"label {int(outside[0])} is outside this model's classes 0..{classes - 1}")
         return F.one_hot(labels, classes).float()
 
     def posterior(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:

@@ -37,3 +37,10 @@ def trained_ae(tiny: Dataset) -> TrainedModel:
     """An MLP autoencoder trained for a few epochs on ``tiny``."""
     config = ModelConfig(kind="ae", hidden=(32, 16))
     return train_model(tiny, config, TrainConfig(epochs=40, batch_size=32, lr=5e-3))
+
+
+@pytest.fixture(scope="session")
+def trained_cvae(tiny: Dataset) -> TrainedModel:
+    """A conditional VAE (told the label) trained for a few epochs on ``tiny``'s 4 classes."""
+    config = ModelConfig(kind="cvae", hidden=(32, 16))
+    return train_model(tiny, config, TrainConfig(epochs=40, batch_size=32, lr=5e-3))

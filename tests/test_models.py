@@ -111,8 +111,10 @@ def test_a_conditional_vae_is_told_the_label_and_refuses_missing_or_foreign_labe
     assert not torch.allclose(model.encode(x, torch.zeros(4)), model.encode(x, torch.ones(4))), "and the encoder"
     with pytest.raises(ValueError, match="needs the labels"):
         model.encode(x)
-    with pytest.raises(ValueError, match=r"expected 3 labels in 0..2"):
+    with pytest.raises(ValueError, match=r"label 3 is outside this model's classes 0\.\.2"):
         model.decode(z, torch.tensor([0, 1, 3]))
+    with pytest.raises(ValueError, match="expected 3 labels, one per image or code; got 2"):
+        model.decode(z, torch.tensor([0, 1]))
     with pytest.raises(ValueError, match="needs data with 2 to 1000 classes"):
         build_model(ModelConfig(kind="cvae", image_shape=(1, 8, 8), classes=1))
     with pytest.raises(ValueError, match="is not told labels"):
