@@ -22,7 +22,7 @@ from sklearn.decomposition import PCA
 from sklearn.neighbors import KNeighborsClassifier
 
 from aelab.data import Dataset
-from aelab.latent import decode_codes, encode_images
+from aelab.latent import analogies, decode_codes, encode_images
 from aelab.models import Autoencoder
 
 KNN_K = 5
@@ -138,3 +138,23 @@ def evaluate_model(
         encode_images(model, dataset.train_images, dataset.train_labels), dataset.train_labels, test_codes, test_labels
     )
     return Metrics(name or model.kind, mse, accuracy, fit_seconds)
+
+
+def style_consistency(model: Autoencoder, dataset: Dataset, n: int = 100, seed: int = 0) -> float:
+    """How often a conditional model's analogies are read as the label they were drawn as.
+
+    The codes of the first ``n`` test images (each told its own label) are decoded under every label; a
+    logistic regression trained on the dataset's training split reads each image, and the result is the
+    share it reads as the label asked for. 1.0: one code keeps its style and the label alone sets the
+    class; ``1 / classes``: the label is ignored.
+    """
+    from sklearn.linear_model import LogisticRegression
+
+    flat = lambda images: np.asarray(images, dtype=np.float32).reshape(len(images), -1)  # noqa: E731
+    classifier = LogisticRegression(max_iter=2000, random_state=seed)
+    classifier.fit(flat(dataset.train_images), dataset.train_labels)
+    count = min(n, len(dataset.test_idx))
+    codes = encode_images(model, dataset.test_images[:count], dataset.test_labels[:count])
+    rows = analogies(model, codes)  # (count, classes, C, H, W)
+    read = classifier.predict(flat(rows.reshape(-1, *rows.shape[2:]))).reshape(count, -1)
+    return float((read == np.arange(rows.shape[1])[None]).mean())

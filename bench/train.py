@@ -10,7 +10,10 @@ per-epoch test evaluation; runs alternate (aelab, plain, aelab, plain, ...) and 
 so the machine's noise hits both alike. The ratio is aelab's samples/s over the plain loop's (target ≥ 0.95).
 
 Quality: test reconstruction MSE and 5-NN accuracy of each checkpoint in pretrained/ on its dataset's
-fixed split, beside PCA(2) and UMAP fitted on the same training split. UMAP's inverse_transform is slow,
+fixed split, beside PCA(2) and UMAP fitted on the same training split. A conditional model (cvae) is told
+the true labels, and its style consistency is reported in the MSE column: the share of its analogies (100
+test codes, each decoded under every label) that a logistic regression trained on the training split reads
+as the label asked for (aelab.baselines.style_consistency). UMAP's inverse_transform is slow,
 so its MSE is measured on the first --umap-inverse test images (all of its kNN uses every test image).
 """
 
@@ -24,7 +27,7 @@ import time
 import numpy as np
 import torch
 
-from aelab.baselines import evaluate_embedding, evaluate_model, fit_pca, fit_umap
+from aelab.baselines import evaluate_embedding, evaluate_model, fit_pca, fit_umap, style_consistency
 from aelab.checkpoint import load_checkpoint
 from aelab.data import load_dataset
 from aelab.models import ModelConfig, build_model
@@ -117,6 +120,13 @@ def main() -> None:
             f"| {dataset_name} | PCA(2) | {pca.test_mse:.4f} | {pca.knn_accuracy:.3f} | {pca.fit_seconds:.2f} |",
             flush=True,
         )
+        for path in pretrained_paths():
+            checkpoint = load_checkpoint(path)
+            if recipes[path.name].dataset == dataset_name and checkpoint.model.conditional:
+                consistency = style_consistency(checkpoint.model, dataset, n=100)
+                print(
+                    f"| {dataset_name} | {recipes[path.name].name}: style consistency (100 test codes × every label) | {consistency:.3f} | | |"
+                )
         umap = evaluate_embedding(fit_umap(dataset), dataset, reconstruct_limit=args.umap_inverse)
         print(
             f"| {dataset_name} | UMAP (MSE on {args.umap_inverse} test images) | {umap.test_mse:.4f} | {umap.knn_accuracy:.3f} | {umap.fit_seconds:.1f} |",

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 from aelab import cli
@@ -98,3 +99,16 @@ def test_label_is_refused_for_a_model_that_is_not_told_labels(trained_ae: Traine
     checkpoint = str(trained_ae.checkpoint.save(tmp_path / "a.safetensors"))
     assert cli.main(["sample", checkpoint, "--label", "1", "--out", str(tmp_path / "s.png")]) == 2
     assert "--label is for a model told the label (such as a cvae); this one is of kind ae" in capsys.readouterr().err
+
+
+def test_style_consistency_is_high_when_the_label_sets_the_class_and_chance_when_ignored(
+    trained_cvae: TrainedModel, tiny: Dataset
+) -> None:
+    from aelab.baselines import style_consistency
+
+    told = style_consistency(trained_cvae.model, tiny, n=20)
+    assert 0.75 <= told <= 1.0
+    deaf = load_checkpoint(trained_cvae.checkpoint.to_bytes()).model
+    with torch.no_grad():  # a decoder that no longer hears the label: every row is one class, read once in 4
+        deaf.decoder.net[0].weight[:, 2:] = 0
+    assert style_consistency(deaf, tiny, n=20) <= 0.5
