@@ -14,6 +14,7 @@ import torch
 from sklearn.decomposition import PCA
 from sklearn.mixture import GaussianMixture
 
+from aelab.imaging import tile
 from aelab.models import Autoencoder
 
 
@@ -82,6 +83,15 @@ def reconstruct(model: Autoencoder, images: np.ndarray, labels: Labels = None) -
 def decode_point(model: Autoencoder, z: np.ndarray | list[float], label: int | None = None) -> np.ndarray:
     """One code (d,) -> one image (C, H, W)."""
     return decode_codes(model, np.asarray(z, dtype=np.float32)[None], label)[0]
+
+
+def point_picture(model: Autoencoder, z: np.ndarray | list[float], label: int | None = None) -> np.ndarray:
+    """What one code looks like, (C, H, W): its image, or, for a conditional model not given a ``label``, its
+    analogy row (the code under every label, side by side 1 px apart)."""
+    if label is not None or not model.conditional:
+        return decode_point(model, z, label)
+    row = analogies(model, np.asarray(z, dtype=np.float32)[None])[0]
+    return tile(row, columns=len(row))
 
 
 def analogies(model: Autoencoder, codes: np.ndarray) -> np.ndarray:

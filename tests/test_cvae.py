@@ -15,7 +15,16 @@ from aelab.animate import AnimationError, walk_frames
 from aelab.checkpoint import check_fits, load_checkpoint
 from aelab.data import Dataset, make_dataset
 from aelab.errors import UnsupportedFile
-from aelab.latent import analogies, decode_codes, encode_images, generate, likeliest_labels, reconstruct
+from aelab.latent import (
+    analogies,
+    decode_codes,
+    decode_point,
+    encode_images,
+    generate,
+    likeliest_labels,
+    point_picture,
+    reconstruct,
+)
 from aelab.recipes import TrainedModel
 
 
@@ -112,3 +121,12 @@ def test_style_consistency_is_high_when_the_label_sets_the_class_and_chance_when
     with torch.no_grad():  # a decoder that no longer hears the label: every row is one class, read once in 4
         deaf.decoder.net[0].weight[:, 2:] = 0
     assert style_consistency(deaf, tiny, n=20) <= 0.5
+
+
+def test_a_point_of_a_cvae_is_pictured_as_its_row_or_as_one_label(trained_cvae: TrainedModel, trained_ae) -> None:
+    model, z = trained_cvae.model, np.array([0.5, -0.5], np.float32)
+    row = point_picture(model, z)
+    assert row.shape == (1, 10, 4 * 9 + 1)  # 4 labels of 8 px, 1 px apart and around
+    np.testing.assert_allclose(row[:, 1:9, 10:18], decode_point(model, z, 1), atol=1e-6)
+    np.testing.assert_allclose(point_picture(model, z, 2), decode_point(model, z, 2), atol=1e-6)
+    np.testing.assert_allclose(point_picture(trained_ae.model, z), decode_point(trained_ae.model, z))

@@ -1,7 +1,8 @@
 """The Compare page: the same test images placed in a plane by PCA, by the autoencoder and by UMAP.
 
 Planes side by side, coloured alike: PCA(2), the chosen model, the shipped UMAP-structured autoencoder
-where the dataset has one (and it is not the chosen model), UMAP. A click in any of them decodes that point
+where the dataset has one (and it is not the chosen model), the shipped VAE beside a conditional VAE (or
+the conditional VAE beside a VAE: told the label, its codes no longer hold the class), UMAP. A click in any of them decodes that point
 through the method's own way back to pixels (PCA's linear inverse, the decoder ψ, UMAP's interpolating
 inverse). Below, one
 table of the shared metrics (:mod:`aelab.baselines`): test reconstruction MSE, 5-NN accuracy of the codes,
@@ -16,7 +17,7 @@ from dataclasses import replace
 import numpy as np
 import streamlit as st
 
-from aelab.latent import decode_point, plane_bounds
+from aelab.latent import plane_bounds, point_picture
 from aelab.models import UMAPAutoencoder
 from aelab.ui import cache
 from aelab.ui.i18n import t
@@ -39,6 +40,16 @@ def structured_entry(dataset_name: str, chosen: ModelEntry) -> ModelEntry | None
         ),
         None,
     )
+
+
+def label_partner(dataset_name: str, chosen: ModelEntry) -> ModelEntry | None:
+    """The shipped model that shows what telling the label changes: for a conditional model, the dataset's
+    VAE (a prior, no label); for a VAE, the conditional one. None for other kinds or when none ships."""
+    model = chosen.checkpoint.model
+    if not (model.conditional or model.has_prior):
+        return None
+    wanted = lambda m: m.has_prior and m.conditional != model.conditional  # noqa: E731
+    return next((e for e in pretrained_entries(dataset_name) if wanted(e.checkpoint.model)), None)
 
 
 @st.fragment
@@ -69,7 +80,9 @@ def _plane_column(method: str, dataset_name: str, entry: ModelEntry | None) -> N
     if method == "model":
         assert entry is not None
         z = plane_map.to_latent(np.array([[x, y]], dtype=np.float32))[0]
-        show_image(decode_point(entry.checkpoint.model, z), PICTURE_WIDTH, caption)
+        model = entry.checkpoint.model  # a conditional model draws the code under every label, in a row
+        width = PICTURE_WIDTH * (2 if model.conditional else 1)
+        show_image(point_picture(model, z), width, caption)
     elif method == "umap":
         with st.spinner(t("compare.decoding_umap"), show_time=True):
             show_image(cache.embedding_decode(dataset_name, method, x, y), PICTURE_WIDTH, caption)
@@ -94,6 +107,11 @@ def render() -> None:
         panels.append(
             ("model", structured, t("compare.structured"), t("compare.structured_note", title=structured.title))
         )
+    partner = label_partner(dataset.name, entry)
+    if partner is not None:
+        told = partner.checkpoint.model.conditional
+        note = t("compare.told_note" if told else "compare.untold_note", title=partner.title)
+        panels.append(("model", partner, t("compare.told" if told else "compare.untold"), note))
     panels.append(("umap", None, t("compare.umap"), t("compare.umap_note")))
     for column, (method, model_entry, title, note) in zip(st.columns(len(panels), gap="medium"), panels):
         with column:
@@ -107,7 +125,7 @@ def render() -> None:
             _plane_column(method, dataset.name, model_entry)
     st.subheader(t("compare.metrics"))
     with st.spinner(t("compare.computing"), show_time=True):
-        models = [e for e in (entry, structured) if e is not None]
+        models = [e for e in (entry, structured, partner) if e is not None]
         rows = [
             replace(cache.embedding_metrics(dataset.name, "pca"), method=t("compare.pca")),
             *(replace(cache.model_metrics(e.id, e.checkpoint, dataset.name), method=e.title) for e in models),

@@ -115,3 +115,25 @@ def test_a_three_dimensional_model_is_drawn_through_the_same_plane_map_as_explor
     at.run()
     assert not at.exception, at.exception
     assert "Decoded at (0.50, -0.50)" in [image.proto.imgs[0].caption for image in at.get("image")]
+
+
+def test_a_cvae_beside_the_vae_shows_the_class_leaving_the_code() -> None:
+    """The shipped digits-cvae chosen: the shipped digits-vae stands beside it, and the table shows the codes'
+    5-NN accuracy of both; a click in the CVAE's plane draws the code under every label."""
+    from aelab.recipes import load_pretrained
+
+    cvae = ModelEntry("pretrained:digits-cvae", "CVAE · pretrained", "pretrained", load_pretrained("digits-cvae"))
+    at = open_compare(cvae)
+    assert not at.exception, at.exception
+    titles = [s.value for s in at.subheader]
+    assert "Not told the label (VAE)" in titles
+    table = at.dataframe[0].value
+    rows = dict(zip(table.iloc[:, 0], table.iloc[:, 2]))
+    knn = {name: float(value.rstrip("%")) for name, value in rows.items()}
+    assert knn["CVAE · pretrained"] < 40 < knn["VAE · pretrained"]  # chance is 10 %
+    key = "compare.plane.model.pretrained:digits-cvae"
+    at.session_state[key] = {"click": {"x": 0.0, "y": 0.0, "n": 1, "gesture": "click"}}
+    at.run()
+    assert not at.exception, at.exception
+    decoded = [e for e in at.get("image") if e.proto.imgs[0].caption.startswith("Decoded at (0.00, 0.00)")]
+    assert len(decoded) == 1  # point_picture's row (tests/test_cvae.py checks what it holds)
