@@ -1,8 +1,10 @@
 """The Learn page: a short lesson on autoencoders, with two live pieces wired to the sidebar's model.
 
 Written to be projected in a classroom: why reduce dimension, encoder φ and decoder ψ, the loss, one
-hidden layer, what autoencoders are used for, and how they relate to PCA. The live pieces: a denoising
-demo (noise slider → noisy digits → reconstructions) and PCA versus the autoencoder on the same digits.
+hidden layer, what autoencoders are used for, how they relate to PCA, and style apart from class (the
+conditional VAE). The live pieces: a denoising demo (noise slider → noisy digits → reconstructions), PCA
+versus the autoencoder on the same digits, the latent axes, and, for a conditional model, the analogies.
+A conditional model is told each example's own label.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import torch
 from aelab.baselines import reconstruction_mse
 from aelab.data import Dataset
 from aelab.imaging import png_bytes, tile
-from aelab.latent import axis_traversal, factor_correlations, reconstruct
+from aelab.latent import analogies, axis_traversal, encode_images, factor_correlations, reconstruct
 from aelab.models import corrupt
 from aelab.ui import cache
 from aelab.ui.i18n import t
@@ -60,14 +62,21 @@ def _lesson() -> None:
     )
     st.subheader(t("learn.pca.h"))
     st.write(t("learn.pca"))
+    st.subheader(t("learn.cvae.h"))
+    st.write(t("learn.cvae"))
+    st.latex(
+        r"z = \varphi(x, y), \qquad x' = \psi(z, y), \qquad \mathcal{L} = \text{reconstruction}"
+        r" + \beta \, \mathrm{KL}\big(q(z \mid x, y) \,\Vert\, \mathcal{N}(0, I)\big)"
+    )
+    st.write(t("learn.cvae_more"))
 
 
-def _denoising(dataset: Dataset, entry: ModelEntry, clean: np.ndarray) -> None:
+def _denoising(dataset: Dataset, entry: ModelEntry, clean: np.ndarray, labels: np.ndarray) -> None:
     st.markdown(f"#### {t('learn.denoise.h')}")
     noise = st.slider(t("learn.noise"), 0.0, 1.0, 0.3, 0.05, key="learn.noise")
     generator = torch.Generator().manual_seed(NOISE_SEED)
     noisy = corrupt(torch.from_numpy(clean), noise, generator).numpy()
-    denoised = reconstruct(entry.checkpoint.model, noisy)
+    denoised = reconstruct(entry.checkpoint.model, noisy, labels)
     _row(clean, t("learn.clean"))
     _row(noisy, t("learn.noisy", mse=reconstruction_mse(clean, noisy)))
     _row(denoised, t("learn.denoised", mse=reconstruction_mse(clean, denoised)))
@@ -75,7 +84,7 @@ def _denoising(dataset: Dataset, entry: ModelEntry, clean: np.ndarray) -> None:
         st.caption(t("learn.not_dae"))
 
 
-def _versus(dataset: Dataset, entry: ModelEntry, clean: np.ndarray) -> None:
+def _versus(dataset: Dataset, entry: ModelEntry, clean: np.ndarray, labels: np.ndarray) -> None:
     st.markdown(f"#### {t('learn.versus.h')}")
     d = entry.checkpoint.model.config.latent_dim
     k = st.select_slider(
@@ -87,7 +96,7 @@ def _versus(dataset: Dataset, entry: ModelEntry, clean: np.ndarray) -> None:
     )
     pca = cache.pca(dataset.name, k)
     by_pca = pca.inverse_transform(pca.transform(clean))
-    by_model = reconstruct(entry.checkpoint.model, clean)
+    by_model = reconstruct(entry.checkpoint.model, clean, labels)
     _row(clean, t("learn.originals"))
     _row(by_pca, t("learn.pca_recon", k=k, mse=reconstruction_mse(clean, by_pca)))
     _row(by_model, t("learn.ae_recon", d=d, mse=reconstruction_mse(clean, by_model)))
@@ -97,13 +106,13 @@ def _versus(dataset: Dataset, entry: ModelEntry, clean: np.ndarray) -> None:
 MAX_AXES = 4  # traversal rows shown; codes with more dimensions show their first four axes
 
 
-def _axes(dataset: Dataset, entry: ModelEntry) -> None:
+def _axes(dataset: Dataset, entry: ModelEntry, label: int) -> None:
     st.markdown(f"#### {t('learn.axes.h')}")
     st.write(t("learn.axes"))
     model = entry.checkpoint.model
     bounds = entry.checkpoint.latent_bounds
     for axis in range(min(MAX_AXES, model.config.latent_dim)):
-        _, images = axis_traversal(model, bounds, axis, steps=11)
+        _, images = axis_traversal(model, bounds, axis, steps=11, label=label)  # a conditional model: as `label`
         _row(images, t("learn.axis_row", axis=_axis_name(axis), low=bounds[axis, 0], high=bounds[axis, 1]))
     if not dataset.factors:
         st.info(t("learn.no_factors"), icon=":material/lightbulb:")
@@ -145,12 +154,27 @@ def _live() -> None:
     seed = again.number_input(t("learn.examples"), 0, 10_000, 0, key="learn.seed")
     classes = [names.index(name) for name in chosen] or [0]
     clean = pick_examples(dataset, classes, int(seed))
+    labels = np.array([k for k in classes if np.any(dataset.test_labels == k)])  # pick_examples' order
     denoise, versus = st.columns(2, gap="large")
     with denoise:
-        _denoising(dataset, entry, clean)
+        _denoising(dataset, entry, clean, labels)
     with versus:
-        _versus(dataset, entry, clean)
-    _axes(dataset, entry)
+        _versus(dataset, entry, clean, labels)
+    _axes(dataset, entry, int(labels[0]))
+    _analogies(dataset, entry, clean, labels)
+
+
+def _analogies(dataset: Dataset, entry: ModelEntry, clean: np.ndarray, labels: np.ndarray) -> None:
+    """Each example's code (told its own label) decoded under every label: one row per example."""
+    st.markdown(f"#### {t('learn.analogies.h')}")
+    model = entry.checkpoint.model
+    if not model.conditional:
+        st.info(t("learn.analogies_other"), icon=":material/lightbulb:")
+        return
+    rows = analogies(model, encode_images(model, clean, labels))
+    names = ", ".join(dataset.label_names)
+    for example, row in zip(clean, rows):
+        _row(np.concatenate([example[None], row]), t("learn.analogies_row", names=names))
 
 
 def render() -> None:

@@ -86,3 +86,23 @@ def test_axis_traversals_and_factor_correlations_on_the_shapes_dataset() -> None
 def test_a_dataset_without_factors_points_to_the_shapes_dataset() -> None:
     at = open_learn()
     assert any("Shapes dataset" in i.value for i in at.info)
+
+
+def test_the_cvae_section_and_with_a_cvae_each_example_redrawn_as_every_label() -> None:
+    from aelab.recipes import load_pretrained
+    from aelab.ui.state import ModelEntry, Selection
+
+    at = open_learn()
+    assert "Style apart from class: the conditional VAE" in [s.value for s in at.subheader]
+    assert any(r"\psi(z, y)" in latex.value for latex in at.latex)
+    assert any("With a conditional VAE" in i.value for i in at.info), "other models point to the CVAE"
+    entry = ModelEntry("pretrained:mnist5k-cvae", "CVAE", "pretrained", load_pretrained("mnist5k-cvae"))
+    at = AppTest.from_function(page_script, args=("aelab.ui.learn",), default_timeout=60)
+    at.session_state["aelab.selection"] = Selection(dataset="mnist5k", model={"mnist5k": entry.id}, entries=[entry])
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    captions = [image.proto.imgs[0].caption for image in at.get("image")]
+    rows = [c for c in captions if c.startswith("The example, then its code z = φ(x, y)")]
+    assert len(rows) == 6  # one per chosen digit (the first six by default)
+    zh = open_learn("zh")
+    assert "风格与类别分离：条件 VAE" in [s.value for s in zh.subheader]

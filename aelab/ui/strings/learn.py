@@ -68,6 +68,35 @@ STRINGS: dict[str, tuple[str, str]] = {
         "非线性让自编码器能在图像空间中弯曲它的曲面，因此在相同的 d 下，它通常重建得更好、类别分得更开。"
         "代价是：它需要训练，而且结果取决于随机种子。",
     ),
+    "learn.cvae.h": ("Style apart from class: the conditional VAE", "风格与类别分离：条件 VAE"),
+    "learn.cvae": (
+        "A conditional VAE (CVAE) is told each image's label y, in the encoder and in the decoder. The decoder "
+        "knows the class already, so a 2-D code no longer has to hold it: the code holds what the label does "
+        "not say, the style (slant, width, thickness). In its plane the colours mix, and the codes' 5-NN "
+        "accuracy falls towards chance.",
+        "条件 VAE（CVAE）在编码器和解码器中都会被告知每张图像的标签 y。解码器已经知道类别，因此二维编码不再需要保存类别："
+        "编码保存标签没有说明的内容，即风格（倾斜、宽度、笔画粗细）。在它的平面中颜色混在一起，编码的 5-NN 准确率降到接近随机。",
+    ),
+    "learn.cvae_more": (
+        "One code decoded under every label draws every digit in one style: the analogies of Kingma et al. "
+        "(2014, semi-supervised learning with deep generative models). Choose a CVAE in the sidebar, then on "
+        "Explore the row under the decoded image shows the code under every label, and on Compare its plane "
+        "stands beside the VAE's.",
+        "把同一个编码在每个标签下解码，就会以同一种风格画出所有数字：这就是 Kingma 等人（2014，基于深度生成模型的半监督学习）"
+        "的类比图。在侧栏中选择一个 CVAE，然后在“探索”页，解码图像下方的一行显示该编码在每个标签下的解码；"
+        "在“比较”页，它的平面与 VAE 的平面并排显示。",
+    ),
+    "learn.analogies.h": ("One style, every class", "同一风格，所有类别"),
+    "learn.analogies_other": (
+        "With a conditional VAE (CVAE · pretrained in the sidebar), each example below would be redrawn as every "
+        "label in its own style. This model is not told the label, so its code holds the class too.",
+        "使用条件 VAE（侧栏中的 CVAE · 预训练）时，下面的每个样例都会以其自身风格被重画为每个标签。"
+        "当前模型不会被告知标签，因此其编码也保存了类别。",
+    ),
+    "learn.analogies_row": (
+        "The example, then its code z = φ(x, y) decoded as ψ(z, y′) for y′ = {names}",
+        "样例，然后是其编码 z = φ(x, y) 依次按 y′ = {names} 解码的 ψ(z, y′)",
+    ),
     "learn.live.h": ("Try it with the current model", "用当前模型试一试"),
     "learn.no_model": (
         "No model for {dataset} yet: train one on the Train page to try the live examples.",
