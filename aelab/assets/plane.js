@@ -391,7 +391,8 @@
       plane.stripLayout = { columns, rows };
       const width = columns * (w + 1) + 1, height = rows * (h + 1) + 1;
       const canvas = ui.strip;
-      if (canvas.width !== width || canvas.height !== height || ui.stripDecoder !== plane.decoderId) {
+      const drawnBy = plane.decoderId + "|" + plane.label;  // another decoder or label: every cell anew
+      if (canvas.width !== width || canvas.height !== height || ui.stripDecoder !== drawnBy) {
         canvas.width = width;
         canvas.height = height;
         sizeStrip();
@@ -399,7 +400,7 @@
         ctx.fillStyle = "#ffffff";
         ctx.fillRect(0, 0, width, height);
         ui.stripShown = [];  // the code each cell shows now
-        ui.stripDecoder = plane.decoderId;
+        ui.stripDecoder = drawnBy;
       }
       const order = [...Array(e.steps).keys()];
       if (drag && drag.from === "b") order.reverse();
@@ -838,7 +839,7 @@
         return;
       }
       const xr = a[0].range.slice(), yr = a[1].range.slice();
-      const key = JSON.stringify([n, xr, yr, a[0]._length, a[1]._length, plane.decoderId]);
+      const key = JSON.stringify([n, xr, yr, a[0]._length, a[1]._length, plane.decoderId, plane.label]);
       if (key === plane.gridKey) return;
       plane.gridKey = key;
       const job = ++gridJob;
@@ -1029,10 +1030,15 @@
       const Plotly = globalThis.Plotly;
       plane.data = data;
       setDecoder(data.decoder || null);
+      const label = plane.label;
       plane.label = plane.decoder && plane.decoder.classes ? Math.min(Number(data.label) || 0, plane.decoder.classes - 1) : undefined;
       // Ends of another model's code space cannot be decoded by this one (the host sends new ends after).
       if (plane.ends && (!plane.decoder || plane.ends.a.length !== plane.decoder.latentDim)) plane.ends = null;
       buildPanel(data.panel || null);
+      if (plane.label !== label && ui.row) {  // "Draw as" changed: the names' highlight and the strip follow
+        ui.row.parentNode.querySelectorAll(".aelab-row-names span").forEach((el, k) => el.classList.toggle("aelab-row-chosen", k === plane.label));
+        if (plane.ends) drawStrip();
+      }
       loadSprite(data.sprite || null);
       if (plane.decoder && plane.code && plane.code.length !== plane.decoder.latentDim) plane.code = null;
       const height = fitHeight(data);
