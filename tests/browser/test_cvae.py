@@ -29,7 +29,7 @@ def _open_cvae(page: Page, url: str, frames: Frames) -> None:
     page.on("websocket", frames.on_websocket)
     page.set_viewport_size({"width": 1400, "height": 1100})
     page.goto(url)
-    page.wait_for_function(f"() => !!window.__aelab?.planes?.['explore.plane']?.drawn", timeout=90_000)
+    page.wait_for_function("() => !!window.__aelab?.planes?.['explore.plane']?.drawn", timeout=90_000)
     wait_until_idle(page)
     page.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").filter(has_text="Model").click()
     page.get_by_role("option", name="CVAE · pretrained", exact=True).click()
