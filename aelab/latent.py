@@ -34,6 +34,8 @@ def _labels(labels: Labels, n: int, device: torch.device) -> torch.Tensor | None
         return None
     if isinstance(labels, (int, np.integer)):
         return torch.full((n,), int(labels), dtype=torch.long, device=device)
+    if isinstance(labels, torch.Tensor):
+        return labels.to(device=device, dtype=torch.long)
     return torch.as_tensor(np.array(labels, dtype=np.int64), device=device)  # a copy: datasets are read-only
 
 

@@ -105,8 +105,8 @@ def train_model(
     ``model_config.image_shape`` (and a conditional kind's ``classes``) is taken from the dataset. Raises TrainingDiverged (weights restored) if
     the loss becomes NaN; a stopped run still returns a usable, measured model.
     """
-    told = {"classes": dataset.n_classes} if model_class(model_config.kind).conditional else {}
-    config = replace(model_config, image_shape=dataset.image_shape, **told)
+    classes = dataset.n_classes if model_class(model_config.kind).conditional else model_config.classes
+    config = replace(model_config, image_shape=dataset.image_shape, classes=classes)
     model = build_model(config)
     history = fit(model, dataset, train_config, on_epoch=on_epoch, stop=stop)
     metrics = evaluate_model(model, dataset, fit_seconds=history.seconds)

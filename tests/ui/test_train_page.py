@@ -164,3 +164,19 @@ def test_a_run_that_ends_on_another_page_still_joins_the_picker() -> None:
     entry = at.session_state["aelab.selection"].entries[0]
     assert entry.source == "session" and entry.checkpoint.training["epochs"] == 2
     assert at.session_state["aelab.sidebar.model"] == entry.id
+
+
+def test_a_cvae_is_trained_from_the_page_told_the_labels_and_replayed() -> None:
+    at = open_train()
+    at.selectbox(key="train.dataset").set_value("digits").run()
+    assert "Conditional VAE (told the label)" in at.selectbox(key="train.kind").options
+    at.selectbox(key="train.kind").set_value("cvae").run()
+    assert at.slider(key="train.beta").value == 1.0  # a VAE's KL weight, inherited
+    at.number_input(key="train.epochs.digits").set_value(2).run()
+    at.button(key="train.start").click().run()
+    assert not at.exception
+    run_until(at, lambda at: len(at.success) > 0)
+    [entry] = at.session_state["aelab.selection"].entries
+    assert entry.checkpoint.kind == "cvae" and entry.checkpoint.model.config.classes == 10
+    charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart") if '"frames"' in c.proto.spec]
+    assert [frame["name"] for frame in charts[0]["frames"]] == ["1", "2"]  # the replay of a run told the labels
