@@ -46,7 +46,8 @@ from scipy import ndimage
 
 from aelab.data import Dataset
 from aelab.errors import AelabError, UnsupportedFile
-from aelab.latent import PlaneMap, nearest
+from aelab.latent import PlaneMap, encode_images, likeliest_labels, nearest
+from aelab.models import Autoencoder
 
 INK_THRESHOLD = 0.1  # a pixel brighter than this is ink when cropping
 # The ink's longer side must span this share of the canvas' longer side, or it is a dot: a tap of the widest
@@ -401,6 +402,35 @@ def land(codes: np.ndarray, dataset: Dataset, code: np.ndarray, plane_map: Plane
     guess, votes = vote(codes[dataset.train_idx], dataset.train_labels, code, dataset.n_classes)
     point = plane_map.to_plane(code[None])[0]
     return Landing(code, np.asarray(point, dtype=np.float64), index, distances, guess, votes)
+
+
+def encode_drawings(
+    model: Autoencoder, inputs: np.ndarray, label: int | None = None
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Drawings' model inputs (N, C, H, W) -> (codes (N, d), the labels they were encoded under (N,) or None).
+
+    A conditional model is told ``label`` for every drawing, or, when it is None, the label it explains each
+    drawing best by (:func:`aelab.latent.likeliest_labels`): a drawing comes with no label of its own. Other
+    kinds are told nothing, and the labels are None.
+    """
+    inputs = np.asarray(inputs, dtype=np.float32)
+    if not model.conditional:
+        return encode_images(model, inputs), None
+    if label is None:
+        labels = likeliest_labels(model, inputs).astype(np.int64)
+    else:
+        if not 0 <= label < model.config.classes:
+            raise ValueError(f"label {label} is outside this model's classes 0..{model.config.classes - 1}")
+        labels = np.full(len(inputs), label, dtype=np.int64)
+    return encode_images(model, inputs, labels), labels
+
+
+def live_label(chosen: int | None, decided: int | None) -> int:
+    """The label the browser encodes under while the pen moves (one encode per frame, so no search): the
+    chosen one, else the one the server decided for the latest drawing, else 0."""
+    if chosen is not None:
+        return chosen
+    return 0 if decided is None else decided
 
 
 # --- keeping drawings in a workspace -------------------------------------------------------------------------

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 from scipy import ndimage
 
-from aelab.data import load_dataset
+from aelab.data import Dataset, load_dataset
 from aelab.draw import (
     MAX_DATA_URL_CHARS,
     MAX_IMAGE_PIXELS,
@@ -19,8 +19,10 @@ from aelab.draw import (
     NoDigit,
     area_resize,
     convention_for,
+    encode_drawings,
     image_from_data_url,
     land,
+    live_label,
     pen_width,
     photo_steps,
     plane_projection,
@@ -30,7 +32,8 @@ from aelab.draw import (
     vote,
 )
 from aelab.errors import UnsupportedFile
-from aelab.latent import fit_plane_map
+from aelab.latent import encode_images, fit_plane_map, likeliest_labels
+from aelab.recipes import TrainedModel
 
 CANVAS = (280, 280)
 
@@ -270,3 +273,31 @@ def test_packed_drawings_come_back_at_the_canvas_precision_and_bad_entries_are_d
     assert unpack_drawings(tampered, (1, 28, 28)) == []
     assert unpack_drawings("not a list", (1, 28, 28)) == []
     assert len(unpack_drawings([*tampered, good], (1, 28, 28))) == 1
+
+
+def test_a_cvae_encodes_drawings_under_the_label_it_explains_best_or_the_one_chosen(
+    trained_cvae: TrainedModel, tiny: Dataset
+) -> None:
+    model, inputs = trained_cvae.model, tiny.test_images[:6]
+    codes, labels = encode_drawings(model, inputs)
+    assert labels is not None
+    np.testing.assert_array_equal(labels, likeliest_labels(model, inputs))
+    np.testing.assert_allclose(codes, encode_images(model, inputs, labels), atol=1e-6)
+    twos, told = encode_drawings(model, inputs, 2)
+    assert told is not None and (told == 2).all()
+    np.testing.assert_allclose(twos, encode_images(model, inputs, 2), atol=1e-6)
+    assert np.abs(twos - encode_drawings(model, inputs, 3)[0]).max() > 1e-3, "the label told changes the code"
+    with pytest.raises(ValueError, match=r"label 4 is outside this model's classes 0\.\.3"):
+        encode_drawings(model, inputs, 4)
+
+
+def test_other_kinds_encode_drawings_told_nothing(trained_ae: TrainedModel, tiny: Dataset) -> None:
+    codes, labels = encode_drawings(trained_ae.model, tiny.test_images[:3], 2)
+    assert labels is None
+    np.testing.assert_allclose(codes, encode_images(trained_ae.model, tiny.test_images[:3]), atol=1e-6)
+
+
+def test_the_live_label_is_the_chosen_one_else_the_servers_last_else_0() -> None:
+    assert live_label(7, 3) == 7
+    assert live_label(None, 3) == 3
+    assert live_label(None, None) == 0

@@ -9,12 +9,15 @@
  *                projection: { matrix: d × 2, offset: [2] } | null },
  *       strings: { pen, eraser, undo, clear, input, reconstruction, plane, hint, empty, dot, live, server } }
  *   data.role === "markers"  the small relay that changes after each pen-up:
- *     { key, markers: [{ n, x, y }], next: int, epoch: str (changes with the dataset or a clear) }
+ *     { key, markers: [{ n, x, y }], next: int, epoch: str (changes with the dataset or a clear),
+ *       label: int | null (what a conditional model is told while the pen moves: the label chosen on the
+ *       page, or the one the server decided for the latest drawing) }
  *
  * While the pen moves, each animation frame reads the canvas, preprocesses it (preprocess.js), encodes it
  * (encoder.js), decodes the code (decoder.js), and redraws the input, the reconstruction and the live point
  * on the small plane. The server hears one message per pen-up (and per undo): setStateValue("drawing",
- * { n, png, code }), n being the drawing's number (its marker's label).
+ * { n, png, code, label }), n being the drawing's number (its marker's label) and label the one a
+ * conditional model was told for `code` (null for other kinds).
  *
  * globalThis.__aelabDraw keeps the instances by key, and the time of every live update in ms (`timings`),
  * which bench/draw.py reads.
@@ -140,7 +143,7 @@ function build(root) {
     canvas, ctx: canvas.getContext("2d", { willReadFrequently: true }), buttons, hint,
     inputCanvas, inputCaption, reconCanvas, reconCaption, planeCanvas, planeCaption, legend,
     strokes: [], current: null, erasing: false, frame: 0, live: null, code: null, error: "empty",
-    markers: [], number: null, next: 1, epoch: null, ids: {}, background: null,
+    markers: [], number: null, next: 1, epoch: null, ids: {}, background: null, label: 0,
   };
 
   canvas.style.touchAction = "none";  // a finger or a pen draws; it does not scroll the page
@@ -247,9 +250,12 @@ function update(st) {
     st.hint.textContent = "";
     AelabDecoder.draw(st.inputCanvas, result.input, st.imageShape);
     if (st.encoder) {
-      st.code = Array.from(st.encoder.encode(result.input));
+      // A conditional model is told the relay's label (0 if a stale relay names one it lacks); others ignore it.
+      const label = st.label < st.encoder.classes ? st.label : 0;
+      st.code = Array.from(st.encoder.encode(result.input, label));
+      st.codeLabel = st.encoder.classes ? label : null;
       st.live = project(st.projection, st.code);
-      if (st.decoder) AelabDecoder.draw(st.reconCanvas, st.decoder.decode(st.code), st.imageShape);
+      if (st.decoder) AelabDecoder.draw(st.reconCanvas, st.decoder.decode(st.code, label), st.imageShape);
     }
   }
   drawPlane(st.planeCanvas, st.plane, st.background, st.live, st.markers);
@@ -269,7 +275,8 @@ function send(st) {
   REG.sent += 1;
   // State, not a trigger: a rerun sees the last drawing again, and `sent` (a nonce) tells the server it has it.
   const nonce = `${Date.now()}-${REG.sent}`;
-  st.setStateValue("drawing", { n: st.number, png: st.canvas.toDataURL("image/png"), code: st.code, sent: nonce });
+  const png = st.canvas.toDataURL("image/png");
+  st.setStateValue("drawing", { n: st.number, png, code: st.code, label: st.code ? st.codeLabel : null, sent: nonce });
 }
 
 function configure(st, data) {
@@ -327,6 +334,14 @@ function setMarkers(st, relay) {
     if (!relay.markers.some((m) => m.n === st.number)) st.number = null;
   }
   st.next = Math.max(st.next, relay.next);
+  const label = Number.isInteger(relay.label) ? relay.label : 0;
+  if (label !== st.label) {  // the server decided (or the page chose) another label: the live point follows
+    st.label = label;
+    if (st.plane && !st.current) {
+      update(st);
+      return;
+    }
+  }
   if (st.plane) drawPlane(st.planeCanvas, st.plane, st.background, st.live, st.markers);
 }
 

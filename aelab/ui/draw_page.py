@@ -6,6 +6,11 @@ redraws with no server round trip. On pen-up it sends the canvas as a PNG; this 
 with :func:`aelab.draw.preprocess`, re-encodes it with torch, and shows the nearest real samples and the
 5-NN vote. Each drawing stays on the plane as a numbered marker (per dataset, in :class:`DrawState`).
 
+A conditional model (a cvae) is told a label with each drawing: the one chosen above the canvas, or the one
+it explains the drawing best by (:func:`aelab.draw.encode_drawings`). While the pen moves the browser encodes
+under the chosen label, or the server's last decision (the markers' relay carries it: one encode per frame).
+After pen-up the drawing's code is redrawn under every label, in the drawing's own style.
+
 The small plane is the component's own (``drawPlane`` in canvas.js), kept apart so that the shared plane
 module of the Explore page can replace it.
 """
@@ -25,8 +30,10 @@ from aelab.draw import (
     Landing,
     NoDigit,
     convention_for,
+    encode_drawings,
     image_from_data_url,
     land,
+    live_label,
     pack_drawings,
     pen_width,
     photo_steps,
@@ -36,8 +43,8 @@ from aelab.draw import (
 )
 from aelab.errors import AelabError
 from aelab.export import ASSETS, UnsupportedExport, decoder_spec, encode_floats, encoder_spec
-from aelab.imaging import crisp_png
-from aelab.latent import PlaneMap, encode_images, plane_bounds
+from aelab.imaging import crisp_png, tile
+from aelab.latent import PlaneMap, analogies, plane_bounds
 from aelab.models import Autoencoder
 from aelab.plane import LABEL_COLORS
 from aelab.ui import cache, workspace
@@ -48,6 +55,7 @@ from aelab.ui.widgets import show_image
 
 STATE_KEY = "aelab.draw"
 COMPONENT_KEY = "aelab-draw"
+TOLD_KEY = "aelab-draw-told"  # the label a conditional model is told with a drawing (None: the one it explains best)
 NEAREST_SHOWN = 8
 MAX_DRAWINGS = 200  # kept per dataset in a session: a class's worth, and a bound a tampered client cannot lift
 Source = Literal["canvas", "photo"]
@@ -55,13 +63,14 @@ Source = Literal["canvas", "photo"]
 
 @dataclass
 class Drawing:
-    """One drawing or photo: its number on the plane, the model input (C, H, W), and the code the browser
-    computed for it (None for a photo)."""
+    """One drawing or photo: its number on the plane, the model input (C, H, W), the code the browser
+    computed for it (None for a photo) and the label it told a conditional model (None otherwise)."""
 
     number: int
     input: np.ndarray
     source: Source
     browser_code: np.ndarray | None = None
+    browser_label: int | None = None
 
 
 @dataclass
@@ -200,7 +209,9 @@ def _receive(state: DrawState, dataset: Dataset, value: object) -> None:
         browser_code = np.asarray(code, dtype=np.float64)
         if not np.isfinite(browser_code).all():
             browser_code = None
-    state.put(dataset.name, Drawing(number, image, "canvas", browser_code))
+    label = value.get("label")
+    browser_label = label if type(label) is int and 0 <= label < 1000 else None
+    state.put(dataset.name, Drawing(number, image, "canvas", browser_code, browser_label))
     _remember(state, dataset.name)
 
 
@@ -214,21 +225,75 @@ def _refusal(error: AelabError) -> str:
     return text
 
 
-def _show_landing(dataset: Dataset, drawing: Drawing, landing: Landing) -> None:
+def _label_name(dataset: Dataset, label: int) -> str:
+    return dataset.label_names[label] if 0 <= label < len(dataset.label_names) else str(label)
+
+
+def _votes_caption(dataset: Dataset, drawing: Drawing, landing: Landing, told: int | None) -> str:
+    """The vote, and how far the browser's code was from the server's (when both encoded under one label)."""
+    votes = ", ".join(f"{dataset.label_names[i]} ×{n}" for i, n in enumerate(landing.votes) if n)
+    browser = drawing.browser_code
+    if browser is None or browser.shape != landing.code.shape or (told is not None and drawing.browser_label is None):
+        return t("draw.votes_photo", k=VOTE_K, votes=votes)
+    if told is not None and drawing.browser_label != told:
+        live, label = _label_name(dataset, drawing.browser_label or 0), _label_name(dataset, told)
+        return t("draw.votes_relabelled", k=VOTE_K, votes=votes, live=live, label=label)
+    return t("draw.votes", k=VOTE_K, votes=votes, diff=float(np.abs(browser - landing.code).max()))
+
+
+def _show_styles(
+    dataset: Dataset, model: Autoencoder, drawing: Drawing, code: np.ndarray, told: int, chosen: bool
+) -> None:
+    """A conditional model's row: the drawing's code (its style) decoded under every label."""
+    how = t("draw.how_chosen") if chosen else t("draw.how_best")
+    caption = t("draw.styles", n=drawing.number, label=_label_name(dataset, told), how=how)
+    classes = model.config.classes
+    show_image(tile(analogies(model, code[None])[0], columns=classes), 56 * classes, caption)
+
+
+def _show_landing(dataset: Dataset, drawing: Drawing, landing: Landing, told: int | None) -> None:
     label = dataset.label_names[landing.guess]
     st.markdown(t("draw.looks_like", n=drawing.number, label=label))
-    votes = ", ".join(f"{dataset.label_names[i]} ×{n}" for i, n in enumerate(landing.votes) if n)
-    if drawing.browser_code is not None and drawing.browser_code.shape == landing.code.shape:
-        diff = float(np.abs(drawing.browser_code - landing.code).max())
-        st.caption(t("draw.votes", k=VOTE_K, votes=votes, diff=diff))
-    else:
-        st.caption(t("draw.votes_photo", k=VOTE_K, votes=votes))
+    st.caption(_votes_caption(dataset, drawing, landing, told))
     st.markdown(f"**{t('draw.nearest')}**")
     columns = st.columns(NEAREST_SHOWN)
     for column, index, distance in zip(columns, landing.nearest, landing.distances, strict=False):
         with column:
             caption = f"{dataset.label_names[dataset.labels[index]]} · {distance:.2f}"
             show_image(dataset.images[index], 56, caption)
+
+
+def _told(model: Autoencoder, dataset: Dataset) -> int | None:
+    """For a conditional model, the picker above the canvas: the label every drawing is told, or None (the
+    one the model explains each drawing best by, the default). None for the other kinds."""
+    if not model.conditional:
+        return None
+    classes = model.config.classes
+    chosen = st.selectbox(
+        t("draw.told"),
+        [None, *range(classes)],
+        key=TOLD_KEY,
+        format_func=lambda c: t("draw.told_best") if c is None else _label_name(dataset, c),
+        help=t("draw.told_help"),
+    )
+    return chosen if isinstance(chosen, int) and 0 <= chosen < classes else None
+
+
+def _landings(
+    model: Autoencoder,
+    codes: np.ndarray,
+    dataset: Dataset,
+    plane_map: PlaneMap,
+    drawings: list[Drawing],
+    chosen: int | None,
+) -> tuple[dict[int, Landing], dict[int, int]]:
+    """Each drawing's landing, and the label it was told (a conditional model only), by drawing number."""
+    if not drawings:
+        return {}, {}
+    drawn, labels = encode_drawings(model, np.stack([d.input for d in drawings]), chosen)
+    landings = {d.number: land(codes, dataset, code, plane_map) for d, code in zip(drawings, drawn, strict=True)}
+    told = {} if labels is None else {d.number: int(y) for d, y in zip(drawings, labels, strict=True)}
+    return landings, told
 
 
 @st.fragment
@@ -241,6 +306,7 @@ def _workbench(entry: ModelEntry, dataset: Dataset) -> None:
     state = draw_state(dataset)
     if payload["encoder"] is None:
         st.info(t("draw.no_browser"))
+    chosen = _told(model, dataset)
     result = _component(
         key=COMPONENT_KEY,
         data={**payload, "strings": _strings(dataset)},
@@ -250,22 +316,25 @@ def _workbench(entry: ModelEntry, dataset: Dataset) -> None:
     _receive(state, dataset, result.get("drawing"))
 
     drawings = state.drawings.get(dataset.name, [])
-    landings: dict[int, Landing] = {}
-    if drawings:
-        drawn = encode_images(model, np.stack([d.input for d in drawings]))
-        landings = {d.number: land(codes, dataset, code, plane_map) for d, code in zip(drawings, drawn, strict=True)}
+    landings, told = _landings(model, codes, dataset, plane_map, drawings, chosen)
+    latest = state.latest.get(dataset.name)
     markers = [{"n": n, "x": float(landing.point[0]), "y": float(landing.point[1])} for n, landing in landings.items()]
     # The epoch changes with the dataset or when the markers are cleared: the canvas then numbers from `next`.
+    # `label`: what the browser tells a conditional model while the pen moves.
     epoch = f"{dataset.name}:{state.epoch}"
+    decided = told.get(latest) if latest is not None else None
+    label = live_label(chosen, decided) if model.conditional else None
     relay = {"role": "markers", "key": COMPONENT_KEY, "markers": markers, "next": state.next_number(dataset.name),
-             "epoch": epoch}  # fmt: skip
+             "epoch": epoch, "label": label}  # fmt: skip
     _component(key=f"{COMPONENT_KEY}-markers", data=relay, height="content")
 
     if state.error:
         st.warning(state.error)
-    latest = state.latest.get(dataset.name)
-    if latest in landings:
-        _show_landing(dataset, next(d for d in drawings if d.number == latest), landings[latest])
+    if latest is not None and latest in landings:
+        drawing = next(d for d in drawings if d.number == latest)
+        if decided is not None:
+            _show_styles(dataset, model, drawing, landings[latest].code, decided, chosen is not None)
+        _show_landing(dataset, drawing, landings[latest], decided)
     if drawings:
         left, right = st.columns([3, 1])
         left.caption(t("draw.markers", count=len(drawings)))

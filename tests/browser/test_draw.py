@@ -20,6 +20,7 @@ pytestmark = pytest.mark.timeout(240)
 SCREENSHOT = screenshot_path("draw.png")
 INSTANCE = "window.__aelabDraw.instances['aelab-draw']"
 MODEL = "UMAP-AE · pretrained"
+CVAE = "CVAE · pretrained"
 
 
 def _open(page: Page, url: str) -> None:
@@ -30,10 +31,10 @@ def _open(page: Page, url: str) -> None:
     wait_until_idle(page)
 
 
-def _pick_model(page: Page, name: str) -> None:
+def _pick_model(page: Page, name: str, kind: str = "umap-ae") -> None:
     page.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").filter(has_text="Model").click()
     page.get_by_role("option", name=name, exact=True).click()
-    page.wait_for_function(f"() => {INSTANCE}.encoder?.kind === 'umap-ae'", timeout=60_000)
+    page.wait_for_function(f"() => {INSTANCE}.encoder?.kind === '{kind}'", timeout=60_000)
     wait_until_idle(page)
 
 
@@ -222,3 +223,39 @@ def test_a_photo_shows_every_step_and_lands(page: Page, app_url: str, page_error
     assert page.evaluate(f"() => {INSTANCE}.markers.map(m => m.n)") == [1]  # the photo is on the plane
     page.wait_for_timeout(500)
     page.get_by_test_id("stMain").locator("details").screenshot(path=str(screenshot_path("draw-photo.png")))
+
+
+def test_a_cvae_drawing_is_told_a_label_and_redrawn_as_every_label(
+    page: Page, app_url: str, page_errors: list[str]
+) -> None:
+    """Issue 17: with a conditional VAE the live point moves under label 0 before the server has decided
+    any; after pen-up the server's likeliest label reaches the browser, and the drawing is redrawn as every
+    label; choosing a label moves the point and relabels the row."""
+    _open(page, app_url)
+    _pick_model(page, CVAE, kind="cvae")
+    one = [(150 + 0.1 * (y - 40), y) for y in range(40, 245, 8)]
+    _stroke(page, one, release=False)
+    page.wait_for_timeout(300)
+    live = page.evaluate(f"() => ({{ live: {INSTANCE}.live, label: {INSTANCE}.label, sent: window.__aelabDraw.sent }})")
+    assert live["live"] is not None and live["label"] == 0 and live["sent"] == 0
+    page.mouse.up()
+
+    best = re.compile(r"^Drawing 1, encoded as a (\d) \(the label the model explains it best by\), redrawn as every")
+    row = page.get_by_test_id("stImageCaption").filter(has_text=best)
+    expect(row).to_have_count(1, timeout=60_000)
+    wait_until_idle(page)
+    decided = int(best.search(row.inner_text())[1])
+    page.wait_for_function(f"() => {INSTANCE}.label === {decided}", timeout=30_000)
+    expect(page.get_by_text(re.compile(r"Drawing 1 looks most like a"))).to_be_visible()  # the vote stays
+    assert page.evaluate("() => window.__aelabDraw.sent") == 1
+
+    before = page.evaluate(f"() => {INSTANCE}.live")
+    page.get_by_test_id("stMain").get_by_test_id("stSelectbox").filter(has_text="This drawing is a").click()
+    page.get_by_role("option", name="7" if decided != 7 else "3", exact=True).click()
+    chosen = 7 if decided != 7 else 3
+    page.wait_for_function(f"() => {INSTANCE}.label === {chosen}", timeout=60_000)
+    assert page.evaluate(f"() => {INSTANCE}.live") != before, "the live point follows the label told"
+    relabelled = page.get_by_test_id("stImageCaption").filter(has_text=f"encoded as a {chosen} (as you chose)")
+    expect(relabelled).to_have_count(1, timeout=60_000)
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(screenshot_path("draw-cvae.png")), full_page=True)

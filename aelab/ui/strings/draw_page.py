@@ -33,6 +33,26 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Votes of the {k} nearest training codes: {votes}.",
         "{k} 个最近训练编码的投票：{votes}。",
     ),
+    "draw.votes_relabelled": (
+        "Votes of the {k} nearest training codes: {votes}. While you drew, the browser told the model {live}; "
+        "the server told it {label}, so their codes differ.",
+        "{k} 个最近训练编码的投票：{votes}。书写时浏览器告诉模型的标签是 {live}，服务器告诉它的是 {label}，所以两者的编码不同。",
+    ),
+    "draw.told": ("This drawing is a", "这幅手写是"),
+    "draw.told_best": ("the label the model explains it best by", "模型最能解释它的标签"),
+    "draw.told_help": (
+        "A conditional VAE is told the label with each image. A drawing has none: by default the server tries "
+        "every label and keeps the one under which the drawing is reconstructed best; or choose one. While "
+        "you draw, the page encodes under the chosen label, or the one the server decided last.",
+        "条件 VAE 对每幅图像都会被告知其标签。手写没有标签：默认情况下，服务器逐一尝试每个标签，保留重建效果最好的那个；"
+        "你也可以自己选一个。书写时，页面按所选标签编码，或按服务器最近一次决定的标签编码。",
+    ),
+    "draw.styles": (
+        "Drawing {n}, encoded as a {label} ({how}), redrawn as every label in its own style",
+        "第 {n} 幅手写按 {label} 编码（{how}），以它自己的风格重画成每个标签",
+    ),
+    "draw.how_best": ("the label the model explains it best by", "模型最能解释它的标签"),
+    "draw.how_chosen": ("as you chose", "由你选择"),
     "draw.nearest": ("Nearest real samples", "最近的真实样本"),
     "draw.clear_markers": ("Clear the numbered markers", "清除编号标记"),
     "draw.markers": ("Drawings on the plane: {count}", "平面上的手写：{count} 幅"),
