@@ -244,12 +244,14 @@ EXPLORER_TEXTS = {
         "slider": "latent dimension {i} ({name})",
         "far": "far from every training code: the decoder is extrapolating here",
         "where": "Decoded in this page, with no server.",
+        "row": "ψ(z, y) for every label y: one style, every class",
     },
     "zh": {
         "decoded": "解码图像 x̂ = ψ(z)",
         "slider": "潜在维度 {i}（{name}）",
         "far": "远离所有训练编码：解码器在此处是外推",
         "where": "在本页面中解码，无需服务器。",
+        "row": "每个标签 y 下的 ψ(z, y)：同一风格，所有类别",
     },
 }
 

@@ -106,3 +106,32 @@ def test_moving_the_cross_redraws_the_row_of_every_label_in_the_page(
     page.mouse.move(5, 5)
     page.wait_for_timeout(300)
     page.locator(".aelab-plane-wrap").screenshot(path=str(SCREENSHOT))
+
+
+def test_the_offline_explorer_of_a_cvae_draws_the_row_too(browser, tmp_path) -> None:
+    from aelab.data import load_dataset
+    from aelab.export import write_explorer
+
+    checkpoint = load_pretrained("digits-cvae")
+    path = write_explorer(checkpoint, load_dataset("digits"), tmp_path / "cvae.html")
+    context = browser.new_context(offline=True, viewport={"width": 1200, "height": 1000})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    try:
+        page.goto(path.as_uri())
+        plane = "window.aelabExplorer.plane"
+        page.wait_for_function(f"() => window.aelabExplorer?.drawn === true && {plane}.rowDraws >= 1", timeout=30_000)
+        row = f"({CHECKSUM})({plane}.panel.querySelector('canvas.aelab-row'))"
+        before, draws = page.evaluate(f"() => [{row}, {plane}.rowDraws]")
+        area = plot_box(page, plane)
+        page.mouse.move(area["left"] + 0.8 * area["width"], area["top"] + 0.2 * area["height"])
+        page.wait_for_timeout(300)
+        page.mouse.down()
+        page.mouse.up()
+        page.wait_for_function(f"n => {plane}.rowDraws > n", arg=draws, timeout=10_000)
+        assert page.evaluate(f"() => {row}") != before
+        assert page.locator(".aelab-row-names span").count() == 10
+        assert errors == []
+    finally:
+        context.close()
