@@ -55,7 +55,8 @@ def _healthy(url: str) -> bool:
         return False
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
+def stop_process(process: subprocess.Popen[bytes]) -> None:
+    """Terminate ``process`` and wait; kill it if it has not ended 15 s later (a server's shutdown)."""
     if process.poll() is None:
         process.terminate()
         try:
@@ -165,9 +166,9 @@ class Cluster:
 
     def stop(self) -> None:
         if self.nginx is not None:
-            _stop(self.nginx)
+            stop_process(self.nginx)
         for process in self.processes:
-            _stop(process)
+            stop_process(process)
 
     def __exit__(
         self, kind: type[BaseException] | None, value: BaseException | None, traceback: TracebackType | None

@@ -26,9 +26,11 @@ import urllib.request
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import pytest
+
+from aelab.serve import stop_process
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -94,17 +96,6 @@ def _tail(log: Path, n: int = 40) -> str:
     return "\n".join(lines[-n:])
 
 
-def _stop(process: subprocess.Popen[bytes], log_file: IO[bytes]) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-    log_file.close()
-
-
 @contextmanager
 def run_streamlit(
     script: str | os.PathLike[str],
@@ -149,7 +140,8 @@ def run_streamlit(
             time.sleep(0.2)
         yield url
     finally:
-        _stop(process, log_file)
+        stop_process(process)
+        log_file.close()
 
 
 @pytest.fixture(scope="session")
