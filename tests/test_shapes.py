@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pytest
 
@@ -12,12 +10,10 @@ from aelab.errors import UnsupportedFile
 from aelab.sources import SHAPE_NAMES, generate_shapes
 
 
-def test_shapes_is_bundled_and_loads_quickly_with_its_factors() -> None:
+def test_shapes_is_bundled_and_loads_with_its_factors() -> None:
+    # How fast it loads is measured by bench/datasets.py, not asserted here (shared machines are noisy).
     assert SOURCES["shapes"].bundled
-    start = time.perf_counter()
     dataset = load_dataset("shapes")
-    seconds = time.perf_counter() - start
-    assert seconds < 5  # about 0.8 s on the 2-core CI machine
     assert dataset.images.shape == (4000, 1, 28, 28) and dataset.images.dtype == np.float32
     assert 0.0 <= dataset.images.min() and dataset.images.max() == 1.0
     assert dataset.label_names == SHAPE_NAMES
