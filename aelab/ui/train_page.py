@@ -26,7 +26,7 @@ from aelab.models import Setting, kinds, model_class
 from aelab.recipes import TrainedModel, model_config_for, train_config_for
 from aelab.store import StoredItem
 from aelab.ui import cache, workspace
-from aelab.ui.i18n import t
+from aelab.ui.i18n import language, t
 from aelab.ui.plane import label_colors
 from aelab.ui.session import session_object
 from aelab.ui.state import (
@@ -347,13 +347,27 @@ def replay_figure(snap: JobSnapshot, label_names: tuple[str, ...]) -> go.Figure:
     return figure
 
 
+REPLAY_FIGURE_KEY = "train.replay_figure"
+
+
+def _kept_replay_figure(snap: JobSnapshot, label_names: tuple[str, ...]) -> go.Figure:
+    """:func:`replay_figure`, built once per finished run and language in this session (up to 60 frames of
+    Plotly objects: every rerun of the page rebuilt it before). The run's last replay array identifies it."""
+    key = (len(snap.replay), language())
+    kept = st.session_state.get(REPLAY_FIGURE_KEY)
+    if not (isinstance(kept, tuple) and kept[0] is snap.replay[-1] and kept[1] == key):
+        kept = (snap.replay[-1], key, replay_figure(snap, label_names))
+        st.session_state[REPLAY_FIGURE_KEY] = kept
+    return kept[2]
+
+
 def _replay(snap: JobSnapshot) -> None:
     """The finished run's replay: an animation in the page and a GIF to keep (made only when asked)."""
     if len(snap.replay) < 2:
         return
     label_names = cache.dataset(snap.dataset).label_names
     st.subheader(t("train.replay"), help=t("train.replay_help"))
-    st.plotly_chart(replay_figure(snap, label_names), key="train.replay_chart", width="stretch")
+    st.plotly_chart(_kept_replay_figure(snap, label_names), key="train.replay_chart", width="stretch")
     labels = snap.replay_labels if snap.replay_labels is not None else snap.labels
     st.download_button(
         t("train.replay_gif"),

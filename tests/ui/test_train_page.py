@@ -118,6 +118,9 @@ def test_a_finished_run_can_be_replayed_in_the_page_and_kept_as_a_gif() -> None:
     assert replay["layout"]["updatemenus"][0]["buttons"][0]["label"] == "▶ Play"
     labels = {b.proto.label for b in at.get("download_button")}
     assert "Download the replay as a GIF" in labels
+    kept = at.session_state["train.replay_figure"][2]
+    at.run()
+    assert at.session_state["train.replay_figure"][2] is kept, "a rerun reuses the finished run's replay figure"
 
 
 def test_a_diverging_run_shows_its_message_and_adds_no_model() -> None:
