@@ -15,8 +15,9 @@ UMAP projection has no affine inverse, so it has no plane map.
 
 ``explorer_html`` writes one self-contained HTML page (plotly.js from the plotly package, decoder.js, the
 plane module plane.js that the app's component uses too, and the data inlined; nothing fetched): the
-label-coloured plane with the same click, cross drag, arrow keys, sliders and hover decoding as the app, a
-manifold grid, and a short explanation in English and Simplified Chinese. No Streamlit here.
+label-coloured plane with the same click, cross drag, arrow keys, sliders and hover decoding as the app, the
+interpolation's draggable ends A and B with the strip A → B, a manifold grid, and a short explanation in English
+and Simplified Chinese. No Streamlit here.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from torch import nn
 from aelab.checkpoint import Checkpoint, check_fits
 from aelab.data import Dataset
 from aelab.errors import AelabError
-from aelab.latent import PlaneMap, encode_images, fit_plane_map, plane_bounds
+from aelab.latent import PlaneMap, default_ends, encode_images, fit_plane_map, plane_bounds
 from aelab.models import Autoencoder
 from aelab.plane import LABEL_COLORS, plane_css, plane_js, plane_payload, slider_specs, sprite_sheet  # noqa: F401
 
@@ -49,6 +50,7 @@ DECODER_JS = ASSETS / "decoder.js"
 EXPLORER_TEMPLATE = ASSETS / "explorer.html"
 PLOTLY_JS = Path(plotly.__file__).resolve().parent / "package_data" / "plotly.min.js"
 EXPLORER_GRID = 15  # manifold grid side in the explorer
+EXPLORER_STEPS = 8  # images in the explorer's interpolation strip A → B, as in the app
 
 
 class UnsupportedExport(AelabError):
@@ -245,6 +247,8 @@ EXPLORER_TEXTS = {
         "far": "far from every training code: the decoder is extrapolating here",
         "where": "Decoded in this page, with no server.",
         "row": "ψ(z, y) for every label y: one style, every class",
+        "strip": "Interpolation A → B",
+        "strip_hint": "Drag A or B on the plane: the strip is decoded again as they move.",
     },
     "zh": {
         "decoded": "解码图像 x̂ = ψ(z)",
@@ -252,6 +256,8 @@ EXPLORER_TEXTS = {
         "far": "远离所有训练编码：解码器在此处是外推",
         "where": "在本页面中解码，无需服务器。",
         "row": "每个标签 y 下的 ψ(z, y)：同一风格，所有类别",
+        "strip": "插值 A → B",
+        "strip_hint": "在平面上拖动 A 或 B：插值条会随之重新解码。",
     },
 }
 
@@ -270,6 +276,7 @@ def explorer_data(checkpoint: Checkpoint, dataset: Dataset, *, grid: int = EXPLO
     plane_map = fit_plane_map(codes, "pca")
     spec = decoder_spec(model, plane_map)
     points = plane_map.to_plane(codes)
+    a, b = default_ends(codes, dataset.labels)
     bounds = plane_bounds(points)
     if codes.shape[1] == 1:
         bounds[1] = (-1.0, 1.0)
@@ -290,6 +297,8 @@ def explorer_data(checkpoint: Checkpoint, dataset: Dataset, *, grid: int = EXPLO
         "plane": plane,
         "texts": EXPLORER_TEXTS,
         "start": plane_map.to_plane(codes[:1])[0].tolist(),  # the first sample's code, as in the app
+        # The interpolation's ends A and B, where the app starts them: the plane draws them and the strip A → B.
+        "ends": {"a": a.tolist(), "b": b.tolist(), "steps": EXPLORER_STEPS},
         "grid": int(grid),
         "model": model.title,
         "kind": model.kind,

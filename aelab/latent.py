@@ -227,6 +227,15 @@ def factor_correlations(codes: np.ndarray, factors: dict[str, np.ndarray]) -> di
     return result
 
 
+def default_ends(codes: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where an interpolation starts: the codes of the first samples of the first two labels present (a
+    visible walk between two classes), each (d,), copies."""
+    present = np.unique(labels)
+    first = int(np.argmax(labels == present[0]))
+    second = int(np.argmax(labels == present[min(1, len(present) - 1)]))
+    return codes[first].copy(), codes[second].copy()
+
+
 def nearest(codes: np.ndarray, z: np.ndarray, k: int = 8) -> tuple[np.ndarray, np.ndarray]:
     """Indices and Euclidean distances of the k codes nearest to z, closest first."""
     distances = np.linalg.norm(codes - np.asarray(z, dtype=codes.dtype), axis=1)

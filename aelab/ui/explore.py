@@ -37,6 +37,7 @@ from aelab.latent import (
     PlaneMap,
     analogies,
     decode_point,
+    default_ends,
     encode_images,
     interpolate,
     nearest,
@@ -88,14 +89,6 @@ class ExploreState:
     background_size: int | None = None  # the grid size drawn under the plane, None without a background
 
 
-def _default_ends(codes: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Codes of the first samples of the first two labels present (a visible walk between two classes)."""
-    present = np.unique(labels)
-    first = int(np.argmax(labels == present[0]))
-    second = int(np.argmax(labels == present[min(1, len(present) - 1)]))
-    return codes[first].copy(), codes[second].copy()
-
-
 def _saved_codes(entry_id: str, codes: np.ndarray) -> dict[str, np.ndarray]:
     """The point ("z") and interpolation ends ("a", "b") this workspace last chose on this model's plane.
 
@@ -124,7 +117,7 @@ def _remember_point(state: ExploreState) -> None:
 def _state(entry: ModelEntry, codes: np.ndarray, labels: np.ndarray) -> ExploreState:
     state = st.session_state.get(STATE_KEY)
     if not isinstance(state, ExploreState) or state.entry_id != entry.id:
-        a, b = _default_ends(codes, labels)
+        a, b = default_ends(codes, labels)
         saved = _saved_codes(entry.id, codes)  # a reload or a new tab comes back to the same point and ends
         start = saved.get("z", codes[0].astype(np.float64).copy())  # else sample 0's code
         state = ExploreState(entry.id, start, saved.get("a", a), saved.get("b", b))

@@ -204,6 +204,9 @@ def test_exported_explorer_decodes_offline_from_a_file(browser: Browser, explore
         page.wait_for_timeout(600)
         gestures = page.evaluate("window.aelabExplorer.gestures.map(g => g.gesture)")
         assert gestures == ["click", "drag", "slider", "key"], gestures
+        # The interpolation's ends are on the plane, and the panel's strip A → B was decoded in the page.
+        assert page.evaluate(f"{EXPLORER_PLANE}.stripDraws") >= 1
+        assert page.locator("#plane canvas.aelab-strip").is_visible()
         # The manifold grid was decoded in the page too: not a blank canvas.
         assert page.evaluate("document.getElementById('manifold').width") > 0
         page.get_by_role("button", name="简体中文").click()
