@@ -252,8 +252,10 @@ def _show_styles(
 
 
 def _show_landing(dataset: Dataset, drawing: Drawing, landing: Landing, told: int | None) -> None:
-    label = dataset.label_names[landing.guess]
-    st.markdown(t("draw.looks_like", n=drawing.number, label=label))
+    if told is None:
+        st.markdown(t("draw.looks_like", n=drawing.number, label=dataset.label_names[landing.guess]))
+    else:  # a conditional model's code holds the style: its neighbours' labels are no guess of the class
+        st.markdown(t("draw.style_neighbours", n=drawing.number))
     st.caption(_votes_caption(dataset, drawing, landing, told))
     st.markdown(f"**{t('draw.nearest')}**")
     columns = st.columns(NEAREST_SHOWN)

@@ -24,6 +24,10 @@ STRINGS: dict[str, tuple[str, str]] = {
         "That is a single dot, not a digit: draw a longer stroke.",
         "这只是一个点，不是数字：请画长一些。",
     ),
+    "draw.style_neighbours": (
+        "Drawing {n}'s code holds its style: the nearest training codes are drawn alike, whatever their class",
+        "第 {n} 幅手写的编码保存的是风格：最近的训练编码写法相似，而类别各不相同",
+    ),
     "draw.looks_like": ("Drawing {n} looks most like a **{label}**", "第 {n} 幅手写最像 **{label}**"),
     "draw.votes": (
         "Votes of the {k} nearest training codes: {votes}. Browser and server codes differ by {diff:.1e}.",
