@@ -1,0 +1,73 @@
+"""`streamlit run` with every script run profiled: where a server's CPU goes, per kind of run.
+
+    AELAB_PROFILE_DIR=/tmp/prof python bench/profiled_streamlit.py run app.py --server.headless true ...
+
+Each run of a session's script (a full run or a fragment's) is timed with ``time.thread_time`` and profiled
+with cProfile on that same clock; runs are grouped by kind (``full:<page hash>`` or ``fragment``). On
+SIGUSR1 the server writes, under ``$AELAB_PROFILE_DIR``, ``runs.json`` (CPU ms of every run by kind, and
+the whole process's CPU seconds, so that what runs outside the script threads shows as the difference)
+and ``<kind>.pstats`` per kind (``AELAB_PROFILE_CPROFILE=0``: none, the runs are only timed), then clears them. Read with ``pstats.Stats(path).sort_stats("tottime")``.
+"""
+
+from __future__ import annotations
+
+import cProfile
+import json
+import os
+import pstats
+import signal
+import sys
+import threading
+import time
+from collections import defaultdict
+from pathlib import Path
+
+from streamlit.runtime.scriptrunner import script_runner
+from streamlit.web import cli
+
+OUT = Path(os.environ.get("AELAB_PROFILE_DIR", "/tmp/aelab-profile"))
+_lock = threading.Lock()
+_runs: dict[str, list[float]] = defaultdict(list)
+_stats: dict[str, pstats.Stats] = {}
+_original = script_runner.ScriptRunner._run_script
+_CPROFILE = os.environ.get("AELAB_PROFILE_CPROFILE", "1") != "0"  # "0": time the runs only
+
+
+def _profiled(self: script_runner.ScriptRunner, rerun_data: script_runner.RerunData) -> None:
+    kind = "fragment" if rerun_data.fragment_id_queue else f"full:{rerun_data.page_script_hash or 'default'}"
+    profile = cProfile.Profile(time.thread_time)
+    started = time.thread_time()
+    if _CPROFILE:
+        profile.enable()
+    try:
+        _original(self, rerun_data)
+    finally:
+        profile.disable()
+        spent = (time.thread_time() - started) * 1000
+        with _lock:
+            _runs[kind].append(spent)
+            if not _CPROFILE:
+                pass
+            elif kind in _stats:
+                _stats[kind].add(profile)
+            else:
+                _stats[kind] = pstats.Stats(profile)
+
+
+def _dump(*_: object) -> None:
+    OUT.mkdir(parents=True, exist_ok=True)
+    with _lock:
+        times = os.times()
+        (OUT / "runs.json").write_text(json.dumps({"runs": _runs, "process_cpu_s": times.user + times.system}))
+        for kind, stats in _stats.items():
+            stats.dump_stats(OUT / f"{kind.replace(':', '_')}.pstats")
+        _runs.clear()
+        _stats.clear()
+
+
+script_runner.ScriptRunner._run_script = _profiled  # type: ignore[method-assign]
+signal.signal(signal.SIGUSR1, _dump)
+
+if __name__ == "__main__":
+    sys.argv[0] = "streamlit"
+    sys.exit(cli.main())
