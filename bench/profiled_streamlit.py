@@ -6,12 +6,16 @@ Each run of a session's script (a full run or a fragment's) is timed with ``time
 with cProfile on that same clock; runs are grouped by kind (``full:<page hash>`` or ``fragment``). On
 SIGUSR1 the server writes, under ``$AELAB_PROFILE_DIR``, ``runs.json`` (CPU ms of every run by kind, and
 the whole process's CPU seconds, so that what runs outside the script threads shows as the difference)
-and ``<kind>.pstats`` per kind (``AELAB_PROFILE_CPROFILE=0``: none, the runs are only timed), then clears them. Read with ``pstats.Stats(path).sort_stats("tottime")``.
+and ``<kind>.pstats`` per kind (``AELAB_PROFILE_CPROFILE=0``: none, the runs are only timed), then clears them. Read with ``pstats.Stats(path).sort_stats("tottime")``. On SIGUSR2 it appends
+to ``memory.jsonl`` the sessions alive, the Python objects, and the RSS before and after a full GC and after
+glibc's ``malloc_trim(0)``: whether memory a class left behind is held by Python or only by the allocator.
 """
 
 from __future__ import annotations
 
 import cProfile
+import ctypes
+import gc
 import json
 import os
 import pstats
@@ -65,8 +69,31 @@ def _dump(*_: object) -> None:
         _stats.clear()
 
 
+def _rss_mb() -> float:
+    return int(Path("/proc/self/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def _memory(*_: object) -> None:
+    """Where the memory is: sessions alive, Python objects, RSS before and after a full GC and malloc_trim."""
+    from streamlit.runtime import Runtime
+
+    manager = Runtime.instance()._session_mgr
+    figures: dict[str, object] = {"rss_mb": _rss_mb(), "objects": len(gc.get_objects())}
+    figures["active_sessions"] = len(manager.list_active_sessions())
+    figures["sessions"] = len(manager.list_sessions())
+    figures["gc_collected"] = gc.collect()
+    figures["rss_after_gc_mb"] = _rss_mb()
+    figures["objects_after_gc"] = len(gc.get_objects())
+    figures["malloc_trim"] = ctypes.CDLL("libc.so.6").malloc_trim(0)
+    figures["rss_after_trim_mb"] = _rss_mb()
+    OUT.mkdir(parents=True, exist_ok=True)
+    with (OUT / "memory.jsonl").open("a") as out:
+        out.write(json.dumps(figures) + "\n")
+
+
 script_runner.ScriptRunner._run_script = _profiled  # type: ignore[method-assign]
 signal.signal(signal.SIGUSR1, _dump)
+signal.signal(signal.SIGUSR2, _memory)
 
 if __name__ == "__main__":
     sys.argv[0] = "streamlit"
