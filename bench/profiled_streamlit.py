@@ -58,8 +58,19 @@ def _profiled(self: script_runner.ScriptRunner, rerun_data: script_runner.RerunD
                 _stats[kind] = pstats.Stats(profile)
 
 
+# The main thread (Tornado's event loop: websocket frames, ForwardMsg serialisation) is profiled too, from one
+# SIGUSR1 to the next: a signal handler runs in the main thread, so enabling a profiler there profiles it.
+_main_profile: list[cProfile.Profile] = []
+
+
 def _dump(*_: object) -> None:
     OUT.mkdir(parents=True, exist_ok=True)
+    if _CPROFILE:
+        if _main_profile:
+            _main_profile[0].disable()
+            _main_profile.pop().dump_stats(OUT / "main_thread.pstats")
+        _main_profile.append(cProfile.Profile(time.thread_time))
+        _main_profile[0].enable()
     with _lock:
         times = os.times()
         (OUT / "runs.json").write_text(json.dumps({"runs": _runs, "process_cpu_s": times.user + times.system}))
