@@ -450,6 +450,10 @@ def app_command(host: str, port: int, extra: Sequence[str] = ()) -> list[str]:
         "--server.address", host,
         "--server.port", str(port),
         "--browser.gatherUsageStats", "false",
+        "--runner.postScriptGC", "false",  # a full GC after every run: a third of a class's CPU (.streamlit/config.toml)
+        # Watching the package's sources for edits: behind nginx a class's reruns then took up to ~30 s
+        # (BENCHMARKS.md, issue 18); an installed app is never edited while it serves.
+        "--server.fileWatcherType", "none",
         *extra,
     ]  # fmt: skip
 

@@ -16,6 +16,7 @@ the app: into the workspace store) even when no page is open. One pool per serve
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import os
 import threading
@@ -216,6 +217,8 @@ class TrainingJob:
         else:
             self._keep_model(model)
             self._finish(STOPPED if model.history.stopped else DONE, model=model)
+        finally:
+            release_free_memory()
 
     def _keep_model(self, model: TrainedModel) -> None:
         """Hand the model to the keep callback (before the job reads as finished), unless no epoch finished."""
@@ -255,6 +258,19 @@ def lower_thread_priority(niceness: int) -> bool:
     except (AttributeError, OSError):  # no per-thread nice here (macOS, Windows)
         return False
     return True
+
+
+def release_free_memory() -> bool:
+    """Hand the allocator's free memory back to the OS (glibc's ``malloc_trim``); True if some went back.
+
+    A training allocates and frees hundreds of MB of tensors in its own thread, whose malloc arena keeps the
+    freed pages: a server's RSS stayed that much higher after a class had left (BENCHMARKS.md, issue 18).
+    Elsewhere (macOS, musl, Windows) nothing happens.
+    """
+    try:
+        return bool(ctypes.CDLL("libc.so.6").malloc_trim(0))
+    except (OSError, AttributeError):
+        return False
 
 
 def replay_subset(n: int, seed: int = 0) -> np.ndarray:

@@ -4,7 +4,8 @@
  * set globalThis.AelabPreprocess, AelabEncoder and AelabDecoder. One component, mounted twice:
  *
  *   data.role === "canvas"   the heavy, stable payload (sent again only when the model or dataset changes):
- *     { key, canvas: side px, pen: px, convention, encoder: spec | null, decoder: spec | null,
+ *     { key, canvas: side px, pen: px, convention, encoder: spec | null, decoder: spec | null (each spec's layers
+ *       served as a file, `layers_url`, fetched once),
  *       plane: { x, y: {dtype, bdata}, labels: [int], colors: [css], names: [str], bounds: [[x0, x1], [y0, y1]],
  *                projection: { matrix: d × 2, offset: [2] } | null },
  *       strings: { pen, eraser, undo, clear, input, reconstruction, plane, hint, empty, dot, live, server } }
@@ -279,6 +280,41 @@ function send(st) {
   st.setStateValue("drawing", { n: st.number, png, code: st.code, label: st.code ? st.codeLabel : null, sent: nonce });
 }
 
+/** A spec's layers, inline or served as a file (`layers_url`, aelab/ui/draw_page.py): one fetch per URL and page. */
+function withLayers(spec) {
+  if (!spec || spec.layers || !spec.layers_url) return Promise.resolve(spec);
+  REG.layers = REG.layers || {};
+  const url = spec.layers_url;
+  if (!REG.layers[url]) {
+    REG.layers[url] = fetch(url)
+      .then((response) => {
+        if (!response.ok) throw new Error(`could not load the model's weights from ${url} (${response.status})`);
+        return response.json();
+      })
+      .catch((err) => {
+        delete REG.layers[url];  // let a later run try again
+        throw err;
+      });
+  }
+  return REG.layers[url].then((layers) => ({ ...spec, layers }));
+}
+
+/** Load st[role] (the encoder or decoder) from a new spec; the live path skips it until its layers are in. */
+function loadSpec(st, role, spec, runner) {
+  const id = spec && spec.id;
+  if (st.ids[role] === id) return;
+  st.ids[role] = id;
+  st[role] = null;
+  withLayers(spec).then(
+    (full) => {
+      if (st.ids[role] !== id) return;  // another model arrived meanwhile
+      st[role] = full ? runner.load(full) : null;
+      update(st);
+    },
+    (err) => { st.hint.textContent = String(err.message || err); },
+  );
+}
+
 function configure(st, data) {
   st.key = data.key;
   st.strings = data.strings;
@@ -292,14 +328,8 @@ function configure(st, data) {
     st.strokes = [];
     repaint(st);
   }
-  if (st.ids.encoder !== (data.encoder && data.encoder.id)) {
-    st.encoder = data.encoder ? AelabEncoder.load(data.encoder) : null;
-    st.ids.encoder = data.encoder && data.encoder.id;
-  }
-  if (st.ids.decoder !== (data.decoder && data.decoder.id)) {
-    st.decoder = data.decoder ? AelabDecoder.load(data.decoder) : null;
-    st.ids.decoder = data.decoder && data.decoder.id;
-  }
+  loadSpec(st, "encoder", data.encoder, AelabEncoder);
+  loadSpec(st, "decoder", data.decoder, AelabDecoder);
   if (st.ids.plane !== data.plane.id) {
     st.plane = data.plane;
     st.projection = data.plane.projection;

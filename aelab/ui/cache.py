@@ -4,8 +4,9 @@ Keys are consistent: whatever depends on a model's codes is keyed by the model's
 name first (then the projection method where a plane map is involved); what depends on a dataset only, by its
 name. Arguments starting with ``_`` are not hashed: the keys before them say what they are.
 
-``st.cache_resource`` objects (datasets, checkpoints, embeddings) are shared by every session on the
-server: never mutate what these return. ``st.cache_data`` results (codes) are copies per caller.
+:func:`shared_memo` results (datasets, checkpoints, embeddings, pictures) are shared by every session on the
+server: never mutate what these return (arrays among them are flagged read-only). ``st.cache_data`` results
+(pictures decoded from a model, metrics) are copies per caller.
 
 The one per-session exception: datasets uploaded in a session (:class:`SessionDatasets`) live in that
 session's ``st.session_state``, never in a shared cache, and :func:`dataset` looks there first. Their names
@@ -16,10 +17,14 @@ session's ``st.session_state``, never in a shared cache, and :func:`dataset` loo
 from __future__ import annotations
 
 import base64
+import functools
 import gc
+import inspect
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any, Generic, ParamSpec, TypeVar
 
 import numpy as np
 import streamlit as st
@@ -54,6 +59,65 @@ from aelab.ui.session import session_object
 
 _heap_lock = threading.Lock()
 _heap_frozen = False
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class SharedMemo(Generic[P, R]):
+    """A process-wide cache of a function's results, shared by every session, like ``st.cache_resource``.
+
+    Keyed by the arguments whose names do not start with ``_`` (the same rule as Streamlit's caches), which
+    must be hashable: ids, names, sizes. ``st.cache_*`` hashes every argument on every call and reads the
+    function's signature each time (``inspect.signature``): about a third of a click's CPU went to that on
+    the hot path (BENCHMARKS.md, issue 18). Here a call that hits costs a dict lookup. At most
+    ``max_entries`` results are kept (least recently used out); a key's first call runs once even when
+    several sessions ask at the same time; a raised error is not cached. Never mutate what it returns.
+    """
+
+    def __init__(self, func: Callable[P, R], max_entries: int) -> None:
+        functools.update_wrapper(self, func)
+        self._func, self._max = func, max_entries
+        self._names = list(inspect.signature(func).parameters)
+        self._keyed = [i for i, name in enumerate(self._names) if not name.startswith("_")]
+        self._values: OrderedDict[tuple, R] = OrderedDict()
+        self._making: dict[tuple, threading.Lock] = {}
+        self._lock = threading.Lock()
+
+    def _key(self, args: tuple, kwargs: dict[str, Any]) -> tuple:
+        named = tuple(sorted((k, v) for k, v in kwargs.items() if not k.startswith("_")))
+        return tuple(args[i] for i in self._keyed if i < len(args)) + named
+
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
+        key = self._key(args, kwargs)
+        with self._lock:
+            if key in self._values:
+                self._values.move_to_end(key)
+                return self._values[key]
+            making = self._making.setdefault(key, threading.Lock())
+        with making:  # one session computes a key; the others asking for it meanwhile wait, then read it
+            with self._lock:
+                if key in self._values:
+                    return self._values[key]
+            try:
+                value = self._func(*args, **kwargs)
+            finally:
+                with self._lock:
+                    self._making.pop(key, None)
+            with self._lock:
+                self._values[key] = value
+                while len(self._values) > self._max:
+                    self._values.popitem(last=False)
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._values.clear()
+
+
+def shared_memo(max_entries: int) -> Callable[[Callable[P, R]], SharedMemo[P, R]]:
+    """Decorator: :class:`SharedMemo` of at most ``max_entries`` results."""
+    return lambda func: SharedMemo(func, max_entries)
 
 
 def freeze_startup_heap() -> bool:
@@ -104,7 +168,7 @@ def add_session_dataset(data: Dataset, digest: str) -> None:
         own.by_digest = {d: n for d, n in own.by_digest.items() if n != oldest}
 
 
-@st.cache_resource(show_spinner=False, max_entries=8)
+@shared_memo(max_entries=8)
 def _registered_dataset(name: str) -> Dataset:
     return load_dataset(name)
 
@@ -115,15 +179,21 @@ def dataset(name: str) -> Dataset:
     return own if own is not None else _registered_dataset(name)
 
 
-@st.cache_resource(show_spinner=False, max_entries=16)
+@shared_memo(max_entries=16)
 def pretrained(name: str) -> Checkpoint:
     """The shipped checkpoint ``pretrained/<name>.safetensors`` (e.g. "mnist5k-vae"), validated, eval mode.
 
     Verified against pretrained/SHA256SUMS first (:func:`aelab.recipes.load_pretrained`): a damaged or
     swapped file raises BadCheckpoint, which the model picker turns into a skipped entry, not a crash.
-    A failure is not cached (st.cache_resource caches return values only), so a repaired file is picked up.
+    A failure is not cached (:class:`SharedMemo` caches return values only), so a repaired file is picked up.
     """
     return load_pretrained(name)
+
+
+def read_only(array: np.ndarray) -> np.ndarray:
+    """``array``, flagged read-only: a shared result that a caller tried to change would raise, not leak."""
+    array.setflags(write=False)
+    return array
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -131,19 +201,20 @@ def codes(entry_id: str, _checkpoint: Checkpoint, dataset_name: str) -> np.ndarr
     """Codes (N, d) float32 of ALL images of ``dataset_name`` under the checkpoint's model.
 
     Keyed by ``entry_id`` (unique across sessions: a session model's id is a UUID) and the dataset name;
-    the checkpoint itself is not hashed. A conditional model is told each image's own label.
+    the checkpoint itself is not hashed. A conditional model is told each image's own label. A copy per caller:
+    UMAP (numba) refuses read-only arrays.
     """
     data = dataset(dataset_name)
     return encode_images(_checkpoint.model, data.images, data.labels)
 
 
-@st.cache_resource(show_spinner=False, max_entries=8)
+@shared_memo(max_entries=8)
 def pca(dataset_name: str, k: int = 2) -> Embedding:
     """PCA with ``k`` components fitted on the dataset's training split."""
     return fit_pca(dataset(dataset_name), k)
 
 
-@st.cache_resource(show_spinner=False, max_entries=4)
+@shared_memo(max_entries=4)
 def umap(dataset_name: str) -> Embedding:
     """2-D UMAP fitted on the dataset's training split (slow the first time: show a spinner)."""
     return fit_umap(dataset(dataset_name))
@@ -158,36 +229,36 @@ def plane_map(entry_id: str, dataset_name: str, method: str, codes: np.ndarray) 
     return _plane_map(entry_id, dataset_name, method if codes.shape[1] > 2 else "identity", codes)
 
 
-@st.cache_resource(show_spinner=False, max_entries=16)
+@shared_memo(max_entries=16)
 def _plane_map(entry_id: str, dataset_name: str, method: str, _codes: np.ndarray) -> PlaneMap:
     # Keyed like codes() (entry id, dataset name) plus the method. Shared between sessions: only transform /
     # inverse_transform are called on it, which do not change it.
     return fit_plane_map(_codes, method)
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+@shared_memo(max_entries=16)
 def plane_points(entry_id: str, dataset_name: str, method: str, _codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Plane points (N, 2) of the codes under :func:`plane_map` and the plane's bounds (2, 2)."""
+    """Plane points (N, 2) of the codes under :func:`plane_map` and the plane's bounds (2, 2), read-only."""
     points = plane_map(entry_id, dataset_name, method, _codes).to_plane(_codes)
     bounds = plane_bounds(points)
     if _codes.shape[1] == 1:
         bounds[1] = (-1.0, 1.0)
-    return points, bounds
+    return read_only(points), read_only(bounds)
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+@shared_memo(max_entries=16)
 def slider_specs(entry_id: str, dataset_name: str, _codes: np.ndarray) -> list[SliderSpec]:
     """One slider per latent dimension of a model's codes (N, d) of a dataset."""
     return plane.slider_specs(_codes)
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+@shared_memo(max_entries=16)
 def spacing(entry_id: str, dataset_name: str, method: str, _points: np.ndarray) -> float:
     """The plane points' typical k-th neighbour distance (the "far from the data" cue's yardstick)."""
     return plane.typical_spacing(_points)
 
 
-@st.cache_resource(show_spinner=False, max_entries=8)
+@shared_memo(max_entries=8)
 def sprite(dataset_name: str, _images: np.ndarray) -> dict | None:
     """The dataset's images as one PNG sheet for real images on hover, once per dataset (shared, read-only)."""
     return plane.sprite_sheet(_images)
@@ -250,7 +321,7 @@ def generated(
 # --- pictures: the same for every student, so encoded once --------------------------------------------------
 
 
-@st.cache_resource(show_spinner=False, max_entries=256)
+@shared_memo(max_entries=256)
 def pictures(key: tuple, _make: Callable[[], list[np.ndarray]], target: int) -> list[tuple[bytes, int]]:
     """Crisp PNGs (and widths) of the images ``_make()`` returns, kept per ``key``: everything the images
     depend on (entry id, dataset, sizes, seeds, ends...). A full run of Explore re-encoded every section's
@@ -264,14 +335,14 @@ def show_cached(key: tuple, make: Callable[[], np.ndarray], target: int, caption
     st.image(data, caption=caption, width=width, output_format="PNG")  # PNG: JPEG would blur the pixels
 
 
-@st.cache_resource(show_spinner=False, max_entries=8192)
+@shared_memo(max_entries=8192)
 def sample_picture(dataset_name: str, index: int, target: int, _images: np.ndarray) -> tuple[bytes, int]:
     """PNG of the dataset's image ``index`` at about ``target`` px, and its width: a sample's picture is the
     same for every student and every gesture (the nearest samples re-encoded 8 PNGs per click before)."""
     return crisp_png(_images[index], target)
 
 
-@st.cache_resource(show_spinner=False, max_entries=256)
+@shared_memo(max_entries=256)
 def reconstruction(
     entry_id: str, dataset_name: str, index: int, _model: Autoencoder, _images: np.ndarray, label: int | None = None
 ) -> tuple[np.ndarray, np.ndarray, float]:
@@ -282,7 +353,7 @@ def reconstruction(
     return original, rebuilt, float(reconstruction_mse(original, rebuilt))
 
 
-@st.cache_resource(show_spinner=False, max_entries=32)
+@shared_memo(max_entries=32)
 def mosaic_png(
     entry_id: str, dataset_name: str, n: int, seed: int, _images: Callable[[], np.ndarray], label: int | None = None
 ) -> bytes:
@@ -291,11 +362,11 @@ def mosaic_png(
     return png_bytes(tile(_images(), columns=8), 4)
 
 
-@st.cache_resource(show_spinner=False, max_entries=16)
+@shared_memo(max_entries=16)
 def browser_decoder(entry_id: str, dataset_name: str, method: str, _model: Autoencoder, _map: PlaneMap) -> dict | None:
     """The decoder spec for the plane's hover decoding, or None where the browser cannot run it.
 
-    cache_resource, not cache_data: the spec (megabytes of base64) is shared read-only, never copied per run.
+    Shared, not cache_data: the spec (megabytes of base64) is shared read-only, never copied per run.
     """
     try:
         return export.decoder_spec(_model, _map)
@@ -303,7 +374,7 @@ def browser_decoder(entry_id: str, dataset_name: str, method: str, _model: Autoe
         return None
 
 
-@st.cache_resource(show_spinner=False, max_entries=16)
+@shared_memo(max_entries=16)
 def runs_in_browser(entry_id: str, _model: Autoencoder) -> bool:
     """Whether decoder.js can run the model's decoder (the offline explorer needs it)."""
     return export.runs_in_browser(_model)

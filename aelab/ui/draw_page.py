@@ -49,6 +49,7 @@ from aelab.models import Autoencoder
 from aelab.plane import LABEL_COLORS
 from aelab.ui import cache, workspace
 from aelab.ui.i18n import t
+from aelab.ui.plane import served_layers
 from aelab.ui.session import session_object
 from aelab.ui.state import ModelEntry, require_model
 from aelab.ui.widgets import show_image
@@ -136,7 +137,7 @@ _component = st.components.v2.component(
 )
 
 
-@st.cache_resource(show_spinner=False, max_entries=8)
+@cache.shared_memo(max_entries=8)
 def _payload(entry_id: str, dataset_name: str, _model: Autoencoder, _codes: np.ndarray, _map: PlaneMap) -> dict:
     """The component's heavy, stable data (specs, the plane); shared between sessions: never mutate it."""
     dataset = cache.dataset(dataset_name)
@@ -309,9 +310,11 @@ def _workbench(entry: ModelEntry, dataset: Dataset) -> None:
     if payload["encoder"] is None:
         st.info(t("draw.no_browser"))
     chosen = _told(model, dataset)
+    # The weights go as content-addressed files: inline, every pen-up re-sent and re-hashed ~1.3 MB.
+    specs = {role: served_layers(payload[role]) if payload[role] else None for role in ("encoder", "decoder")}
     result = _component(
         key=COMPONENT_KEY,
-        data={**payload, "strings": _strings(dataset)},
+        data={**payload, **specs, "strings": _strings(dataset)},
         height="content",
         on_drawing_change=lambda: None,
     )

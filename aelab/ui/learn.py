@@ -15,15 +15,17 @@ import streamlit as st
 import torch
 
 from aelab.baselines import reconstruction_mse
+from aelab.checkpoint import Checkpoint
 from aelab.data import Dataset
 from aelab.imaging import png_bytes, tile
 from aelab.latent import analogies, axis_traversal, encode_images, factor_correlations, reconstruct
-from aelab.models import corrupt
+from aelab.models import Autoencoder, corrupt
 from aelab.ui import cache
 from aelab.ui.i18n import t
 from aelab.ui.state import ModelEntry, current
 
 NOISE_SEED = 0
+MAX_AXES = 4  # traversal rows shown; codes with more dimensions show their first four axes
 
 
 def pick_examples(dataset: Dataset, classes: list[int], seed: int) -> np.ndarray:
@@ -34,10 +36,75 @@ def pick_examples(dataset: Dataset, classes: list[int], seed: int) -> np.ndarray
     return np.array(dataset.test_images[index])
 
 
-def _row(images: np.ndarray, caption: str) -> None:
-    """A row of images as wide as its column (pixels repeated first, so they stay crisp when projected)."""
-    scale = max(1, 64 // images.shape[-1])
-    st.image(png_bytes(tile(images, columns=len(images)), scale), caption=caption, width="stretch")
+def _row_png(images: np.ndarray) -> bytes:
+    """A row of images as one PNG (pixels repeated first, so they stay crisp when projected)."""
+    return png_bytes(tile(images, columns=len(images)), max(1, 64 // images.shape[-1]))
+
+
+def _row(png: bytes, caption: str) -> None:
+    """A row's PNG (:func:`_row_png`) as wide as its column."""
+    st.image(png, caption=caption, width="stretch")
+
+
+# The live pieces are the same for every student with the same model and choices: each is computed and
+# encoded once per server (a visit decoded with torch and encoded PNGs: ~75 ms of CPU, BENCHMARKS.md issue 18).
+# Keyed by the model's entry id, the dataset and every choice that `_clean` / the images depend on.
+
+
+@cache.shared_memo(max_entries=64)
+def _denoised_rows(
+    entry_id: str,
+    dataset_name: str,
+    picked: tuple,
+    noise: float,
+    _model: Autoencoder,
+    _clean: np.ndarray,
+    _labels: np.ndarray,
+) -> tuple[bytes, bytes, bytes, float, float]:
+    """(clean, noisy, denoised PNG rows, noisy MSE, denoised MSE) for the picked examples (classes, seed),
+    whose labels a conditional model is told."""
+    generator = torch.Generator().manual_seed(NOISE_SEED)
+    noisy = corrupt(torch.from_numpy(_clean), noise, generator).numpy()
+    denoised = reconstruct(_model, noisy, _labels)
+    mse_noisy, mse_denoised = reconstruction_mse(_clean, noisy), reconstruction_mse(_clean, denoised)
+    return _row_png(_clean), _row_png(noisy), _row_png(denoised), mse_noisy, mse_denoised
+
+
+@cache.shared_memo(max_entries=64)
+def _versus_rows(
+    entry_id: str,
+    dataset_name: str,
+    picked: tuple,
+    k: int,
+    _model: Autoencoder,
+    _clean: np.ndarray,
+    _labels: np.ndarray,
+) -> tuple[bytes, bytes, bytes, float, float]:
+    """(originals, PCA(k), model PNG rows, PCA MSE, model MSE) for the picked examples (classes, seed)."""
+    pca = cache.pca(dataset_name, k)
+    by_pca = pca.inverse_transform(pca.transform(_clean))
+    by_model = reconstruct(_model, _clean, _labels)
+    mse_pca, mse_model = reconstruction_mse(_clean, by_pca), reconstruction_mse(_clean, by_model)
+    return _row_png(_clean), _row_png(by_pca), _row_png(by_model), mse_pca, mse_model
+
+
+@cache.shared_memo(max_entries=16)
+def _axis_rows(entry_id: str, _checkpoint: Checkpoint, label: int) -> list[bytes]:
+    """The PNG row of each traversed axis (the first MAX_AXES) over the checkpoint's latent bounds (drawn as
+    ``label`` by a conditional model; ignored by the others)."""
+    model, bounds = _checkpoint.model, _checkpoint.latent_bounds
+    axes = range(min(MAX_AXES, model.config.latent_dim))
+    told = label if model.conditional else None
+    return [_row_png(axis_traversal(model, bounds, axis, steps=11, label=told)[1]) for axis in axes]
+
+
+@cache.shared_memo(max_entries=16)
+def _analogy_rows(
+    entry_id: str, dataset_name: str, picked: tuple, _model: Autoencoder, _clean: np.ndarray, _labels: np.ndarray
+) -> list[bytes]:
+    """Per example, a PNG row: the example, then its code (told its own label) decoded under every label."""
+    rows = analogies(_model, encode_images(_model, _clean, _labels))
+    return [_row_png(np.concatenate([example[None], row])) for example, row in zip(_clean, rows, strict=True)]
 
 
 def _lesson() -> None:
@@ -71,20 +138,19 @@ def _lesson() -> None:
     st.write(t("learn.cvae_more"))
 
 
-def _denoising(dataset: Dataset, entry: ModelEntry, clean: np.ndarray, labels: np.ndarray) -> None:
+def _denoising(dataset: Dataset, entry: ModelEntry, clean: np.ndarray, labels: np.ndarray, picked: tuple) -> None:
     st.markdown(f"#### {t('learn.denoise.h')}")
     noise = st.slider(t("learn.noise"), 0.0, 1.0, 0.3, 0.05, key="learn.noise")
-    generator = torch.Generator().manual_seed(NOISE_SEED)
-    noisy = corrupt(torch.from_numpy(clean), noise, generator).numpy()
-    denoised = reconstruct(entry.checkpoint.model, noisy, labels)
-    _row(clean, t("learn.clean"))
-    _row(noisy, t("learn.noisy", mse=reconstruction_mse(clean, noisy)))
-    _row(denoised, t("learn.denoised", mse=reconstruction_mse(clean, denoised)))
+    rows = _denoised_rows(entry.id, dataset.name, picked, float(noise), entry.checkpoint.model, clean, labels)
+    clean_png, noisy_png, denoised_png, mse_noisy, mse_denoised = rows
+    _row(clean_png, t("learn.clean"))
+    _row(noisy_png, t("learn.noisy", mse=mse_noisy))
+    _row(denoised_png, t("learn.denoised", mse=mse_denoised))
     if not entry.checkpoint.model.denoises:
         st.caption(t("learn.not_dae"))
 
 
-def _versus(dataset: Dataset, entry: ModelEntry, clean: np.ndarray, labels: np.ndarray) -> None:
+def _versus(dataset: Dataset, entry: ModelEntry, clean: np.ndarray, labels: np.ndarray, picked: tuple) -> None:
     st.markdown(f"#### {t('learn.versus.h')}")
     d = entry.checkpoint.model.config.latent_dim
     k = st.select_slider(
@@ -94,16 +160,12 @@ def _versus(dataset: Dataset, entry: ModelEntry, clean: np.ndarray, labels: np.n
         key="learn.components",
         help=t("learn.components_help", d=d),
     )
-    pca = cache.pca(dataset.name, k)
-    by_pca = pca.inverse_transform(pca.transform(clean))
-    by_model = reconstruct(entry.checkpoint.model, clean, labels)
-    _row(clean, t("learn.originals"))
-    _row(by_pca, t("learn.pca_recon", k=k, mse=reconstruction_mse(clean, by_pca)))
-    _row(by_model, t("learn.ae_recon", d=d, mse=reconstruction_mse(clean, by_model)))
+    rows = _versus_rows(entry.id, dataset.name, picked, int(k), entry.checkpoint.model, clean, labels)
+    clean_png, pca_png, model_png, mse_pca, mse_model = rows
+    _row(clean_png, t("learn.originals"))
+    _row(pca_png, t("learn.pca_recon", k=k, mse=mse_pca))
+    _row(model_png, t("learn.ae_recon", d=d, mse=mse_model))
     st.caption(t("learn.versus_note"))
-
-
-MAX_AXES = 4  # traversal rows shown; codes with more dimensions show their first four axes
 
 
 def _axes(dataset: Dataset, entry: ModelEntry, label: int) -> None:
@@ -111,9 +173,8 @@ def _axes(dataset: Dataset, entry: ModelEntry, label: int) -> None:
     st.write(t("learn.axes"))
     model = entry.checkpoint.model
     bounds = entry.checkpoint.latent_bounds
-    for axis in range(min(MAX_AXES, model.config.latent_dim)):
-        _, images = axis_traversal(model, bounds, axis, steps=11, label=label)  # a conditional model: as `label`
-        _row(images, t("learn.axis_row", axis=_axis_name(axis), low=bounds[axis, 0], high=bounds[axis, 1]))
+    for axis, png in enumerate(_axis_rows(entry.id, entry.checkpoint, label)):  # a conditional model: as `label`
+        _row(png, t("learn.axis_row", axis=_axis_name(axis), low=bounds[axis, 0], high=bounds[axis, 1]))
     if not dataset.factors:
         st.info(t("learn.no_factors"), icon=":material/lightbulb:")
         return
@@ -155,26 +216,26 @@ def _live() -> None:
     classes = [names.index(name) for name in chosen] or [0]
     clean = pick_examples(dataset, classes, int(seed))
     labels = np.array([k for k in classes if np.any(dataset.test_labels == k)])  # pick_examples' order
+    picked = (tuple(classes), int(seed))  # what `clean` is made of, for the caches' keys
     denoise, versus = st.columns(2, gap="large")
     with denoise:
-        _denoising(dataset, entry, clean, labels)
+        _denoising(dataset, entry, clean, labels, picked)
     with versus:
-        _versus(dataset, entry, clean, labels)
+        _versus(dataset, entry, clean, labels, picked)
     _axes(dataset, entry, int(labels[0]))
-    _analogies(dataset, entry, clean, labels)
+    _analogies(dataset, entry, clean, labels, picked)
 
 
-def _analogies(dataset: Dataset, entry: ModelEntry, clean: np.ndarray, labels: np.ndarray) -> None:
+def _analogies(dataset: Dataset, entry: ModelEntry, clean: np.ndarray, labels: np.ndarray, picked: tuple) -> None:
     """Each example's code (told its own label) decoded under every label: one row per example."""
     st.markdown(f"#### {t('learn.analogies.h')}")
     model = entry.checkpoint.model
     if not model.conditional:
         st.info(t("learn.analogies_other"), icon=":material/lightbulb:")
         return
-    rows = analogies(model, encode_images(model, clean, labels))
-    names = ", ".join(dataset.label_names)
-    for example, row in zip(clean, rows):
-        _row(np.concatenate([example[None], row]), t("learn.analogies_row", names=names))
+    caption = t("learn.analogies_row", names=", ".join(dataset.label_names))
+    for png in _analogy_rows(entry.id, dataset.name, picked, model, clean, labels):
+        _row(png, caption)
 
 
 def render() -> None:

@@ -248,16 +248,16 @@ def _light(source: dict[str, Any], make: Callable[[dict[str, Any]], tuple[dict[s
         return light
 
 
-def _light_decoder(decoder: dict[str, Any]) -> dict[str, Any]:
-    """The decoder spec with its layers replaced by `layers_url` (plane.js fetches them)."""
+def served_layers(spec: dict[str, Any]) -> dict[str, Any]:
+    """A decoder's or encoder's spec with its layers replaced by `layers_url` (plane.js and canvas.js fetch them)."""
 
-    def make(spec: dict[str, Any]) -> tuple[dict[str, Any], Path]:
-        target = _publish(json.dumps(spec["layers"]).encode(), ".json")
-        light = {key: value for key, value in spec.items() if key != "layers"}
+    def make(full: dict[str, Any]) -> tuple[dict[str, Any], Path]:
+        target = _publish(json.dumps(full["layers"]).encode(), ".json")
+        light = {key: value for key, value in full.items() if key != "layers"}
         light["layers_url"] = _published_url(target)
         return light, target
 
-    return _light(decoder, make)
+    return _light(spec, make)
 
 
 def _light_sprite(sprite: dict[str, Any]) -> dict[str, Any]:
@@ -308,11 +308,11 @@ def prefetch_plotly() -> None:
 
 def _served(drawn: dict[str, Any]) -> dict[str, Any]:
     """What the plane draws, with the decoder's weights and a data-URL sprite sheet swapped for served,
-    content-addressed files (see `_light_decoder`), so a rerun re-sends none of those megabytes."""
+    content-addressed files (see `served_layers`), so a rerun re-sends none of those megabytes."""
     decoder, sprite = drawn.get("decoder"), drawn.get("sprite")
     return {
         **drawn,
-        "decoder": _light_decoder(decoder) if decoder is not None else None,
+        "decoder": served_layers(decoder) if decoder is not None else None,
         "sprite": _light_sprite(sprite) if sprite is not None and sprite["url"].startswith("data:") else sprite,
     }
 

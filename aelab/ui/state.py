@@ -22,7 +22,7 @@ from aelab.errors import AelabError
 from aelab.recipes import PRETRAINED
 from aelab.sources import ONLINE, is_cached
 from aelab.ui import cache, workspace
-from aelab.ui.i18n import LANGUAGE_KEY, LANGUAGES, registered, t
+from aelab.ui.i18n import LANGUAGE_KEY, LANGUAGES, is_registered, t
 from aelab.ui.session import session_object
 
 SELECTION_KEY = "aelab.selection"
@@ -93,7 +93,7 @@ def dataset_label(name: str) -> str:
 def dataset_title(dataset: Dataset) -> str:
     """The dataset's title in the session's language (its own title when no translation is registered)."""
     key = f"dataset.{dataset.name}"
-    return t(key) if key in registered() else dataset.title
+    return t(key) if is_registered(key) else dataset.title
 
 
 def selection() -> Selection:

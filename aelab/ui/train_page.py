@@ -296,6 +296,19 @@ def _results(job: TrainingJob, snap: JobSnapshot) -> None:
 REPLAY_FRAMES = 60  # epochs drawn in the page's replay at most (evenly chosen); the GIF takes up to 120
 
 
+@cache.shared_memo(max_entries=64)
+def _progress_figures(
+    job_id: str, epoch: int, finished: int, language: str, _snap: JobSnapshot, _label_names: tuple[str, ...]
+) -> tuple[go.Figure, go.Figure]:
+    """(loss curves, codes scatter) of a job as of its latest finished epoch, built once for every poll of it.
+
+    The progress fragment polls twice a second and an epoch takes seconds: building two plotly figures per
+    poll was most of a training student's polls. Shared: st.plotly_chart copies a figure (to_dict), never
+    changes it.
+    """
+    return loss_figure(_snap), codes_figure(_snap, _label_names)
+
+
 def replay_figure(snap: JobSnapshot, label_names: tuple[str, ...]) -> go.Figure:
     """The kept test codes of every epoch as one Plotly animation (▶ and an epoch slider, played in the
     browser) on axes fixed across the epochs, one trace per class in the plane's colours."""
@@ -407,8 +420,9 @@ def _job_view() -> None:
     if snap.codes is not None:
         label_names = cache.dataset(snap.dataset).label_names
         curves, scatter = st.columns(2)
-        curves.plotly_chart(loss_figure(snap), key="train.loss_chart", width="stretch")
-        scatter.plotly_chart(codes_figure(snap, label_names), key="train.codes_chart", width="stretch")
+        losses, codes = _progress_figures(job.id, snap.epoch, len(snap.train_losses), language(), snap, label_names)
+        curves.plotly_chart(losses, key="train.loss_chart", width="stretch")
+        scatter.plotly_chart(codes, key="train.codes_chart", width="stretch")
     if snap.finished:
         _results(job, snap)
         _replay(snap)

@@ -105,17 +105,19 @@ def run_streamlit(
     args: Sequence[str] = (),
     timeout_s: float = SERVER_START_TIMEOUT_S,
     port: int | None = None,
+    launcher: str | os.PathLike[str] | None = None,
 ) -> Iterator[str]:
     """Run `streamlit run script` on a free 127.0.0.1 port; yield its URL once healthy; always stop it.
 
     env is added to this process's environment (the repo root is put on PYTHONPATH so scripts can import
     aelab); args are extra `streamlit run` options such as `--server.maxUploadSize=5`. Server output goes
-    to log_path, whose tail is shown when the server does not come up.
+    to log_path, whose tail is shown when the server does not come up. launcher, a Python file that ends in
+    streamlit's CLI (bench/profiled_streamlit.py), replaces `-m streamlit`.
     """
     port = port or free_port()  # a restart on the same port: the browser reconnects to the same URL
     url = f"http://127.0.0.1:{port}"
     command = [
-        sys.executable, "-m", "streamlit", "run", str(script),
+        sys.executable, *([str(launcher)] if launcher else ["-m", "streamlit"]), "run", str(script),
         "--server.headless", "true",
         "--server.address", "127.0.0.1",
         "--server.port", str(port),
