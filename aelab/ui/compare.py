@@ -12,6 +12,7 @@ metrics per model.
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 
 import numpy as np
@@ -26,6 +27,7 @@ from aelab.ui.state import ModelEntry, pretrained_entries, require_model
 from aelab.ui.widgets import metrics_table, show_image
 
 PLANE_HEIGHT = 400
+MAX_PER_ROW = 4  # planes side by side in one row
 PICTURE_WIDTH = 140  # px of a decoded point's image
 
 
@@ -98,22 +100,27 @@ def render() -> None:
     st.header(t("compare.title"))
     st.caption(t("compare.intro", dataset=dataset.title))
     structured = structured_entry(dataset.name, entry)
-    # (method, model entry for "model", title, note): PCA, the chosen model, the shipped UMAP-AE, UMAP.
+    # (method, model entry for "model", title, note): PCA, the chosen model, the shipped model told the label
+    # or not (beside it), the shipped UMAP-AE, UMAP.
     panels = [
         ("pca", None, t("compare.pca"), t("compare.pca_note")),
         ("model", entry, t("compare.model"), t("compare.model_note", title=entry.title)),
     ]
-    if structured is not None:
-        panels.append(
-            ("model", structured, t("compare.structured"), t("compare.structured_note", title=structured.title))
-        )
     partner = label_partner(dataset.name, entry)
     if partner is not None:
         told = partner.checkpoint.model.conditional
         note = t("compare.told_note" if told else "compare.untold_note", title=partner.title)
         panels.append(("model", partner, t("compare.told" if told else "compare.untold"), note))
+    if structured is not None:
+        panels.append(
+            ("model", structured, t("compare.structured"), t("compare.structured_note", title=structured.title))
+        )
     panels.append(("umap", None, t("compare.umap"), t("compare.umap_note")))
-    for column, (method, model_entry, title, note) in zip(st.columns(len(panels), gap="medium"), panels):
+    # Up to four planes side by side; more (a CVAE beside the VAE) in two rows of equal columns, so no plane
+    # is squeezed under the width its legend and axes need.
+    per_row = len(panels) if len(panels) <= MAX_PER_ROW else math.ceil(len(panels) / 2)
+    columns = [c for first in range(0, len(panels), per_row) for c in st.columns(per_row, gap="medium")]
+    for column, (method, model_entry, title, note) in zip(columns, panels):
         with column:
             st.subheader(title)
             st.caption(note)
@@ -125,7 +132,7 @@ def render() -> None:
             _plane_column(method, dataset.name, model_entry)
     st.subheader(t("compare.metrics"))
     with st.spinner(t("compare.computing"), show_time=True):
-        models = [e for e in (entry, structured, partner) if e is not None]
+        models = [e for e in (entry, partner, structured) if e is not None]
         rows = [
             replace(cache.embedding_metrics(dataset.name, "pca"), method=t("compare.pca")),
             *(replace(cache.model_metrics(e.id, e.checkpoint, dataset.name), method=e.title) for e in models),
