@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import errno
+import signal
 import socket
 import subprocess
 import sys
@@ -463,10 +464,17 @@ def cmd_app(args: argparse.Namespace) -> int:
         raise AelabError(f"port {args.port} on {args.host} is busy; choose another with --port")
     print(f"aelab: serving on http://{args.host}:{args.port} (Ctrl+C stops it)", file=sys.stderr, flush=True)
     process = subprocess.Popen(app_command(args.host, args.port, args.streamlit_args))
+    # A `kill` (SIGTERM) or a closed terminal (SIGHUP) reaches only this process: pass it on, so Streamlit stops
+    # with it instead of serving on alone (a test's or a service manager's stop left it running before).
+    forward = lambda signum, _frame: process.send_signal(signum)  # noqa: E731
+    previous = {number: signal.signal(number, forward) for number in (signal.SIGTERM, signal.SIGHUP)}
     try:
         return process.wait()
     except KeyboardInterrupt:  # the terminal sent SIGINT to Streamlit too: let it shut down cleanly
         return process.wait()
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

@@ -24,6 +24,7 @@ from playwright.sync_api import Page
 
 from aelab import __version__
 from aelab.recipes import MANIFEST, PRETRAINED
+from aelab.serve import stop_process
 
 ROOT = Path(__file__).resolve().parents[2]
 PIP = ["-m", "pip", "install", "--disable-pip-version-check", "--progress-bar", "off", "-q"]
@@ -138,12 +139,20 @@ def installed_app(installed: Installed) -> Iterator[str]:
                 time.sleep(0.3)
             yield url
         finally:
-            app.terminate()
-            try:
-                app.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                app.kill()
-                app.wait(timeout=15)
+            stop_process(app)
+    # Stopping `aelab app` stops its Streamlit too (it forwards SIGTERM): nothing answers on the port after.
+    deadline = time.monotonic() + 15
+    while _answers(url) and time.monotonic() < deadline:
+        time.sleep(0.3)
+    assert not _answers(url), "Streamlit kept serving after `aelab app` was stopped"
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2):
+            return True
+    except OSError:
+        return False
 
 
 def test_the_installed_app_answers_its_health_check(installed_app: str) -> None:
