@@ -6,6 +6,7 @@ Images come in as (N, C, H, W) or (C, H, W) float arrays in [0, 1]; pictures go 
 
 from __future__ import annotations
 
+import base64
 import io
 
 import numpy as np
@@ -53,6 +54,11 @@ def png_bytes(image: np.ndarray, scale: int = 1) -> bytes:
     buffer = io.BytesIO()
     picture.save(buffer, format="PNG")
     return buffer.getvalue()
+
+
+def data_url(png: bytes) -> str:
+    """PNG bytes -> a ``data:image/png;base64,…`` URL (what a page or the plane shows without a file)."""
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
 def crisp_png(image: np.ndarray, target: int) -> tuple[bytes, int]:

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 from plotly.colors import qualitative
 
-from aelab.imaging import png_bytes
+from aelab.imaging import data_url, png_bytes
 from aelab.latent import plane_bounds
 
 ASSETS = Path(__file__).resolve().parent / "assets"
@@ -131,8 +131,7 @@ def sprite_sheet(images: np.ndarray, limit_bytes: int = SPRITE_LIMIT_BYTES) -> d
     png = png_bytes(sheet)
     if len(png) > limit_bytes:
         return None
-    url = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
-    return {"url": url, "columns": columns, "count": n, "shape": [c, h, w]}
+    return {"url": data_url(png), "columns": columns, "count": n, "shape": [c, h, w]}
 
 
 def plane_payload(

@@ -110,6 +110,15 @@ def resolve_device(name: str = "auto") -> torch.device:
 
 
 @torch.no_grad()
+def load_optimiser_modules() -> None:
+    """Import now what torch's first optimiser imports lazily (``torch._dynamo``: ~2 s of Python on 2 cores).
+
+    That import holds the GIL: on a server, the first training job paid it while every other session's clicks
+    waited (BENCHMARKS.md, classroom). The app calls this once per process at start-up instead.
+    """
+    torch.optim.Adam([torch.zeros(1, requires_grad=True)])
+
+
 def evaluate(
     model: Autoencoder,
     images: torch.Tensor,

@@ -4,9 +4,11 @@
 
 Each run of a session's script (a full run or a fragment's) is timed with ``time.thread_time`` and profiled
 with cProfile on that same clock; runs are grouped by kind (``full:<page hash>`` or ``fragment``). On
-SIGUSR1 the server writes, under ``$AELAB_PROFILE_DIR``, ``runs.json`` (CPU ms of every run by kind, and
-the whole process's CPU seconds, so that what runs outside the script threads shows as the difference)
-and ``<kind>.pstats`` per kind (``AELAB_PROFILE_CPROFILE=0``: none, the runs are only timed), then clears them. Read with ``pstats.Stats(path).sort_stats("tottime")``. On SIGUSR2 it appends
+SIGUSR1 the server writes, under ``$AELAB_PROFILE_DIR``, ``runs.json`` (CPU ms of every run by kind, the
+whole process's CPU seconds, so that what runs outside the script threads shows as the difference, and
+Python's cyclic collections per generation with their CPU ms) and ``<kind>.pstats`` per kind
+(``AELAB_PROFILE_CPROFILE=0``: none, the runs are only timed), then clears them. Read with
+``pstats.Stats(path).sort_stats("tottime")``. On SIGUSR2 it appends
 to ``memory.jsonl`` the sessions alive, the Python objects, and the RSS before and after a full GC and after
 glibc's ``malloc_trim(0)``: whether memory a class left behind is held by Python or only by the allocator.
 """
@@ -23,7 +25,7 @@ import signal
 import sys
 import threading
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 
 from streamlit.runtime.scriptrunner import script_runner
@@ -35,6 +37,25 @@ _runs: dict[str, list[float]] = defaultdict(list)
 _stats: dict[str, pstats.Stats] = {}
 _original = script_runner.ScriptRunner._run_script
 _CPROFILE = os.environ.get("AELAB_PROFILE_CPROFILE", "1") != "0"  # "0": time the runs only
+
+# Python's own cyclic collections (Streamlit's post-run one is off in .streamlit/config.toml): how many of each
+# generation, and the CPU they took on the thread that ran them (a collection holds the GIL throughout).
+_gc: dict[str, list[float]] = defaultdict(lambda: [0, 0.0])
+_gc_started: dict[int, float] = {}
+
+
+def _gc_timer(phase: str, info: dict[str, int]) -> None:
+    if phase == "start":
+        _gc_started[threading.get_ident()] = time.thread_time()
+        return
+    started = _gc_started.pop(threading.get_ident(), None)
+    if started is not None:
+        figures = _gc[f"gen{info['generation']}"]
+        figures[0] += 1
+        figures[1] += (time.thread_time() - started) * 1000
+
+
+gc.callbacks.append(_gc_timer)
 
 
 def _profiled(self: script_runner.ScriptRunner, rerun_data: script_runner.RerunData) -> None:
@@ -73,7 +94,11 @@ def _dump(*_: object) -> None:
         _main_profile[0].enable()
     with _lock:
         times = os.times()
-        (OUT / "runs.json").write_text(json.dumps({"runs": _runs, "process_cpu_s": times.user + times.system}))
+        gc_ms = {generation: {"count": count, "cpu_ms": round(ms, 1)} for generation, (count, ms) in _gc.items()}
+        (OUT / "runs.json").write_text(
+            json.dumps({"runs": _runs, "process_cpu_s": times.user + times.system, "gc": gc_ms})
+        )
+        _gc.clear()
         for kind, stats in _stats.items():
             stats.dump_stats(OUT / f"{kind.replace(':', '_')}.pstats")
         _runs.clear()
@@ -89,7 +114,14 @@ def _memory(*_: object) -> None:
     from streamlit.runtime import Runtime
 
     manager = Runtime.instance()._session_mgr
-    figures: dict[str, object] = {"rss_mb": _rss_mb(), "objects": len(gc.get_objects())}
+    objects = gc.get_objects()  # those the collector scans: the frozen start-up heap is not among them
+    figures: dict[str, object] = {"rss_mb": _rss_mb(), "objects": len(objects)}
+    figures["object_types"] = Counter(type(o).__qualname__ for o in objects).most_common(12)
+    figures["object_modules"] = Counter(type(o).__module__ for o in objects).most_common(8)
+    sized = [(len(o), type(o).__qualname__, repr(o)[:80]) for o in objects if isinstance(o, (list, dict, tuple, set))]
+    figures["largest_containers"] = sorted(sized, reverse=True)[:10]  # each of their items is visited per scan
+    del sized
+    del objects
     figures["active_sessions"] = len(manager.list_active_sessions())
     figures["sessions"] = len(manager.list_sessions())
     figures["gc_collected"] = gc.collect()

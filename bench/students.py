@@ -32,8 +32,10 @@ drives a class of these, and ``tests/browser/test_students.py`` checks one again
 from __future__ import annotations
 
 import asyncio
+import html
 import json
 import random
+import re
 import time
 import urllib.request
 from dataclasses import dataclass, field
@@ -80,7 +82,7 @@ class Facts:
     affine: tuple[list[list[float]], list[float]] | None = None  # z = [x, y] . matrix + offset (None: UMAP)
     text: str | None = None  # a markdown / caption's body, for tests that compare what a page shows
     options: list[str] | None = None  # a selectbox's options as shown (e.g. the sidebar's model picker)
-    captions: list[str] | None = None  # the captions of an image list (e.g. Explore's nearest samples)
+    captions: list[str] | None = None  # the captions of an image list or a row of pictures (Explore's nearest)
 
 
 @dataclass
@@ -345,6 +347,7 @@ class Student:
 # --- what a delta says, parsed once per message hash -----------------------------------------------------
 
 KNOWN: dict[str, Facts] = {}
+FIGCAPTION = re.compile(r"<figcaption[^>]*>(.*?)</figcaption>", re.S)
 
 
 def facts_of(hash_: str, delta: Any) -> Facts:
@@ -364,6 +367,8 @@ def facts_of(hash_: str, delta: Any) -> Facts:
             _component_facts(element.bidi_component, facts)
         elif kind == "imgs":
             facts.captions = [image.caption for image in element.imgs.imgs if image.caption]
+        elif kind == "html":  # a row of pictures (aelab.ui.widgets.picture_row): its figures' captions
+            facts.captions = [html.unescape(c) for c in FIGCAPTION.findall(element.html.body)] or None
         elif kind == "selectbox":
             facts.options = list(element.selectbox.options)
         if isinstance(widget_id, str) and widget_id.startswith("$$ID-"):

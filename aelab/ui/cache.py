@@ -16,7 +16,6 @@ session's ``st.session_state``, never in a shared cache, and :func:`dataset` loo
 
 from __future__ import annotations
 
-import base64
 import functools
 import gc
 import inspect
@@ -41,7 +40,7 @@ from aelab.baselines import (
 )
 from aelab.checkpoint import Checkpoint
 from aelab.data import Dataset, load_dataset
-from aelab.imaging import crisp_png, grid_image, png_bytes, tile
+from aelab.imaging import crisp_png, data_url, grid_image, png_bytes, tile
 from aelab.latent import (
     PlaneMap,
     decode_codes,
@@ -55,6 +54,7 @@ from aelab.latent import (
 from aelab.models import Autoencoder
 from aelab.plane import SliderSpec
 from aelab.recipes import load_pretrained
+from aelab.train import load_optimiser_modules
 from aelab.ui.session import session_object
 
 _heap_lock = threading.Lock()
@@ -129,11 +129,15 @@ def freeze_startup_heap() -> bool:
     click latency (BENCHMARKS.md, app latency). ``gc.freeze`` moves the objects to a permanent generation
     that is never scanned; they are still freed by reference counting. A ``gc.collect`` first keeps the
     start-up garbage out of it. Returns True for the call that froze, False afterwards.
+
+    The modules the first training would import (:func:`aelab.train.load_optimiser_modules`) are imported
+    first, so that they are frozen too and no training job holds the GIL for seconds importing them.
     """
     global _heap_frozen
     with _heap_lock:
         if _heap_frozen:
             return False
+        load_optimiser_modules()
         gc.collect()
         gc.freeze()
         _heap_frozen = True
@@ -300,7 +304,7 @@ def manifold_background(
     picture = grid_image(manifold(entry_id, dataset_name, method, n, bounds, _model, _map, label))
     faded = 1.0 - 0.55 * picture
     factor = max(1, 600 // max(picture.shape[-2:]))
-    return "data:image/png;base64," + base64.b64encode(png_bytes(faded, factor)).decode("ascii")
+    return data_url(png_bytes(faded, factor))
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -336,10 +340,10 @@ def show_cached(key: tuple, make: Callable[[], np.ndarray], target: int, caption
 
 
 @shared_memo(max_entries=8192)
-def sample_picture(dataset_name: str, index: int, target: int, _images: np.ndarray) -> tuple[bytes, int]:
-    """PNG of the dataset's image ``index`` at about ``target`` px, and its width: a sample's picture is the
-    same for every student and every gesture (the nearest samples re-encoded 8 PNGs per click before)."""
-    return crisp_png(_images[index], target)
+def sample_data_url(dataset_name: str, index: int, _images: np.ndarray) -> str:
+    """The dataset's image ``index`` as a PNG data URL: a sample's picture is the same for every student and
+    every gesture (the nearest samples re-encoded 8 PNGs per click before)."""
+    return data_url(png_bytes(_images[index]))
 
 
 @shared_memo(max_entries=256)

@@ -52,7 +52,7 @@ from aelab.ui.i18n import t
 from aelab.ui.plane import served_layers
 from aelab.ui.session import session_object
 from aelab.ui.state import ModelEntry, require_model
-from aelab.ui.widgets import show_image
+from aelab.ui.widgets import picture_row, show_image
 
 STATE_KEY = "aelab.draw"
 COMPONENT_KEY = "aelab-draw"
@@ -259,11 +259,14 @@ def _show_landing(dataset: Dataset, drawing: Drawing, landing: Landing, told: in
         st.markdown(t("draw.style_neighbours", n=drawing.number))
     st.caption(_votes_caption(dataset, drawing, landing, told))
     st.markdown(f"**{t('draw.nearest')}**")
-    columns = st.columns(NEAREST_SHOWN)
-    for column, index, distance in zip(columns, landing.nearest, landing.distances, strict=False):
-        with column:
-            caption = f"{dataset.label_names[dataset.labels[index]]} · {distance:.2f}"
-            show_image(dataset.images[index], 56, caption)
+    pictures = [
+        (
+            cache.sample_data_url(dataset.name, int(index), dataset.images),
+            f"{dataset.label_names[dataset.labels[index]]} · {distance:.2f}",
+        )
+        for index, distance in zip(landing.nearest[:NEAREST_SHOWN], landing.distances[:NEAREST_SHOWN], strict=True)
+    ]
+    picture_row(pictures, 56)
 
 
 def _told(model: Autoencoder, dataset: Dataset) -> int | None:

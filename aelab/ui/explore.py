@@ -22,7 +22,6 @@ d ≠ 2 are drawn through a :class:`PlaneMap` (PCA or UMAP of the codes for d > 
 
 from __future__ import annotations
 
-import base64
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -32,7 +31,7 @@ import streamlit as st
 
 from aelab.animate import walk_gif
 from aelab.data import Dataset, factor_classes
-from aelab.imaging import crisp_png, grid_image, png_bytes, tile
+from aelab.imaging import crisp_png, data_url, grid_image, png_bytes, tile
 from aelab.latent import (
     PlaneMap,
     analogies,
@@ -49,6 +48,7 @@ from aelab.ui import cache, workspace
 from aelab.ui.i18n import t
 from aelab.ui.plane import interpolation_ends, latent_plane, parse_click, parse_code, point_outside
 from aelab.ui.state import ModelEntry, dataset_title, require_model
+from aelab.ui.widgets import picture_row
 
 STATE_KEY = "aelab.explore"
 # The workspace's current point and interpolation ends: {"model": entry id, "z", "a", "b": [d floats] each}.
@@ -68,6 +68,7 @@ GENERATE_LABEL_KEY = "explore.generate_label"
 
 DECODED_WIDTH = 224  # CSS pixels of the large decoded image (the plane's panel draws it at the same size)
 NEAREST_K = 8
+NEAREST_WIDTH = 56  # CSS pixels of each nearest sample
 PLANE_HEIGHT = 760  # the tallest the plot may be; its height follows its width (equal scale on both axes)
 
 
@@ -173,10 +174,6 @@ def _follow_click(state: ExploreState, plane_map: PlaneMap, specs: list[SliderSp
 
 
 # --- pictures ----------------------------------------------------------------------------------------------
-
-
-def _data_url(png: bytes) -> str:
-    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
 def _fmt(values: np.ndarray) -> str:
@@ -313,7 +310,7 @@ def _view(entry: ModelEntry, dataset: Dataset, codes: np.ndarray, specs: list[Sl
     # Where the browser cannot decode, the server does, and the relay carries the picture to the panel.
     image = None
     if decoder is None:
-        image = _data_url(crisp_png(decode_point(model, state.point, label), DECODED_WIDTH)[0])
+        image = data_url(crisp_png(decode_point(model, state.point, label), DECODED_WIDTH)[0])
     selected = plane_map.to_plane(state.point[None].astype(np.float32))[0]
     colours, colour_names = colouring(dataset)
     latent_plane(
@@ -351,13 +348,14 @@ def _nearest_samples(dataset: Dataset, codes: np.ndarray, point: np.ndarray) -> 
     """The K real samples whose codes are nearest the point, closest first, with their labels and distances."""
     st.markdown(f"**{t('explore.nearest')}**", help=t("explore.nearest_help", k=NEAREST_K))
     index, distances = nearest(codes, point.astype(np.float32), NEAREST_K)
-    columns = st.columns(NEAREST_K, gap="small")
-    for rank, (i, distance) in enumerate(zip(index, distances)):
-        with columns[rank % len(columns)]:
-            label = dataset.label_names[dataset.labels[i]]
-            data, width = cache.sample_picture(dataset.name, int(i), 56, dataset.images)
-            caption = t("explore.nearest_caption", label=label, distance=float(distance))
-            st.image(data, caption=caption, width=width, output_format="PNG")
+    pictures = [
+        (
+            cache.sample_data_url(dataset.name, int(i), dataset.images),
+            t("explore.nearest_caption", label=dataset.label_names[dataset.labels[i]], distance=float(distance)),
+        )
+        for i, distance in zip(index, distances)
+    ]
+    picture_row(pictures, NEAREST_WIDTH)
 
 
 # --- hover decoding and the offline explorer ------------------------------------------------------------

@@ -9,6 +9,9 @@ from __future__ import annotations
 from playwright.sync_api import Page, WebSocket
 
 APP_PLANE = "window.__aelab.planes['explore.plane']"
+# The nearest samples under the plane: one row of pictures (aelab.ui.widgets.picture_row), closest first.
+NEAREST_PICTURES = "[data-testid='stMain'] .aelab-pictures img"
+NEAREST_CAPTIONS = "[data-testid='stMain'] .aelab-pictures figcaption"
 EXPLORER_PLANE = "window.aelabExplorer.plane"
 
 # A checksum of a canvas's pixels (FNV-1a over the RGBA bytes): equal pictures, equal numbers.

@@ -13,13 +13,13 @@ import pytest
 from playwright.sync_api import Page
 
 from .conftest import screenshot_path, wait_until_idle
-from .live import APP_PLANE, Frames, cross, image_checksum, plot_box, slider_thumb
+from .live import APP_PLANE, NEAREST_CAPTIONS, NEAREST_PICTURES, Frames, cross, image_checksum, plot_box, slider_thumb
 
 pytestmark = pytest.mark.timeout(180)
 
 SCREENSHOT = screenshot_path("explore.png")
 PLANE = f"{APP_PLANE}.gd"
-NEAREST = "[data-testid='stMain'] [data-testid='stImage'] img"  # the first image on the page: nearest sample 1
+NEAREST = NEAREST_PICTURES  # .first: nearest sample 1
 
 
 def _open(page: Page, url: str, frames: Frames | None = None) -> None:
@@ -52,7 +52,7 @@ def _settle_and_check_server(page: Page, frames: Frames, mark: int) -> None:
     assert len(frames.sent[mark:]) == 1, f"one message per gesture, got {frames.sent[mark:]}"
     assert _server_point(page) == pytest.approx(expected, abs=0.0051)
     # The nearest sample the server shows is the nearest code to that point: distance under its caption.
-    first = page.locator("[data-testid='stMain'] [data-testid='stImageCaption']").first.inner_text()
+    first = page.locator(NEAREST_CAPTIONS).first.inner_text()
     assert re.fullmatch(r"\d · \d+\.\d\d", first.strip()), first
 
 

@@ -18,7 +18,17 @@ from aelab.export import write_explorer
 from aelab.recipes import pretrained_paths
 
 from .conftest import screenshot_path
-from .live import APP_PLANE, CHECKSUM, EXPLORER_PLANE, Frames, cross, image_checksum, plot_box, slider_thumb
+from .live import (
+    APP_PLANE,
+    CHECKSUM,
+    EXPLORER_PLANE,
+    NEAREST_PICTURES,
+    Frames,
+    cross,
+    image_checksum,
+    plot_box,
+    slider_thumb,
+)
 
 pytestmark = pytest.mark.timeout(150)
 
@@ -100,7 +110,7 @@ def test_explore_page_decodes_under_the_pointer_without_the_server(
     assert seen[0] != seen[1], "two samples should show two different real images"
 
     # A click still decodes on the server, and its rerun does not re-send the plane (weights included).
-    decoded_src = "() => document.querySelector(\"[data-testid='stMain'] [data-testid='stImage'] img\").src"
+    decoded_src = f'() => document.querySelector("{NEAREST_PICTURES}").src'  # nearest sample 1
     before_src = page.evaluate(decoded_src)
     received = len(frames.received)
     page.mouse.down()

@@ -26,6 +26,8 @@ from aelab import __version__
 from aelab.recipes import MANIFEST, PRETRAINED
 from aelab.serve import stop_process
 
+from .live import NEAREST_PICTURES
+
 ROOT = Path(__file__).resolve().parents[2]
 PIP = ["-m", "pip", "install", "--disable-pip-version-check", "--progress-bar", "off", "-q"]
 WHEEL_LIMIT = 100 * 2**20  # PyPI's default limit per file
@@ -170,4 +172,4 @@ def test_explore_draws_the_shipped_model_from_the_installed_wheel(
     page.wait_for_function("() => window.__aelab?.planes?.['explore.plane']?.drawn === true", timeout=120_000)
     points = page.evaluate("() => window.__aelab.planes['explore.plane'].gd.data.reduce((n, t) => n + t.x.length, 0)")
     assert points > 100, f"the plane shows {points} points"
-    page.locator("[data-testid='stMain'] [data-testid='stImage'] img").first.wait_for(timeout=60_000)
+    page.locator(NEAREST_PICTURES).first.wait_for(timeout=60_000)

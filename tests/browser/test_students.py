@@ -23,6 +23,7 @@ from streamlit.proto.BackMsg_pb2 import BackMsg
 from aelab.store import Store
 
 from .conftest import REPO_ROOT, StreamlitServer
+from .live import NEAREST_CAPTIONS
 from .test_explore import _empty_spot, _open, _server_point
 
 sys.path.insert(0, str(REPO_ROOT / "bench"))
@@ -67,7 +68,7 @@ def test_a_simulated_click_is_a_browser_click(
     )
     [(fragment, browser_state, widget_id)] = _plane_messages(sent[mark:])
     click = browser_state["click"]
-    browser_nearest = page.locator("[data-testid='stMain'] [data-testid='stImageCaption']").all_inner_texts()[:8]
+    browser_nearest = page.locator(NEAREST_CAPTIONS).all_inner_texts()
     browser_point = _server_point(page)
 
     student = Student(url)

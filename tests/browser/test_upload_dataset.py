@@ -16,6 +16,7 @@ from playwright.sync_api import Page, expect
 from aelab.sources import SHAPE_NAMES, generate_shapes
 
 from .conftest import wait_until_idle
+from .live import NEAREST_PICTURES
 
 pytestmark = pytest.mark.timeout(300)  # a fresh server pays the torch import first
 
@@ -75,7 +76,7 @@ def test_upload_a_zip_train_one_epoch_and_explore(
         "() => Object.values(window.__aelab.planes).find(s => s.key === 'explore.plane').gd.data.map(t => t.name)"
     )
     assert [name for name in SHAPE_NAMES if name in legend] == list(SHAPE_NAMES)
-    expect(main.get_by_test_id("stImage").first).to_be_visible()
+    expect(page.locator(NEAREST_PICTURES).first).to_be_visible()
     page.wait_for_timeout(1000)  # plotly finishes drawing
     page.screenshot(path=str(tmp_path / "upload-explore.png"))
     print(f"screenshot: {tmp_path / 'upload-explore.png'}")

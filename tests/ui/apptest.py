@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import re
+from html import unescape
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
+
+from aelab.ui.widgets import PICTURE_ROW_CLASS
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 
@@ -53,3 +57,16 @@ def run_app(**state: object) -> AppTest:
     app.run()
     assert not app.exception, [e.value for e in app.exception]
     return app
+
+
+_FIGURE = re.compile(r'<img src="([^"]*)"[^>]*>.*?<figcaption[^>]*>(.*?)</figcaption>', re.S)
+
+
+def picture_rows(app: AppTest) -> list[list[tuple[str, str]]]:
+    """Each :func:`aelab.ui.widgets.picture_row` on the page, in order: its (image URL, caption) pairs."""
+    bodies = [element.proto.body for element in app.get("html")]
+    return [
+        [(unescape(url), unescape(caption)) for url, caption in _FIGURE.findall(body)]
+        for body in bodies
+        if f'class="{PICTURE_ROW_CLASS}"' in body
+    ]

@@ -18,15 +18,15 @@ from aelab.ui.i18n import LANGUAGE_KEY
 from aelab.ui.sidebar import MODEL_KEY
 from aelab.ui.state import ModelEntry, Selection
 
-from .apptest import run_app
+from .apptest import picture_rows, run_app
 
-# The page's images in order: the nearest samples, the manifold grid, the generated samples (one element
-# holding N images), then original, reconstruction, difference. The decoded image and the interpolation strip
-# are drawn by the plane component in the browser. Where the browser cannot decode, the server sends the
-# decoded image through the plane's relay and draws the strip itself, right after the grid (SERVER_STRIP).
-NEAREST = slice(0, NEAREST_K)
-GRID, GENERATED = NEAREST_K, 1 + NEAREST_K
-SERVER_STRIP = 1 + NEAREST_K
+# The page's images in order: the manifold grid, the generated samples (one element holding N images), then
+# original, reconstruction, difference. The nearest samples are one row of pictures (nearest() below); the
+# decoded image and the interpolation strip are drawn by the plane component in the browser. Where the browser
+# cannot decode, the server sends the decoded image through the plane's relay and draws the strip itself,
+# right after the grid (SERVER_STRIP).
+GRID, GENERATED = 0, 1
+SERVER_STRIP = 1
 
 
 def images(app: AppTest) -> list[list[str]]:
@@ -36,6 +36,12 @@ def images(app: AppTest) -> list[list[str]]:
 
 def captions(app: AppTest, element: int) -> list[str]:
     return [image.caption for image in app.get("image")[element].proto.imgs]
+
+
+def nearest(app: AppTest) -> list[tuple[str, str]]:
+    """The nearest samples' (picture, caption) pairs, closest first: the page's one row of pictures."""
+    (row,) = picture_rows(app)
+    return row
 
 
 def component_data(app: AppTest, key: str) -> dict:
@@ -91,12 +97,12 @@ def warm_up() -> None:
 
 def test_a_click_sets_the_point_the_nearest_samples_and_the_planes_cross() -> None:
     app = run_app()
-    before = images(app)
+    before = nearest(app)
     plane_before = component_data(app, PLANE_KEY)["plane"]
     click(app, -2.0, 1.5)
-    after = images(app)
+    after = nearest(app)
     assert point(app) == pytest.approx([-2.0, 1.5], abs=1e-6)
-    assert after[NEAREST] != before[NEAREST]
+    assert after != before
     assert relay(app)["selected"] == pytest.approx([-2.0, 1.5]) and relay(app)["code"] == pytest.approx([-2.0, 1.5])
     assert relay(app)["n"] == 1, "the relay names the gesture it answers"
     assert shown_point(app) == ["z = (-2.00, 1.50)"]
@@ -104,10 +110,10 @@ def test_a_click_sets_the_point_the_nearest_samples_and_the_planes_cross() -> No
     assert component_data(app, PLANE_KEY)["plane"] == plane_before
     # The same gesture seen again (every rerun reports the component's last one) changes nothing.
     app.run()
-    assert images(app)[NEAREST] == after[NEAREST] and point(app) == pytest.approx([-2.0, 1.5], abs=1e-6)
+    assert nearest(app) == after and point(app) == pytest.approx([-2.0, 1.5], abs=1e-6)
     # A new click elsewhere moves the point again.
     click(app, 1.0, -1.0, n=2)
-    assert images(app)[NEAREST] != after[NEAREST]
+    assert nearest(app) != after
     assert point(app) == pytest.approx([1.0, -1.0], abs=1e-6) and relay(app)["n"] == 2
 
 
@@ -125,14 +131,13 @@ def test_the_plane_carries_the_decoder_and_one_slider_per_dimension_in_the_pages
 
 def test_a_slider_gesture_sets_the_whole_code() -> None:
     app = run_app()
-    before = images(app)
+    before, grid = nearest(app), images(app)[GRID]
     start = point(app)
     z = [round(start[0] - 2.0, 2), start[1]]
     gesture(app, z[0], z[1], n=3, z=z, kind="slider")
-    after = images(app)
     assert point(app) == pytest.approx(z, abs=1e-9)
-    assert after[NEAREST] != before[NEAREST]
-    assert after[GRID] == before[GRID]  # the manifold does not depend on the point
+    assert nearest(app) != before
+    assert images(app)[GRID] == grid  # the manifold does not depend on the point
     assert shown_point(app) == [f"z = ({z[0]:.2f}, {z[1]:.2f})"]
 
 
@@ -175,8 +180,9 @@ def test_a_point_a_little_outside_is_clamped_to_the_sliders_ranges() -> None:
 
 def test_nearest_samples_show_k_labelled_images_closest_first() -> None:
     app = run_app()
-    shown = [c for element in range(NEAREST_K) for c in captions(app, element)]
+    shown = [caption for _, caption in nearest(app)]
     assert len(shown) == NEAREST_K
+    assert all(url.startswith("data:image/png;base64,") for url, _ in nearest(app))
     labels = {str(d) for d in range(10)}
     distances = []
     for caption in shown:
@@ -197,11 +203,11 @@ def test_grid_size_changes_the_manifold() -> None:
 
 def test_manifold_background_keeps_the_decoded_view() -> None:
     app = run_app()
-    before = images(app)
+    before = nearest(app)
     app.checkbox(key="explore.background").check().run()
     assert not app.exception
     plane = component_data(app, PLANE_KEY)["plane"]
-    assert images(app)[NEAREST] == before[NEAREST]
+    assert nearest(app) == before
     # The browser decodes the grid under the points (over the visible window); the server sends no picture.
     assert plane["grid"] == 15 and plane["background"] is None
     app.slider(key=GRID_SIZE_KEY).set_value(10).run()  # redraws the plane's background too
@@ -234,7 +240,7 @@ def test_interpolation_ends_follow_the_current_point() -> None:
     # The browser decodes the strip (tests/browser/test_interpolation.py): the server sends it the ends.
     app = run_app()
     before = ends(app)
-    assert len(images(app)) == NEAREST_K + 5, "no server-decoded strip where the browser decodes it"
+    assert len(images(app)) == 5, "no server-decoded strip where the browser decodes it"
     click(app, 0.5, 0.5)
     app.button(key="explore.set_b").click().run()
     assert ends(app) != before
@@ -293,7 +299,7 @@ def test_a_three_dimensional_model_gets_a_projection_and_three_sliders(three_d_e
     assert app.radio(key=PROJECTION_KEY).value == "pca"
     plane = component_data(app, PLANE_KEY)["plane"]
     assert len(plane["panel"]["sliders"]) == 3 and plane["decoder"]["latent_dim"] == 3
-    before = images(app)[NEAREST]
+    before = nearest(app)
 
     # A click on the projected plane sets all three dimensions to the projection's inverse of that spot.
     start = app.session_state["aelab.explore"].point
@@ -305,7 +311,7 @@ def test_a_three_dimensional_model_gets_a_projection_and_three_sliders(three_d_e
     expected = np.clip(plane_map.to_latent(spot[None])[0], [s.low for s in specs], [s.high for s in specs])
     assert point(app) == pytest.approx(expected.tolist(), abs=1e-4)
     assert relay(app)["code"] == pytest.approx(expected.tolist(), abs=1e-4)
-    assert images(app)[NEAREST] != before
+    assert nearest(app) != before
 
     # The third dimension, not visible on the plane, is set by its slider.
     third = [*point(app)[:2], specs[2].low]
