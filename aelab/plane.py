@@ -149,6 +149,7 @@ def plane_payload(
     spacing: float | None = None,
     grid: int | None = None,
     sprite: dict[str, Any] | None = None,
+    traces_url: str | None = None,
     **extra: Any,
 ) -> dict[str, Any]:
     """The JSON plane.js draws; identical for identical inputs so that reruns can reuse it.
@@ -165,7 +166,9 @@ def plane_payload(
     visible window) under the points, again after every zoom or pan; it needs `decoder`. `sprite` (from
     `sprite_sheet` of the images the sample indexes refer to) shows a hovered point's real image beside the
     decode. `extra` keys (e.g. `plotly_url`) are passed through. Raises ValueError with the expected
-    shape when an input is malformed.
+    shape when an input is malformed. With ``traces_url`` (where :func:`traces` of the same points, labels
+    and names is served as a JSON file) the payload carries that URL instead of the traces, and plane.js
+    fetches them.
     """
     points = np.asarray(points)
     labels = np.asarray(labels)
@@ -175,7 +178,7 @@ def plane_payload(
     return {
         "key": key,
         **extra,
-        "traces": _traces(points, labels, label_names),
+        **({"traces_url": traces_url} if traces_url else {"traces": traces(points, labels, label_names)}),
         "bounds": bounds.tolist(),
         "background": background,
         "height": int(height),
@@ -219,7 +222,7 @@ def _check_layers(
         raise ValueError(f"need one slider per latent dimension ({decoder['latent_dim']}); got {len(sliders)}")
 
 
-def _traces(points: np.ndarray, labels: np.ndarray, label_names: Sequence[str]) -> list[dict[str, Any]]:
+def traces(points: np.ndarray, labels: np.ndarray, label_names: Sequence[str]) -> list[dict[str, Any]]:
     """One trace per label name, in label order: name, colour, and its points' x, y and sample indexes."""
     traces = []
     for label, (name, color) in enumerate(zip(label_names, label_colors(len(label_names)))):

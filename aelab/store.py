@@ -32,6 +32,7 @@ import re
 import secrets
 import shutil
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -51,6 +52,7 @@ TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{43}")  # what secrets.token_urlsafe(3
 ITEM_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
 SUFFIX = {"model": ".safetensors", "dataset": ".npz"}
 MAX_LIGHT_BYTES = 64 * 1024  # one light-state value, as JSON
+KEPT_OPEN = 4  # index connections a Store keeps open between transactions
 MAX_TITLE = 200
 TEMP_GRACE_S = 3600.0  # a temporary file older than this belongs to a save that died
 
@@ -130,8 +132,9 @@ def dataset_bytes(dataset: Dataset) -> bytes:
 class Store:
     """Workspaces under ``root``: models, datasets, light state and share links, indexed in SQLite.
 
-    Each method opens its own short connection, so a Store may be used from any thread and any number of
-    processes may open the same root.
+    Each method takes a connection of its own for its transaction (from a few kept open: opening one cost
+    milliseconds, and Explore writes its point on every gesture), so a Store may be used from any thread and
+    any number of processes may open the same root.
     """
 
     def __init__(self, root: str | os.PathLike | None = None, limits: Limits | None = None) -> None:
@@ -139,6 +142,8 @@ class Store:
         self.limits = limits or Limits()
         self.rebuilt = False  # True when opening found no usable index and rebuilt it from the files
         self.problem: str | None = None  # what was wrong with the index, when it was rebuilt
+        self._idle: list[sqlite3.Connection] = []  # open connections no transaction holds (at most KEPT_OPEN)
+        self._idle_lock = threading.Lock()
         (self.root / "workspaces").mkdir(parents=True, exist_ok=True)
         self._open_index()
         self.reconcile()
@@ -349,7 +354,8 @@ class Store:
     # --- internals --------------------------------------------------------------------------------------------
 
     def _connect(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.root / INDEX_NAME, timeout=30.0, isolation_level=None)
+        # check_same_thread=False: a kept connection serves one transaction at a time, from whichever thread.
+        db = sqlite3.connect(self.root / INDEX_NAME, timeout=30.0, isolation_level=None, check_same_thread=False)
         db.execute("PRAGMA busy_timeout = 30000")
         # WAL with synchronous=NORMAL: a commit no longer waits for an fsync (the WAL is synced at checkpoints).
         # Still safe from corruption; a power cut may lose the last commits, never an app crash. Every gesture
@@ -359,10 +365,31 @@ class Store:
         return db
 
     @contextlib.contextmanager
+    def _connection(self) -> Iterator[sqlite3.Connection]:
+        """A connection for one transaction: a kept one, or a new one. It is kept again afterwards only when
+        the transaction ended cleanly; after an error it is closed."""
+        with self._idle_lock:
+            db = self._idle.pop() if self._idle else None
+        if db is None:
+            db = self._connect()
+        try:
+            yield db
+        except BaseException:
+            db.close()
+            raise
+        if db.in_transaction:  # not ended by its owner: never hand it on
+            db.close()
+            return
+        with self._idle_lock:
+            if len(self._idle) < KEPT_OPEN:
+                self._idle.append(db)
+                return
+        db.close()
+
+    @contextlib.contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
         """One write transaction: it holds SQLite's write lock from the start, so checks and changes are atomic."""
-        db = self._connect()
-        try:
+        with self._connection() as db:
             db.execute("BEGIN IMMEDIATE")
             try:
                 yield db
@@ -370,16 +397,11 @@ class Store:
                 db.execute("ROLLBACK")
                 raise
             db.execute("COMMIT")
-        finally:
-            db.close()
 
     @contextlib.contextmanager
     def _read(self) -> Iterator[sqlite3.Connection]:
-        db = self._connect()
-        try:
+        with self._connection() as db:
             yield db
-        finally:
-            db.close()
 
     def _open_index(self) -> None:
         """Open the index, creating it (and rebuilding from the files) when it is missing or unreadable."""

@@ -80,6 +80,20 @@ def test_payload_has_one_trace_per_label_with_its_points_and_indexes() -> None:
     assert payload["bounds"] == BOUNDS.tolist()
 
 
+def test_served_traces_are_the_payloads_traces_in_a_file_made_once_per_arrays() -> None:
+    rng = np.random.default_rng(1)
+    points, labels = rng.normal(size=(40, 2)).astype(np.float32), rng.integers(0, 3, size=40)
+    url = plane.served_traces(points, labels, ["a", "b", "c"])
+    served = plane.PUBLISHED_DIR / url.rsplit("/", 1)[-1]
+    assert json.loads(served.read_text()) == _payload(points, labels, ["a", "b", "c"])["traces"]
+    assert plane.served_traces(points, labels, ["a", "b", "c"]) == url  # the same arrays: the same file
+    served.unlink()  # a temp-folder cleaner removed it: written again
+    assert plane.served_traces(points, labels, ["a", "b", "c"]) == url and served.exists()
+    assert plane.served_traces(points, labels, ["x", "y", "z"]) != url  # other names, other traces
+    payload = _payload(points, labels, ["a", "b", "c"], traces_url=url)
+    assert payload["traces_url"] == url and "traces" not in payload
+
+
 def test_payload_is_identical_for_identical_inputs() -> None:
     # Streamlit replaces an unchanged element by a short reference only if its JSON is byte-identical.
     points, labels = np.arange(10.0).reshape(5, 2), np.array([0, 1, 0, 1, 1])

@@ -18,7 +18,7 @@ import pytest
 from aelab.data import Dataset
 from aelab.errors import BadCheckpoint, UnsupportedFile
 from aelab.recipes import TrainedModel
-from aelab.store import INDEX_NAME, Limits, QuotaExceeded, Store, StoreError, Workspace, dataset_bytes
+from aelab.store import INDEX_NAME, KEPT_OPEN, Limits, QuotaExceeded, Store, StoreError, Workspace, dataset_bytes
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -278,6 +278,38 @@ def test_a_dataset_edited_on_disk_is_refused_as_an_upload_would_be(store: Store,
     path.write_bytes(b"PK\x03\x04 not really a zip")
     with pytest.raises(UnsupportedFile):
         store.load_dataset(workspace, data.name)
+
+
+def _open_index_files(store: Store) -> int:
+    index = str((store.root / INDEX_NAME).resolve())
+    return sum(1 for fd in Path("/proc/self/fd").iterdir() if os.path.realpath(fd) == index)
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="counts open files through /proc")
+def test_many_threads_share_a_few_kept_connections_and_lose_no_write(store: Store) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    _, workspace, _ = store.open_workspace(None)
+
+    def write(i: int) -> None:
+        store.set_light(workspace, f"k{i}", {"i": i})
+        assert store.light(workspace)[f"k{i}"] == {"i": i}  # a read right after sees the commit
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(write, range(400)))
+    assert store.light(workspace) == {f"k{i}": {"i": i} for i in range(400)}
+    # Open files: at most one per thread in a transaction at once, plus those kept (SQLite may defer closing a
+    # file while another connection of the process holds a lock on it), never one per transaction.
+    assert 1 <= _open_index_files(store) <= 8 + KEPT_OPEN
+
+
+def test_a_failed_transaction_leaves_no_open_transaction_behind(store: Store) -> None:
+    _, workspace, _ = store.open_workspace(None)
+    store.set_light(workspace, "point", [0.0, 1.0])
+    with pytest.raises(QuotaExceeded):
+        store.set_light(workspace, "point", "x" * (65 * 1024))
+    store.set_light(workspace, "other", 1)  # would wait on a write lock a failed transaction kept
+    assert Store(store.root).light(workspace) == {"point": [0.0, 1.0], "other": 1}
 
 
 def test_a_deleted_index_is_rebuilt_from_the_files(store: Store, model_bytes: bytes, tiny: Dataset) -> None:

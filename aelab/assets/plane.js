@@ -154,22 +154,23 @@
     return reg.plotly;
   }
 
-  /** A decoder's layers served as a file (content-addressed, so one fetch per URL and page). */
-  function fetchLayers(url) {
+  /** JSON served as a file (a decoder's layers, the plane's points; content-addressed, so one fetch per URL
+   * and page). `what` names it in the error. */
+  function fetchServed(url, what) {
     const reg = registry();
-    reg.layers = reg.layers || {};
-    if (!reg.layers[url]) {
-      reg.layers[url] = fetch(url)
+    reg.served = reg.served || {};
+    if (!reg.served[url]) {
+      reg.served[url] = fetch(url)
         .then((response) => {
-          if (!response.ok) throw new Error(`could not load the decoder's weights from ${url} (${response.status})`);
+          if (!response.ok) throw new Error(`could not load ${what} from ${url} (${response.status})`);
           return response.json();
         })
         .catch((err) => {
-          delete reg.layers[url];  // let a later run try again
+          delete reg.served[url];  // let a later run try again
           throw err;
         });
     }
-    return reg.layers[url];
+    return reg.served[url];
   }
 
   function webglAvailable() {
@@ -1023,10 +1024,16 @@
 
     /** Draw `data` (aelab.plane.plane_payload); resolves once plotly has drawn. Needs window.Plotly. */
     plane.setData = (data) => {
-      // The app sends the decoder's layers as a file (`layers_url`, aelab/ui/plane.py); the offline explorer inline.
+      // The app sends the decoder's layers and the points as files (`layers_url`, `traces_url`,
+      // aelab/ui/plane.py); the offline explorer inline. Both are fetched at once, then drawn.
+      const served = [];
       if (data.decoder && !data.decoder.layers && data.decoder.layers_url) {
-        return fetchLayers(data.decoder.layers_url).then((layers) => plane.setData({ ...data, decoder: { ...data.decoder, layers } }));
+        served.push(fetchServed(data.decoder.layers_url, "the decoder's weights").then((layers) => ({ decoder: { ...data.decoder, layers } })));
       }
+      if (!data.traces && data.traces_url) {
+        served.push(fetchServed(data.traces_url, "the plane's points").then((traces) => ({ traces })));
+      }
+      if (served.length) return Promise.all(served).then((parts) => plane.setData(Object.assign({}, data, ...parts)));
       const Plotly = globalThis.Plotly;
       plane.data = data;
       setDecoder(data.decoder || null);

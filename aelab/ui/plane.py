@@ -40,7 +40,7 @@ import os
 import tempfile
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +60,7 @@ from aelab.plane import (  # noqa: F401  (re-exported: pages import the plane's 
     plane_css,
     plane_js,
     plane_payload,
+    traces,
 )
 
 PLOTLY_JS_DIR = Path(plotly.__file__).parent / "package_data"
@@ -210,7 +211,7 @@ def _served_plotly_js_url() -> str:
 PUBLISHED_DIR = Path(tempfile.gettempdir()) / f"aelab-plane-files-{getpass.getuser()}"
 _PUBLISHED_ASSET_NAME = "planefiles"
 _PUBLISHED_LIMIT = 32  # light copies remembered (one per decoder or sprite in use)
-_published: OrderedDict[int, tuple[object, dict[str, Any], Path]] = OrderedDict()
+_published: OrderedDict[tuple[Hashable, ...], tuple[tuple[object, ...], Any, Path]] = OrderedDict()
 _published_lock = threading.Lock()
 
 
@@ -233,16 +234,17 @@ def _published_url(target: Path) -> str:
     return "/" + "/".join(p for p in (base, "component", asset.name, target.name) if p)
 
 
-def _light(source: dict[str, Any], make: Callable[[dict[str, Any]], tuple[dict[str, Any], Path]]) -> dict[str, Any]:
-    """The light copy of a shared, read-only ``source`` (a cache_resource value), made once per object; its
-    file is written again if something removed it (a temp-folder cleaner)."""
+def _light(key: tuple[Hashable, ...], sources: tuple[object, ...], make: Callable[[], tuple[Any, Path]]) -> Any:
+    """The light copy of shared, read-only ``sources`` (cached values), made once per ``key``, which names
+    them by ``id`` (and by whatever else the copy depends on); its file is written again if something removed
+    it (a temp-folder cleaner)."""
     with _published_lock:
-        known = _published.get(id(source))
-        if known is not None and known[0] is source and known[2].exists():
-            _published.move_to_end(id(source))
+        known = _published.get(key)
+        if known is not None and all(a is b for a, b in zip(known[0], sources)) and known[2].exists():
+            _published.move_to_end(key)
             return known[1]
-        light, target = make(source)
-        _published[id(source)] = (source, light, target)  # holds `source`, so its id is not reused meanwhile
+        light, target = make()
+        _published[key] = (sources, light, target)  # holds the sources, so their ids are not reused meanwhile
         while len(_published) > _PUBLISHED_LIMIT:
             _published.popitem(last=False)
         return light
@@ -251,23 +253,37 @@ def _light(source: dict[str, Any], make: Callable[[dict[str, Any]], tuple[dict[s
 def served_layers(spec: dict[str, Any]) -> dict[str, Any]:
     """A decoder's or encoder's spec with its layers replaced by `layers_url` (plane.js and canvas.js fetch them)."""
 
-    def make(full: dict[str, Any]) -> tuple[dict[str, Any], Path]:
-        target = _publish(json.dumps(full["layers"]).encode(), ".json")
-        light = {key: value for key, value in full.items() if key != "layers"}
+    def make() -> tuple[dict[str, Any], Path]:
+        target = _publish(json.dumps(spec["layers"]).encode(), ".json")
+        light = {key: value for key, value in spec.items() if key != "layers"}
         light["layers_url"] = _published_url(target)
         return light, target
 
-    return _light(spec, make)
+    return _light(("layers", id(spec)), (spec,), make)
 
 
 def _light_sprite(sprite: dict[str, Any]) -> dict[str, Any]:
     """The sprite sheet with its PNG served as a file instead of a data URL."""
 
-    def make(spec: dict[str, Any]) -> tuple[dict[str, Any], Path]:
-        target = _publish(base64.b64decode(spec["url"].split(",", 1)[1]), ".png")
-        return {**spec, "url": _published_url(target)}, target
+    def make() -> tuple[dict[str, Any], Path]:
+        target = _publish(base64.b64decode(sprite["url"].split(",", 1)[1]), ".png")
+        return {**sprite, "url": _published_url(target)}, target
 
-    return _light(sprite, make)
+    return _light(("sprite", id(sprite)), (sprite,), make)
+
+
+def served_traces(points: np.ndarray, labels: np.ndarray, label_names: Sequence[str]) -> str:
+    """The URL of the plane's points (``plane_payload``'s traces) as a served file, made once per points and
+    labels array (pass the cached ones). Inline, the 5,000 points were ~80 KB of the component's data that
+    Streamlit serialised twice, hashed twice and searched for data frames on every click: a third of a
+    click's server CPU (BENCHMARKS.md, classroom)."""
+    names = tuple(str(name) for name in label_names)
+
+    def make() -> tuple[str, Path]:
+        target = _publish(json.dumps(traces(points, labels, names)).encode(), ".json")
+        return _published_url(target), target
+
+    return _light(("traces", id(points), id(labels), names), (points, labels), make)
 
 
 def _ignore() -> None:
@@ -355,6 +371,7 @@ def latent_plane(
         key=key,
         plotly_url=_served_plotly_js_url(),
         height=height,
+        traces_url=served_traces(points, labels, label_names),
         **_served(drawn),
     )
     # gap=None: the relay draws nothing and should not add a gap under the plot.

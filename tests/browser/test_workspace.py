@@ -47,6 +47,9 @@ def _start_training(page: Page, epochs: int) -> None:
     expect(main.locator("input[aria-label='Epochs'][value='60']")).to_have_count(1, timeout=20_000)
     wait_until_idle(page)
     field = main.get_by_label("Epochs", exact=True)
+    # The other dataset's field (its own default) can stay on screen a moment after the rerun, on a loaded
+    # machine (seen once: two "Epochs" fields, 60 and 15); fill the one that is left.
+    expect(field).to_have_count(1, timeout=20_000)
     field.fill(str(epochs))
     field.press("Enter")
     wait_until_idle(page)

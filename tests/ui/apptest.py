@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import re
 from html import unescape
 from pathlib import Path
+from typing import Any
 
 from streamlit.testing.v1 import AppTest
 
@@ -70,3 +72,13 @@ def picture_rows(app: AppTest) -> list[list[tuple[str, str]]]:
         for body in bodies
         if f'class="{PICTURE_ROW_CLASS}"' in body
     ]
+
+
+def plane_traces(plane: dict[str, Any]) -> list[dict[str, Any]]:
+    """The traces (points per label) a plane component's data draws: served as a file (``traces_url``,
+    aelab.ui.plane.served_traces), read back from where the server wrote it, or inline."""
+    from aelab.ui.plane import PUBLISHED_DIR
+
+    if "traces" in plane:
+        return plane["traces"]
+    return json.loads((PUBLISHED_DIR / plane["traces_url"].rsplit("/", 1)[-1]).read_text())

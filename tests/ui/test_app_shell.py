@@ -81,7 +81,7 @@ def test_switching_dataset_lists_only_that_datasets_models() -> None:
     plane = next(
         data
         for data in (json.loads(c.proto.json or "{}") for c in app.get("bidi_component"))
-        if data.get("key") == "explore.plane" and "traces" in data
+        if data.get("key") == "explore.plane" and "traces_url" in data
     )
     assert plane["decoder"]["image_shape"] == [1, 8, 8] and len(plane["panel"]["sliders"]) == 2
 
@@ -153,3 +153,11 @@ def test_freeze_startup_heap_takes_the_imports_out_of_full_collections_once() ->
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
+
+
+def test_a_picture_row_escapes_its_captions_and_urls() -> None:
+    from aelab.ui.widgets import PICTURE_ROW_CLASS, picture_row_html
+
+    markup = picture_row_html([("data:image/png;base64,AA==", '<img src=x onerror="alert(1)"> · 0.10')], 56)
+    assert markup.startswith(f'<div class="{PICTURE_ROW_CLASS}"') and 'width="56"' in markup
+    assert "<img src=x" not in markup and "&lt;img src=x onerror=&quot;alert(1)&quot;&gt; · 0.10" in markup

@@ -18,7 +18,7 @@ from aelab.recipes import model_config_for, train_model
 from aelab.train import TrainConfig
 from aelab.ui.state import ModelEntry, Selection
 
-from .apptest import page_script
+from .apptest import page_script, plane_traces
 
 pytestmark = pytest.mark.timeout(180)  # the first UMAP fit compiles numba code
 
@@ -106,7 +106,7 @@ def test_a_three_dimensional_model_is_drawn_through_the_same_plane_map_as_explor
     codes = encode_images(entry.checkpoint.model, digits.images)
     expected = fit_plane_map(codes, "pca").to_plane(codes[digits.test_idx])
     shown = np.zeros_like(expected)
-    for trace in plane["traces"]:
+    for trace in plane_traces(plane):
         index = decode_array(trace["index"])
         shown[index, 0], shown[index, 1] = decode_array(trace["x"]), decode_array(trace["y"])
     np.testing.assert_allclose(shown, expected, atol=1e-5)

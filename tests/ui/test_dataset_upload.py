@@ -21,7 +21,7 @@ from aelab.ui.explore import COLOUR_KEY
 from aelab.ui.sidebar import DATA_UPLOAD_KEY, DATASET_KEY
 from aelab.ui.state import ModelEntry, Selection
 
-from .apptest import run_app
+from .apptest import plane_traces, run_app
 
 
 def upload(app: AppTest, name: str, data: bytes) -> AppTest:
@@ -118,7 +118,7 @@ def test_explore_colours_the_shapes_plane_by_a_factor(shapes_entry: ModelEntry) 
 def legend(app: AppTest) -> list[str]:
     """The plane's trace names (one per colour) from the payload the plane component receives."""
     plane = next(c for c in app.get("bidi_component") if json.loads(c.proto.json or "{}").get("key") == "explore.plane")
-    return [trace["name"] for trace in json.loads(plane.proto.json)["traces"]]
+    return [trace["name"] for trace in plane_traces(json.loads(plane.proto.json))]
 
 
 def test_an_rgb_upload_trains_and_explores_in_colour() -> None:
@@ -141,11 +141,4 @@ def test_an_rgb_upload_trains_and_explores_in_colour() -> None:
     assert app.selectbox(key=DATASET_KEY).value == uploaded.name
     decoded = app.get("image")[0].proto.imgs[0].url
     assert decoded  # the decoded RGB image was drawn (a PNG URL); the page raised nothing
-    assert [
-        t["name"]
-        for t in json.loads(
-            next(
-                c for c in app.get("bidi_component") if json.loads(c.proto.json or "{}").get("key") == "explore.plane"
-            ).proto.json
-        )["traces"]
-    ] == ["cat", "dog"]
+    assert legend(app) == ["cat", "dog"]

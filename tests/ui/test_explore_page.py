@@ -49,8 +49,8 @@ def component_data(app: AppTest, key: str) -> dict:
     found = [json.loads(c.proto.json or "{}") for c in app.get("bidi_component")]
     matching = [d for d in found if d.get("key") == key]
     assert len(matching) == 2, f"expected the plane and its relay for {key}: {[d.get('key') for d in found]}"
-    plane = next(d for d in matching if "traces" in d)
-    relay = next(d for d in matching if "traces" not in d)
+    plane = next(d for d in matching if "traces_url" in d)
+    relay = next(d for d in matching if "traces_url" not in d)
     return {"plane": plane, "relay": relay}
 
 
