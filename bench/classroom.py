@@ -15,7 +15,8 @@ to exploring. After ``--minutes`` the students close their sockets; the server's
 the disconnected sessions have expired (``--retention`` + 10 s, then one probe session touches the
 session store so that the expired ones are dropped).
 
-Reported per class size: p50 / p95 / p99 of send-to-``script_finished`` per kind of interaction, errors,
+Reported per class size: p50 / p95 / p99 of send-to-``script_finished`` per kind of interaction (and of all
+of them once every student's opening has been answered, the arrival burst over), errors,
 bytes, the server's CPU-seconds per interaction (utime + stime of the process from /proc; the niced
 training threads are counted apart and left out of the per-interaction figure), peak RSS (sampled every
 0.5 s), RSS per session ((peak - RSS before the class) / students) and RSS after they left. The students'
@@ -257,6 +258,11 @@ async def run_class(url: str, pids: list[int], args: argparse.Namespace, n: int)
         for kind, items in sorted(by_kind.items())
     }
     counted = [i for i in interactions if i.kind != "open"]  # opening is reported apart: 4 MB and a full run
+    # Once the whole class is in: the arrival burst (every student's first full run within --arrive seconds)
+    # is over, and what is left is the class at work.
+    opens = [i for i in interactions if i.kind == "open"]
+    all_in = max((i.started + i.ms / 1000 for i in opens), default=started)
+    settled = [i.ms for i in counted if i.started >= all_in]
     return {
         "students": n,
         "behind": f" through nginx, {args.replicas} replicas" if args.replicas else "",
@@ -266,6 +272,10 @@ async def run_class(url: str, pids: list[int], args: argparse.Namespace, n: int)
         "p95_ms": round(percentile([i.ms for i in counted], 95), 1),
         "p50_ms": round(percentile([i.ms for i in counted], 50), 1),
         "p99_ms": round(percentile([i.ms for i in counted], 99), 1),
+        "all_in_after_s": round(all_in - started, 1),
+        "settled_interactions": len(settled),
+        "settled_p50_ms": round(percentile(settled, 50), 1),
+        "settled_p95_ms": round(percentile(settled, 95), 1),
         "errors": len(errors),
         "error_examples": sorted({f"{kind}: {e}" for _, kind, e in errors})[:10],
         "cpu_s": round(cpu, 1),
@@ -290,6 +300,10 @@ def report(run: dict) -> None:
     for kind, k in run["kinds"].items():
         print(f"  {kind:<14}{k['count']:>7}{k['p50_ms']:>9}{k['p95_ms']:>9}{k['p99_ms']:>9}{k['kb_mean']:>9}")
     print(f"  all but open: p50 {run['p50_ms']} ms, p95 {run['p95_ms']} ms, p99 {run['p99_ms']} ms")
+    print(
+        f"  once all {run['students']} were in (after {run['all_in_after_s']} s): {run['settled_interactions']} "
+        f"interactions, p50 {run['settled_p50_ms']} ms, p95 {run['settled_p95_ms']} ms"
+    )
     print(f"  errors: {run['errors']} {run['error_examples']}")
     print(
         f"  server CPU {run['cpu_s']} s (training threads {run['training_cpu_s']} s): "
