@@ -109,7 +109,6 @@ def resolve_device(name: str = "auto") -> torch.device:
     return torch.device(name)
 
 
-@torch.no_grad()
 def load_optimiser_modules() -> None:
     """Import now what torch's first optimiser imports lazily (``torch._dynamo``: ~2 s of Python on 2 cores).
 
@@ -119,6 +118,7 @@ def load_optimiser_modules() -> None:
     torch.optim.Adam([torch.zeros(1, requires_grad=True)])
 
 
+@torch.no_grad()
 def evaluate(
     model: Autoencoder,
     images: torch.Tensor,

@@ -153,3 +153,29 @@ def test_a_trained_model_comes_back_on_the_cpu(tiny) -> None:
     history = fit(model, tiny, TrainConfig(epochs=1, device="auto"))
     assert history.device in ("cpu", "cuda:0", "cuda")
     assert {p.device.type for p in model.parameters()} == {"cpu"}
+
+
+def test_evaluate_builds_no_autograd_graph() -> None:
+    model = build_model(ModelConfig(kind="ae", image_shape=(1, 8, 8), hidden=(16,)))
+    seen = []
+    original = model.loss
+
+    def loss(*args: object) -> dict[str, torch.Tensor]:
+        seen.append(torch.is_grad_enabled())
+        return original(*args)
+
+    model.loss = loss  # type: ignore[method-assign]
+    evaluate(model, torch.rand(4, 1, 8, 8))
+    assert seen == [False]
+
+
+def test_the_optimisers_lazy_modules_can_be_loaded_ahead() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from aelab.train import load_optimiser_modules; "
+        "assert 'torch._dynamo' not in sys.modules; load_optimiser_modules(); "
+        "assert 'torch._dynamo' in sys.modules"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
