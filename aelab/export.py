@@ -41,6 +41,7 @@ from aelab.data import Dataset
 from aelab.errors import AelabError
 from aelab.latent import PlaneMap, default_ends, encode_images, fit_plane_map, plane_bounds
 from aelab.models import Autoencoder
+from aelab.panel_words import PANEL_WORDS
 from aelab.plane import LABEL_COLORS, plane_css, plane_js, plane_payload, slider_specs, sprite_sheet  # noqa: F401
 
 SPEC_FORMAT = "aelab-decoder"
@@ -240,25 +241,19 @@ def _script_safe_json(value: Any) -> str:
 
 
 # The explorer's words for the plane's panel, in both languages (the page switches between them).
+# The panel's words are Explore's (aelab.panel_words); "where" and "strip_hint" are the explorer's own (no server,
+# no steps control).
+_EXPLORER_WORDS = {
+    **PANEL_WORDS,
+    "where": ("Decoded in this page, with no server.", "在本页面中解码，无需服务器。"),
+    "strip_hint": (
+        "Drag A or B on the plane: the strip is decoded again as they move.",
+        "在平面上拖动 A 或 B：插值条会随之重新解码。",
+    ),
+}
 EXPLORER_TEXTS = {
-    "en": {
-        "decoded": "Decoded image x̂ = ψ(z)",
-        "slider": "latent dimension {i} ({name})",
-        "far": "far from every training code: the decoder is extrapolating here",
-        "where": "Decoded in this page, with no server.",
-        "row": "ψ(z, y) for every label y: one style, every class",
-        "strip": "Interpolation A → B",
-        "strip_hint": "Drag A or B on the plane: the strip is decoded again as they move.",
-    },
-    "zh": {
-        "decoded": "解码图像 x̂ = ψ(z)",
-        "slider": "潜在维度 {i}（{name}）",
-        "far": "远离所有训练编码：解码器在此处是外推",
-        "where": "在本页面中解码，无需服务器。",
-        "row": "每个标签 y 下的 ψ(z, y)：同一风格，所有类别",
-        "strip": "插值 A → B",
-        "strip_hint": "在平面上拖动 A 或 B：插值条会随之重新解码。",
-    },
+    language: {key: pair[column] for key, pair in _EXPLORER_WORDS.items()}
+    for column, language in enumerate(("en", "zh"))
 }
 
 

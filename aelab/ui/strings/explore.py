@@ -1,6 +1,10 @@
 """The words of aelab/ui/explore.py: key -> (English, Simplified Chinese)."""
 
+from aelab.panel_words import PANEL_WORDS
+
 STRINGS: dict[str, tuple[str, str]] = {
+    # The decode panel's words, the offline explorer's too (aelab/panel_words.py).
+    **{f"explore.{key}": pair for key, pair in PANEL_WORDS.items()},
     "explore.title": ("Explore the latent space", "探索潜在空间"),
     "explore.intro": (
         "**{model}** · {dataset}. Each dot is the code z = φ(x) of one image, coloured by its label. "
@@ -27,7 +31,6 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Draw the decoded grid (see Manifold below) under the points.",
         "在点的下方绘制解码网格（见下方“流形”）。",
     ),
-    "explore.decoded": ("Decoded image x̂ = ψ(z)", "解码图像 x̂ = ψ(z)"),
     "explore.point": ("z = ({values})", "z = ({values})"),
     "explore.nearest": ("Nearest real samples", "最近的真实样本"),
     "explore.nearest_help": (
@@ -51,7 +54,6 @@ STRINGS: dict[str, tuple[str, str]] = {
     "explore.set_b": ("B = current point", "B = 当前点"),
     "explore.steps": ("Steps", "步数"),
     "explore.ends": ("A = ({a}) · B = ({b})", "A = ({a}) · B = ({b})"),
-    "explore.strip": ("Interpolation A → B", "插值 A → B"),
     "explore.strip_hint": (
         "Drag A or B on the plane. Steps: under Interpolation below.",
         "在平面上拖动 A 或 B。步数：见下方“插值”。",
@@ -74,7 +76,6 @@ STRINGS: dict[str, tuple[str, str]] = {
         "该模型会被告知标签：编码 z 保存风格，标签决定类别。大图、流形、插值条和新样本都按此标签绘制；"
         "图像下方的一行显示 z 在每个标签下的解码。",
     ),
-    "explore.row": ("ψ(z, y) for every label y: one style, every class", "每个标签 y 下的 ψ(z, y)：同一风格，所有类别"),
     "explore.every_label": ("every label in turn", "依次使用每个标签"),
     "explore.generate_label": ("Labels of the new samples", "新样本的标签"),
     "explore.generate_conditional": (
@@ -139,11 +140,6 @@ STRINGS: dict[str, tuple[str, str]] = {
         "该数据集的图像太多，无法发送到浏览器（合成一张图超过 {mb:.0f} MB）：悬停在点上只显示指针处的解码，不显示样本的真实图像。",
     ),
     "explore.where_server": ("Decoded on the server.", "由服务器解码。"),
-    "explore.slider": ("latent dimension {i} ({name})", "潜在维度 {i}（{name}）"),
-    "explore.far": (
-        "far from every training code: the decoder is extrapolating here",
-        "远离所有训练编码：解码器在此处是外推",
-    ),
     "explore.refused": ("The plane sent a point that was refused: {reason}.", "平面发送的点被拒绝：{reason}。"),
     "explore.refused_reason_bad": (
         "its coordinates are not two finite numbers",
