@@ -48,3 +48,15 @@ def test_t_formats_falls_back_and_shows_unknown_keys() -> None:
 def test_register_refuses_anything_but_a_pair() -> None:
     with pytest.raises(ValueError, match="pair"):
         i18n.register({"test.bad": ("only English",)})  # type: ignore[dict-item]
+
+
+def test_t_or_gives_the_librarys_words_where_a_key_has_no_strings(monkeypatch: pytest.MonkeyPatch) -> None:
+    i18n.register({"test.kind": ("Translated", "已翻译")})
+    assert i18n.t_or("test.kind", "Library words") == "Translated"
+    assert i18n.t_or("test.no-such-kind", "Library words") == "Library words"
+    # A shipped model of a kind that has no short name in the tables is titled by its class, not by a key.
+    from aelab.ui import state
+
+    monkeypatch.delitem(i18n._STRINGS, "kind_short.vae")
+    titles = [entry.title for entry in state.pretrained_entries("mnist5k")]
+    assert "Variational autoencoder · pretrained" in titles and not any("kind_short" in t for t in titles)

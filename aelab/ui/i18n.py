@@ -50,6 +50,12 @@ def language() -> str:
     return code if code in LANGUAGES else DEFAULT_LANGUAGE
 
 
+def t_or(key: str, default: str) -> str:
+    """``t(key)``, or ``default`` (the library's own English words) where ``key`` has no strings, e.g. a model
+    kind or a dataset added without translations."""
+    return t(key) if key in _STRINGS else default
+
+
 def t(key: str, **fmt: object) -> str:
     """The string for ``key`` in the session's language, formatted with ``fmt``."""
     pair = _STRINGS.get(key)

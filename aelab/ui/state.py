@@ -19,10 +19,11 @@ import streamlit as st
 from aelab.checkpoint import Checkpoint
 from aelab.data import SOURCES, Dataset, dataset_names
 from aelab.errors import AelabError
+from aelab.models import model_class
 from aelab.recipes import PRETRAINED
 from aelab.sources import ONLINE, is_cached
 from aelab.ui import cache, workspace
-from aelab.ui.i18n import LANGUAGE_KEY, LANGUAGES, is_registered, t
+from aelab.ui.i18n import LANGUAGE_KEY, LANGUAGES, t, t_or
 from aelab.ui.session import session_object
 
 SELECTION_KEY = "aelab.selection"
@@ -92,8 +93,7 @@ def dataset_label(name: str) -> str:
 
 def dataset_title(dataset: Dataset) -> str:
     """The dataset's title in the session's language (its own title when no translation is registered)."""
-    key = f"dataset.{dataset.name}"
-    return t(key) if is_registered(key) else dataset.title
+    return t_or(f"dataset.{dataset.name}", dataset.title)
 
 
 def selection() -> Selection:
@@ -112,7 +112,8 @@ def _shipped(dataset_name: str) -> tuple[list[ModelEntry], list[str]]:
         except AelabError as error:  # damaged, swapped or half-written: the other models stay usable
             problems.append(str(error))
             continue
-        title = t("model.pretrained", kind=t(f"kind_short.{recipe.model.kind}"))
+        kind = recipe.model.kind
+        title = t("model.pretrained", kind=t_or(f"kind_short.{kind}", model_class(kind).title))
         entries.append(ModelEntry(f"pretrained:{recipe.name}", title, "pretrained", checkpoint))
     return entries, problems
 

@@ -26,7 +26,7 @@ from aelab.models import Setting, kinds, model_class
 from aelab.recipes import TrainedModel, model_config_for, train_config_for
 from aelab.store import StoredItem
 from aelab.ui import cache, workspace
-from aelab.ui.i18n import language, t
+from aelab.ui.i18n import language, t, t_or
 from aelab.ui.plane import label_colors
 from aelab.ui.session import session_object
 from aelab.ui.state import (
@@ -75,19 +75,13 @@ def current_job() -> TrainingJob | None:
 
 def kind_title(kind: str) -> str:
     """A model kind's name in the session's language (the library's English title for a kind with no string)."""
-    return _translated(f"kind.{kind}", model_class(kind).title)
-
-
-def _translated(key: str, english: str) -> str:
-    """``t(key)``, or the library's English words for a key with no strings (e.g. a newly registered kind)."""
-    text = t(key)
-    return english if text == key else text
+    return t_or(f"kind.{kind}", model_class(kind).title)
 
 
 def _setting_widget(setting: Setting) -> float:
     """The Train page's control for one of the chosen kind's settings (its range and default from models.py)."""
-    label = _translated(f"train.{setting.name}", setting.title)
-    help_text = _translated(f"train.{setting.name}_help", setting.help) or None
+    label = t_or(f"train.{setting.name}", setting.title)
+    help_text = t_or(f"train.{setting.name}_help", setting.help) or None
     key = f"train.{setting.name}"
     if setting.choices:
         return st.select_slider(
