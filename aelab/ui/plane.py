@@ -202,7 +202,7 @@ def _served_plotly_js_url() -> str:
     return plotly_js_url(str(st_config.get_option("server.baseUrlPath") or ""), asset.name)
 
 
-# The plane's heavy, stable parts (the decoder's weights, the dataset's sprite sheet: megabytes) go to the
+# The plane's heavy, stable parts (the decoder's weights, the dataset's sprite sheet, the points) go to the
 # browser as files, not inside the component's data. Streamlit serialises, hashes and compares a component's
 # data on every run of its fragment, i.e. on every gesture: with the weights inline that was ~40 ms of
 # server CPU per click (BENCHMARKS.md, classroom). The files are content-addressed (a new model, a new
@@ -210,7 +210,7 @@ def _served_plotly_js_url() -> str:
 # route, like plotly.js; the browser caches them. Replicas on one machine share the folder.
 PUBLISHED_DIR = Path(tempfile.gettempdir()) / f"aelab-plane-files-{getpass.getuser()}"
 _PUBLISHED_ASSET_NAME = "planefiles"
-_PUBLISHED_LIMIT = 32  # light copies remembered (one per decoder or sprite in use)
+_PUBLISHED_LIMIT = 32  # light copies remembered (one per decoder, sprite or set of points in use)
 _published: OrderedDict[tuple[Hashable, ...], tuple[tuple[object, ...], Any, Path]] = OrderedDict()
 _published_lock = threading.Lock()
 
