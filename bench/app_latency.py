@@ -13,10 +13,10 @@ and drives Debian's Chromium through Playwright; every server and the browser ar
   the model); each cold run starts a new pair of servers. *Warm*: a new browser context on the already
   warm server, app and minimal page interleaved. Ratios app / minimal are measured in the same run.
 - Click latency: on one Explore page, clicks at ``--clicks`` different empty spots of the plane; the time
-  from the pointerdown (page clock) to the first ``st.image`` of the page changing its ``src``. Since the
-  live-decoding issue (#12) the page draws the decoded image itself at once (bench/live.py times that); the
-  first ``st.image`` is now the nearest real sample, so this times the server's answer to a click. The
-  figures below from before #12 timed the server-decoded image.
+  from the pointerdown (page clock) to the first nearest real sample changing its ``src``. Since the
+  live-decoding issue (#12) the page draws the decoded image itself at once (bench/live.py times that), so
+  this times the server's answer to a click. The figures from before #12 timed the server-decoded image
+  (then the first ``st.image`` of the page).
 
 Absolute times depend on the machine's load (2 shared cores here); the ratios are the robust figures.
 """
@@ -38,10 +38,11 @@ sys.path.insert(0, str(REPO))
 from playwright.sync_api import Page, sync_playwright  # noqa: E402
 
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, run_streamlit  # noqa: E402
+from tests.browser.live import NEAREST_PICTURES  # noqa: E402
 
 VIEWPORT = {"width": 1400, "height": 1000}
 TIMEOUT_MS = 180_000
-DECODED = "[data-testid='stMain'] [data-testid='stImage'] img"
+DECODED = NEAREST_PICTURES  # .first: the nearest real sample, which a click's server run redraws
 
 # Both return the page clock (ms since navigation start) once the scatter holds all n points, else false.
 APP_DRAWN = """n => {
@@ -89,11 +90,11 @@ CLICK_CLOCK = """() => {
     }
     window.__pressedAt = null;
 }"""
-SRC_CHANGED = """old => {
-    const img = document.querySelector("[data-testid='stMain'] [data-testid='stImage'] img");
+SRC_CHANGED = f"""old => {{
+    const img = document.querySelector("{NEAREST_PICTURES}");
     if (!img || img.src === old || window.__pressedAt === null) return false;
     return performance.now() - window.__pressedAt;
-}"""
+}}"""
 
 
 def plane_points() -> tuple[np.ndarray, np.ndarray, str]:

@@ -34,10 +34,11 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
 from browser.conftest import CHROMIUM, CHROMIUM_ARGS, run_streamlit  # noqa: E402
+from browser.live import NEAREST_PICTURES  # noqa: E402
 from playwright.sync_api import Page, sync_playwright  # noqa: E402
 
 PLANE = "window.__aelab.planes['explore.plane']"
-DECODED_SRC = "() => document.querySelector(\"[data-testid='stMain'] [data-testid='stImage'] img\")?.src"
+DECODED_SRC = f'() => document.querySelector("{NEAREST_PICTURES}")?.src'  # the server's answer to a click
 
 
 def conv_checkpoint(workdir: Path) -> tuple[Path, str]:

@@ -42,7 +42,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
 from browser.conftest import CHROMIUM, CHROMIUM_ARGS, run_streamlit, wait_until_idle  # noqa: E402
-from browser.live import APP_PLANE, Frames, cross, plot_box, slider_thumb  # noqa: E402
+from browser.live import APP_PLANE, NEAREST_PICTURES, Frames, cross, plot_box, slider_thumb  # noqa: E402
 from playwright.sync_api import Page, sync_playwright  # noqa: E402
 
 MODEL_PICKER = "[data-testid='stSidebar'] [data-testid='stSelectbox']:has-text('Model')"
@@ -52,15 +52,15 @@ STEPS = 8  # pointer events per Playwright mouse.move call
 CLICK_HOLD_MS = 80  # a person's click holds the button about this long (plotly's press handling runs meanwhile)
 
 # Marks the time (performance.now) whenever the first nearest-sample image changes, and the server's answer.
-WATCH = """() => {
-    window.__bench = { nearestAt: 0 };
+WATCH = f"""() => {{
+    window.__bench = {{ nearestAt: 0 }};
     const main = document.querySelector("[data-testid='stMain']");
-    new MutationObserver(() => {
-        const img = main.querySelector("[data-testid='stImage'] img");
+    new MutationObserver(() => {{
+        const img = document.querySelector("{NEAREST_PICTURES}");
         const src = img && img.getAttribute('src');
-        if (src && src !== window.__bench.src) { window.__bench.src = src; window.__bench.nearestAt = performance.now(); }
-    }).observe(main, { subtree: true, childList: true, attributes: true, attributeFilter: ['src'] });
-}"""
+        if (src && src !== window.__bench.src) {{ window.__bench.src = src; window.__bench.nearestAt = performance.now(); }}
+    }}).observe(main, {{ subtree: true, childList: true, attributes: true, attributeFilter: ['src'] }});
+}}"""
 
 
 def percentile(values: list[float], q: float) -> float:
