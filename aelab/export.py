@@ -240,9 +240,8 @@ def _script_safe_json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c")
 
 
-# The explorer's words for the plane's panel, in both languages (the page switches between them).
-# The panel's words are Explore's (aelab.panel_words); "where" and "strip_hint" are the explorer's own (no server,
-# no steps control).
+# The explorer's words for the plane's panel, in both languages (the page switches between them): Explore's
+# (aelab.panel_words), and "where" and "strip_hint", the explorer's own (no server, no steps control).
 _EXPLORER_WORDS = {
     **PANEL_WORDS,
     "where": ("Decoded in this page, with no server.", "在本页面中解码，无需服务器。"),

@@ -36,11 +36,6 @@ def registered() -> dict[str, tuple[str, str]]:
     return dict(_STRINGS)
 
 
-def is_registered(key: str) -> bool:
-    """Whether ``key`` has a translation (without :func:`registered`'s copy of the whole table)."""
-    return key in _STRINGS
-
-
 def language() -> str:
     """The session's language code ("en" | "zh"); English outside a Streamlit run."""
     try:
